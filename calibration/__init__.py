@@ -1,0 +1,1 @@
+"""Calibration data, targets and (later) calibration and sensitivity analysis. Imports `model`, never the reverse."""

@@ -1,0 +1,257 @@
+"""The Mesa model and the plain-function interface.
+
+``HousingModel`` holds the entity arrays and steps them one year at a time; ``simulate()`` runs a whole
+scenario and returns the indicator table (pyarrow) with the run manifest in its schema metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pyarrow as pa
+
+from . import demography
+from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
+from .indicators import ARROW_SCHEMA, measure, rows_for_year
+from .params import Scenario, ScenarioError, load_scenario
+from .schedules import fertility_by_age, mortality_table
+from .stock import build_stock
+from .streams import Streams
+
+__version__ = "0.1.0"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def resolve_scenario(scenario: str | Path | Scenario | None, **overrides) -> Scenario:
+    """A Scenario from a path, a Scenario or None (the defaults), with overrides applied."""
+    if scenario is None:
+        sc = Scenario()
+    elif isinstance(scenario, Scenario):
+        sc = scenario
+    elif isinstance(scenario, (str, Path)):
+        sc = load_scenario(scenario)
+    else:
+        raise ScenarioError(f"scenario must be a path or a Scenario, got {type(scenario).__name__}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return sc.with_overrides(**overrides) if overrides else sc
+
+
+def _seed_from(rng) -> int:
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(rng).__name__}")
+
+
+class HousingModel(mesa.Model):
+    """The housing-stock model of Zuid- en Oost-Drenthe.
+
+    Args:
+        scenario: path of a scenario TOML file, a :class:`Scenario`, or None for the defaults.
+        rng: the run's seed (int). All randomness comes from named per-process streams derived from it.
+        scale: share of the population simulated (overrides ``run.scale``).
+        data_dir: folder holding facts.csv and wijk_shares.csv (default ``calibration/data``).
+        **overrides: single scenario parameters by name (``total_fertility_rate=1.5``).
+
+    One step is one year: demography (see :mod:`model.demography` for the order), then indicators for
+    1 January of the next year. ``running`` turns False when ``run.end_year`` is reached.
+    """
+
+    def __init__(self, scenario=None, rng=None, scale: float | None = None, data_dir: str | None = None,
+                 **overrides):
+        seed = _seed_from(rng)
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.scenario = resolve_scenario(scenario, scale=scale, **overrides)
+        self.data_dir = str(data_dir) if data_dir else None
+        self.facts = load_facts(self.data_dir)
+        self.wijken = load_wijk_table(self.data_dir)
+        self.streams = Streams(seed)
+        run = self.scenario.run
+        self.year = run.base_year
+        self.state = build_stock(self.scenario, self.facts, self.wijken, self.streams)
+        self._rows: list[dict] = []
+        self.last_flows = None
+        self._schedules()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "year": "year", "population": "total_population", "households": "total_households",
+            "dwellings": "total_dwellings", "vacant_dwellings": "total_vacant", "vacancy_rate": "vacancy_rate",
+            "persons_65plus": "total_65plus", "births": "total_births", "deaths": "total_deaths",
+        })
+        self._collect(None)
+
+    # -- Mesa -----------------------------------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:  # Mesa 3.5 defines a `scenario` property; ours is the parameter set
+        return self._housing_scenario
+
+    @scenario.setter
+    def scenario(self, value) -> None:
+        if isinstance(value, Scenario):
+            self._housing_scenario = value
+        else:  # Mesa's own Scenario object set by Model.__init__
+            self._mesa_scenario = value
+
+    def step(self) -> None:
+        """Advance one year: 1 January of ``year`` to 1 January of ``year + 1``."""
+        if self.year >= self.scenario.run.end_year:
+            self.running = False
+            return
+        flows = demography.Flows()
+        demography.mortality(self, flows)
+        demography.care(self, flows)
+        demography.fertility(self, flows)
+        demography.separation(self, flows)
+        demography.partnership(self, flows)
+        demography.leave_home(self, flows)
+        target_in, extra_out = self._migration_targets(flows)
+        demography.out_migration(self, flows, extra_out)
+        if extra_out is None:
+            target_in = self._in_migration_rate_targets()
+        else:
+            target_in = self._aligned_in(flows, target_in)
+        demography.in_migration(self, flows, target_in)
+        demography.ageing(self)
+        self.year += 1
+        self._schedules()
+        for table in (self.state.persons, self.state.households, self.state.dwellings):
+            table.compact()
+        self._collect(flows)
+        if self.year >= self.scenario.run.end_year:
+            self.running = False
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _schedules(self) -> None:
+        d = self.scenario.demography
+        self.mortality_q = mortality_table(self.facts, self.year, d.mortality_improvement_per_year,
+                                           d.mortality_multiplier)
+        self.fertility = fertility_by_age(d.total_fertility_rate, d.fertility_mean_age, d.fertility_sd_age)
+
+    def _population(self) -> np.ndarray:
+        p = self.state.persons
+        return np.bincount(p.municipality[p.alive_rows()], minlength=len(MUNICIPALITY_CODES))
+
+    def _in_migration_rate_targets(self) -> np.ndarray:
+        rates = self.scenario.migration.in_migration_per_1000
+        per = np.array([rates[c] for c in MUNICIPALITY_CODES]) / 1000.0
+        return np.rint(per * self._population_start).astype(np.int64)
+
+    def _migration_targets(self, flows):
+        """Alignment: for municipalities with a population target next 1 January, the persons that must
+        arrive (>= 0) or additionally leave; otherwise (None, None)."""
+        self._population_start = self._population() + flows.deaths - flows.births  # population on 1 January
+        targets = self.scenario.alignment.population_targets
+        nxt = self.year + 1
+        if not any(nxt in t for t in targets.values()):
+            return None, None
+        scale = self.scenario.run.scale
+        default_in = self._in_migration_rate_targets()
+        # expected population after the unaligned out-migration is not known yet: align on the current one
+        current = self._population()
+        need = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
+        extra_out = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
+        self._aligned = np.zeros(len(MUNICIPALITY_CODES), dtype=bool)
+        for m, code in enumerate(MUNICIPALITY_CODES):
+            if nxt in targets.get(code, {}):
+                self._aligned[m] = True
+                target = round(targets[code][nxt] * scale)
+                need[m] = target - current[m]
+                extra_out[m] = max(0, -need[m])
+            else:
+                need[m] = default_in[m]
+        self._align_target = np.array([round(targets.get(c, {}).get(nxt, 0) * scale) for c in MUNICIPALITY_CODES])
+        self._default_in = default_in
+        return need, extra_out
+
+    def _aligned_in(self, flows, _need) -> np.ndarray:
+        """After out-migration: arrivals needed to hit the target where aligned, the rate elsewhere."""
+        current = self._population()
+        return np.where(self._aligned, np.maximum(self._align_target - current, 0), self._default_in)
+
+    def _collect(self, flows) -> None:
+        sc = self.scenario
+        s = sc.stock
+        stock = measure(self.state, sc.run.scale, (s.social_minimum_130_single_eur, s.social_minimum_130_multi_eur))
+        rows = rows_for_year(self.year, stock, flows, sc.run.scale)
+        self._rows.extend(rows)
+        self.total_population = int(stock["population"].sum())
+        self.total_households = int(stock["households"].sum())
+        self.total_dwellings = int(stock["dwellings"].sum())
+        self.total_vacant = int(stock["vacant_dwellings"].sum())
+        self.vacancy_rate = self.total_vacant / max(self.total_dwellings, 1)
+        self.total_65plus = int(stock["persons_65plus"].sum())
+        self.total_births = None if flows is None else int(sum(r["births"] for r in rows))
+        self.total_deaths = None if flows is None else int(sum(r["deaths"] for r in rows))
+        self.last_flows = flows
+        self.datacollector.collect(self)
+
+    # -- output ---------------------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        """Everything needed to reproduce this run."""
+        data_dir = Path(self.facts.path).parent
+        return {
+            "scenario": self.scenario.name,
+            "scenario_file": self.scenario.source_file,
+            "description": self.scenario.description,
+            "seed": self.seed,
+            "parameters": self.scenario.parameters(),
+            "code_version": code_version(),
+            "model_version": __version__,
+            "data_files": {name: file_sha256(data_dir / name) for name in ("facts.csv", "wijk_shares.csv")},
+            "stock_notes": list(getattr(self.state, "notes", [])),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "mesa": mesa.__version__,
+            "pyarrow": pa.__version__,
+        }
+
+    def table(self) -> pa.Table:
+        """The indicator rows collected so far, with the manifest in the schema metadata."""
+        rows = [dict(r, scenario=self.scenario.name, seed=self.seed) for r in self._rows]
+        cols = {f.name: [r[f.name] for r in rows] for f in ARROW_SCHEMA}
+        table = pa.Table.from_pydict(cols, schema=ARROW_SCHEMA)
+        return table.replace_schema_metadata({b"manifest": json.dumps(self.manifest(), sort_keys=True).encode()})
+
+    def run_to_end(self, progress=None) -> pa.Table:
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self)
+        return self.table()
+
+
+@cache
+def code_version() -> str:
+    """Git commit of the model code (with '+dirty' when the work tree differs), or the package version."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                timeout=5)
+        if commit.returncode != 0:
+            return f"zodrenthe-housing {__version__} (no git)"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "model", "calibration/data"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5).stdout.strip()
+        return commit.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return f"zodrenthe-housing {__version__} (no git)"
+
+
+def simulate(scenario: str | Path | Scenario | None = None, seed: int = 0, scale: float | None = None,
+             progress=None, **overrides) -> pa.Table:
+    """Run a scenario from its base year to its end year and return the indicator table.
+
+    ``scenario`` is a path of a TOML file or a :class:`Scenario`; ``scale`` (default: the scenario's
+    ``run.scale``, 1.0) simulates a share of the population; ``overrides`` set single parameters by their
+    documented names, e.g. ``simulate("scenarios/baseline.toml", seed=3, total_fertility_rate=1.4)``.
+    The run manifest is in ``table.schema.metadata[b"manifest"]`` (JSON).
+    """
+    model = HousingModel(scenario, rng=seed, scale=scale, **overrides)
+    return model.run_to_end(progress)

@@ -1,0 +1,346 @@
+"""Yearly demographic processes, in the order they run within a year (see :meth:`HousingModel.step`).
+
+1. mortality        persons die with q(age, sex, year), higher in institutions
+2. care             persons 75+ move from their household to a care institution
+3. fertility        women 15-49 in households give birth; the child joins the mother's household
+4. separation       a couple splits; the partner forms a new household (needs a dwelling)
+5. partnership      single adults 20-64 pair within the municipality; one household moves in with the other
+6. leave_home       adult children form their own household in the municipality (needs a dwelling)
+7. out_migration    households leave the region with their head; adult children leave on their own
+8. in_migration     households resembling young local households arrive where dwellings are vacant
+9. ageing           everyone is one year older on 1 January
+
+A household whose last member dies, leaves for care or leaves the region releases its dwelling, which
+becomes vacant (units outside the regular stock are removed). New households that find no vacant dwelling
+in their municipality leave the region (counted as out-migrants), so the accounting identity
+population(t+1) = population(t) + births - deaths + in - out holds per municipality.
+
+Each process draws only from its own named random stream; decisions about existing persons and
+households use one uniform per id (:meth:`Streams.uniform_by_id`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .allocation import allocate_dwellings
+from .data import MUNICIPALITY_CODES
+from .sampling import weighted_choice_without_replacement
+from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
+
+N_MUN = len(MUNICIPALITY_CODES)
+OUT_AGE_BANDS = np.array([25, 35, 55, 75])  # upper bounds of the bands 18-24, 25-34, 35-54, 55-74, 75+
+
+
+class Flows:
+    """Persons entering and leaving each municipality's population during one year."""
+
+    def __init__(self):
+        self.births = np.zeros(N_MUN, dtype=np.int64)
+        self.deaths = np.zeros(N_MUN, dtype=np.int64)
+        self.in_migrants = np.zeros(N_MUN, dtype=np.int64)
+        self.out_migrants = np.zeros(N_MUN, dtype=np.int64)
+        self.unhoused_departures = np.zeros(N_MUN, dtype=np.int64)  # new households without a dwelling
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _count(target: np.ndarray, municipality: np.ndarray) -> None:
+    target += np.bincount(municipality, minlength=N_MUN)
+
+
+def remove_persons(state: State, rows: np.ndarray) -> None:
+    """Persons leave the population (death or emigration); their households are fixed afterwards."""
+    p = state.persons
+    p.col("household_id")[rows] = -1
+    p.col("role")[rows] = NO_HOUSEHOLD
+    p.remove_rows(rows)
+
+
+def household_table(state: State):
+    """Per household slot: number of members, of adults, whether it has a head and a partner."""
+    p = state.persons
+    rows = p.alive_rows()
+    rows = rows[p.household_id[rows] >= 0]
+    hrow = state.households.row_of[p.household_id[rows]]
+    n = state.households.n
+    size = np.bincount(hrow, minlength=n)
+    role = p.role[rows]
+    heads = np.bincount(hrow[role == HEAD], minlength=n)
+    partners = np.bincount(hrow[role == PARTNER], minlength=n)
+    return rows, hrow, size, heads, partners
+
+
+def fix_households(state: State, flows: Flows, year: int) -> None:
+    """After members left: promote a new head where the head is gone, send minors left without an adult
+    out of the region (to relatives or care elsewhere), and dissolve empty households."""
+    p, h = state.persons, state.households
+    rows, hrow, size, heads, partners = household_table(state)
+    alive_h = h.alive
+    headless = alive_h & (size > 0) & (heads == 0)
+    if headless.any():
+        sel = headless[hrow]
+        cand, cand_h = rows[sel], hrow[sel]
+        age = p.age[cand].astype(np.int64)
+        # partner first, then the oldest member
+        key = np.where(p.role[cand] == PARTNER, 1000, 0) + age
+        order = np.lexsort((-key, cand_h))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = cand_h[order][1:] != cand_h[order][:-1]
+        new_head = cand[order][first]
+        adult = p.age[new_head] >= 18
+        p.col("role")[new_head[adult]] = HEAD
+        orphan_h = np.unique(p.household_id[new_head[~adult]])
+        if orphan_h.size:
+            orphans = rows[np.isin(p.household_id[rows], orphan_h)]
+            _count(flows.out_migrants, p.municipality[orphans])
+            remove_persons(state, orphans)
+            size[h.row_of[orphan_h]] = 0
+    empty = np.flatnonzero(alive_h & (size == 0))
+    release_households(state, empty)
+
+
+def release_households(state: State, hh_rows: np.ndarray) -> None:
+    """Dissolve households (rows): their dwelling becomes vacant; units outside the stock are removed."""
+    if hh_rows.size == 0:
+        return
+    h, d = state.households, state.dwellings
+    drows = d.rows(h.dwelling_id[hh_rows])
+    d.col("household_id")[drows] = -1
+    outside = d.type[drows] == OTHER_UNIT
+    d.col("status")[drows[~outside]] = VACANT
+    d.col("years_vacant")[drows[~outside]] = 0
+    d.remove_rows(drows[outside])
+    h.remove_rows(hh_rows)
+
+
+def _uniform(model, process: str, ids: np.ndarray, sub: int = 0) -> np.ndarray:
+    return model.streams.uniform_by_id(process, model.year, ids, sub)
+
+
+def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: str) -> None:
+    """Each person forms a new one-person household (as head) in a vacant dwelling of their municipality;
+    those who find none leave the region."""
+    if person_rows.size == 0:
+        return
+    state = model.state
+    p, h = state.persons, state.households
+    mun = p.municipality[person_rows].astype(np.int64)
+    ids = h.add(person_rows.size, municipality=mun, dwelling_id=-1, tenure=0, savings_eur=0.0,
+                mortgage_eur=0.0, moved_in_year=model.year + 1)
+    p.col("household_id")[person_rows] = ids
+    p.col("role")[person_rows] = HEAD
+    hrows = h.rows(ids)
+    income = p.income_eur[person_rows]
+    h.col("savings_eur")[hrows] = income * model.scenario.stock.savings_income_ratio * 0.5
+    housed = allocate_dwellings(model, hrows, process)
+    gone = hrows[~housed]
+    if gone.size:
+        leavers = person_rows[~housed]
+        _count(flows.out_migrants, p.municipality[leavers])
+        _count(flows.unhoused_departures, p.municipality[leavers])
+        remove_persons(state, leavers)
+        h.remove_rows(gone)
+
+
+# -- processes ----------------------------------------------------------------------------------------
+def mortality(model, flows: Flows) -> None:
+    state, d = model.state, model.scenario.demography
+    p = state.persons
+    rows = p.alive_rows()
+    q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
+    q = np.where(p.institution[rows], np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
+    dies = rows[_uniform(model, "mortality", p.id[rows]) < q]
+    _count(flows.deaths, p.municipality[dies])
+    remove_persons(state, dies)
+    fix_households(state, flows, model.year)
+
+
+def care(model, flows: Flows) -> None:
+    d = model.scenario.demography
+    p = model.state.persons
+    rows = p.alive_rows()
+    rows = rows[(p.age[rows] >= 75) & ~p.institution[rows]]
+    rate = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
+    moves = rows[_uniform(model, "care", p.id[rows]) < rate]
+    p.col("institution")[moves] = True
+    p.col("household_id")[moves] = -1
+    p.col("role")[moves] = NO_HOUSEHOLD
+    fix_households(model.state, flows, model.year)
+
+
+def fertility(model, flows: Flows) -> None:
+    d = model.scenario.demography
+    p = model.state.persons
+    rows = p.alive_rows()
+    rows = rows[p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49)]
+    mothers = rows[_uniform(model, "fertility", p.id[rows]) < model.fertility[p.age[rows]]]
+    if mothers.size == 0:
+        return
+    female = _uniform(model, "fertility", p.id[mothers], sub=1) >= d.share_male_births
+    p.add(mothers.size, age=-1, female=female, household_id=p.household_id[mothers], role=CHILD,
+          municipality=p.municipality[mothers], institution=False, income_eur=0.0, origin=1)
+    _count(flows.births, p.municipality[mothers])
+
+
+def separation(model, flows: Flows) -> None:
+    p = model.state.persons
+    rows = p.alive_rows()
+    partners = rows[p.role[rows] == PARTNER]
+    leaving = partners[_uniform(model, "separation", p.household_id[partners]) < model.scenario.demography.separation_rate]
+    new_households_for(model, leaving, flows, "separation")
+
+
+def partnership(model, flows: Flows) -> None:
+    state = model.state
+    p, h = state.persons, state.households
+    rows, hrow, size, heads, partners = household_table(state)
+    single_head = (p.role[rows] == HEAD) & (partners[hrow] == 0) & (p.age[rows] >= 20) & (p.age[rows] <= 64)
+    cand = rows[single_head]
+    cand = cand[_uniform(model, "partnership", p.id[cand]) < model.scenario.demography.partnership_rate]
+    if cand.size < 2:
+        return
+    rng = model.streams.generator("partnership", model.year)
+    movers, hosts = [], []
+    for m in range(N_MUN):
+        c = cand[p.municipality[cand] == m]
+        men, women = c[~p.female[c]], c[p.female[c]]
+        k = min(men.size, women.size)
+        if k == 0:
+            continue
+        men = men[np.argsort(p.age[men] + rng.normal(0, 3, men.size), kind="stable")]
+        women = women[np.argsort(p.age[women] + rng.normal(0, 3, women.size), kind="stable")]
+        if men.size > k:
+            men = men[np.sort(rng.choice(men.size, k, replace=False))]
+        else:
+            women = women[np.sort(rng.choice(women.size, k, replace=False))]
+        # the partner with the larger dwelling hosts
+        area = state.dwellings.floor_area_m2[state.dwellings.rows(h.dwelling_id[h.rows(p.household_id[men])])]
+        area_w = state.dwellings.floor_area_m2[state.dwellings.rows(h.dwelling_id[h.rows(p.household_id[women])])]
+        man_hosts = area >= area_w
+        hosts.append(np.where(man_hosts, men, women))
+        movers.append(np.where(man_hosts, women, men))
+    if not hosts:
+        return
+    hosts, movers = np.concatenate(hosts), np.concatenate(movers)
+    old_h = p.household_id[movers]
+    new_h = p.household_id[hosts]
+    # everyone in the mover's household moves to the host's
+    all_rows = p.alive_rows()
+    member_hh = p.household_id[all_rows]
+    moving = np.isin(member_hh, old_h)
+    mapping = dict(zip(old_h.tolist(), new_h.tolist(), strict=True))
+    moved_rows = all_rows[moving]
+    p.col("household_id")[moved_rows] = np.array([mapping[x] for x in member_hh[moving].tolist()], dtype=np.int64)
+    p.col("role")[movers] = PARTNER
+    fix_households(state, flows, model.year)
+
+
+def leave_home(model, flows: Flows) -> None:
+    p = model.state.persons
+    rows = p.alive_rows()
+    kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
+    leaving = kids[_uniform(model, "leave_home", p.id[kids]) < model.scenario.demography.leave_home_rate]
+    new_households_for(model, leaving, flows, "leave_home")
+    fix_households(model.state, flows, model.year)
+
+
+def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
+    rates = np.array(model.scenario.migration.out_migration_rate_by_age)
+    return np.where(ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, ages, side="right")])
+
+
+def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) -> None:
+    """Households leave with their head, adult children on their own. With ``extra_persons`` (alignment)
+    further households leave per municipality, ranked by their out-migration probability (LIAM2 align)."""
+    state = model.state
+    p, h = state.persons, state.households
+    rows, hrow, size, heads, partners = household_table(state)
+    head_rows = rows[p.role[rows] == HEAD]
+    prob = out_migration_probability(model, p.age[head_rows])
+    u = _uniform(model, "out_migration", p.household_id[head_rows])
+    leave_h = p.household_id[head_rows][u < prob]
+    if extra_persons is not None and extra_persons.any():
+        stay = u >= prob
+        cand_h, cand_p = p.household_id[head_rows][stay], prob[stay]
+        cand_m = p.municipality[head_rows][stay]
+        cand_size = size[h.row_of[cand_h]]
+        more = []
+        rng = model.streams.generator("alignment", model.year)
+        for m in np.flatnonzero(extra_persons > 0):
+            sel = np.flatnonzero(cand_m == m)
+            order = sel[np.argsort(-(cand_p[sel] + 1e-3 * rng.random(sel.size)), kind="stable")]
+            k = np.searchsorted(np.cumsum(cand_size[order]), extra_persons[m]) + 1
+            more.append(cand_h[order[:k]])
+        if more:
+            leave_h = np.concatenate([leave_h] + more)
+    kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
+    kids = kids[_uniform(model, "out_migration", p.id[kids], sub=1) < out_migration_probability(model, p.age[kids])]
+    leavers = np.union1d(rows[np.isin(p.household_id[rows], leave_h)], kids)
+    _count(flows.out_migrants, p.municipality[leavers])
+    remove_persons(state, leavers)
+    fix_households(state, flows, model.year)
+
+
+def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
+    """Create in-migrant households by copying local households with a young head (ages, sexes, roles,
+    incomes), until each municipality's target number of persons is reached, where dwellings are vacant."""
+    state = model.state
+    p, h = state.persons, state.households
+    mig = model.scenario.migration
+    rows, hrow, size, heads, partners = household_table(state)
+    head_rows = rows[p.role[rows] == HEAD]
+    rng = model.streams.generator("in_migration", model.year)
+    for m in range(N_MUN):
+        target = int(target_persons[m])
+        if target <= 0:
+            continue
+        hm = head_rows[p.municipality[head_rows] == m]
+        if hm.size == 0:
+            continue
+        w = np.exp(-0.5 * ((p.age[hm] - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+        # draw templates with replacement until the persons add up to the target
+        mean_size = max(1.0, float(np.average(size[h.row_of[p.household_id[hm]]], weights=w)))
+        k = int(np.ceil(target / mean_size * 1.2)) + 1
+        tmpl = hm[rng.choice(hm.size, size=k, p=w / w.sum())]
+        tsize = size[h.row_of[p.household_id[tmpl]]]
+        k = int(np.searchsorted(np.cumsum(tsize), target)) + 1
+        tmpl = tmpl[:k]
+        new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=0.0, mortgage_eur=0.0,
+                        moved_in_year=model.year + 1)
+        new_rows = h.rows(new_ids)
+        housed = allocate_dwellings(model, new_rows, "in_migration")
+        tmpl, new_ids = tmpl[housed], new_ids[housed]
+        h.remove_rows(new_rows[~housed])
+        if tmpl.size == 0:
+            continue
+        # copy members of each template household
+        src_hh = p.household_id[tmpl]
+        members = rows[np.isin(p.household_id[rows], src_hh)]
+        order = np.argsort(p.household_id[members], kind="stable")
+        members = members[order]
+        mhh = p.household_id[members]
+        starts = np.searchsorted(mhh, src_hh, side="left")
+        ends = np.searchsorted(mhh, src_hh, side="right")
+        counts = ends - starts
+        idx = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        src = members[idx]
+        age = np.clip(p.age[src] + rng.integers(-2, 3, src.size), 0, 100)
+        age = np.where(p.age[src] < 18, np.minimum(age, 17), np.maximum(age, 18))
+        p.add(src.size, age=age, female=p.female[src], household_id=np.repeat(new_ids, counts), role=p.role[src],
+              municipality=m, institution=False, income_eur=p.income_eur[src] * rng.lognormal(0, 0.2, src.size),
+              origin=2)
+        income = np.bincount(np.repeat(np.arange(new_ids.size), counts),
+                             weights=p.col("income_eur")[p.n - src.size:], minlength=new_ids.size)
+        h.col("savings_eur")[h.rows(new_ids)] = income * model.scenario.stock.savings_income_ratio
+        flows.in_migrants[m] += src.size
+
+
+def ageing(model) -> None:
+    p = model.state.persons
+    rows = p.alive_rows()
+    p.col("age")[rows] += 1
+    d = model.state.dwellings
+    drows = d.alive_rows()
+    vac = drows[d.status[drows] == VACANT]
+    d.col("years_vacant")[vac] += 1
+    d.col("years_vacant")[drows[d.status[drows] == OCCUPIED]] = 0

@@ -1,0 +1,108 @@
+"""Entities held as columns (structure of arrays) with stable ids, an alive mask and an id -> row lookup.
+
+A table has *slots* (rows ``0 .. n-1``, some of them dead) and *alive* rows. Ids are never reused: a new
+entity gets the next id; ``row_of[id]`` is its row, or -1 once it is removed and the table compacted.
+Processes work on whole columns, usually restricted to ``alive_rows()``. Compaction keeps the order of
+the alive rows, so it changes no result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class EntityTable:
+    """Columns of equal length for one entity type (persons, households, dwellings)."""
+
+    def __init__(self, name: str, columns: dict[str, np.dtype], capacity: int = 1024):
+        self.name = name
+        self.dtypes = {"id": np.dtype(np.int64), "alive": np.dtype(bool)}
+        self.dtypes.update({k: np.dtype(v) for k, v in columns.items()})
+        self.n = 0
+        self.next_id = 0
+        self._cap = max(capacity, 16)
+        self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
+        self.row_of = np.full(self._cap, -1, dtype=np.int64)
+
+    # -- access -------------------------------------------------------------------------------------
+    def __getattr__(self, key):
+        cols = self.__dict__.get("_cols")
+        if cols is not None and key in cols:
+            return cols[key][: self.n]
+        raise AttributeError(f"{self.__dict__.get('name', 'table')} has no column {key!r}")
+
+    def col(self, key: str) -> np.ndarray:
+        """The column as a view over the used slots (writes go into the table)."""
+        return self._cols[key][: self.n]
+
+    def alive_rows(self) -> np.ndarray:
+        return np.flatnonzero(self._cols["alive"][: self.n])
+
+    def count(self) -> int:
+        return int(self._cols["alive"][: self.n].sum())
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of the given ids (which must be alive)."""
+        r = self.row_of[np.asarray(ids, dtype=np.int64)]
+        if r.size and r.min() < 0:
+            raise KeyError(f"{self.name}: id without a row")
+        return r
+
+    # -- change -------------------------------------------------------------------------------------
+    def add(self, k: int, **values) -> np.ndarray:
+        """Append ``k`` alive entities with the given column values (scalars or arrays); returns their ids."""
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        self._reserve(self.n + k, self.next_id + k)
+        lo, hi = self.n, self.n + k
+        ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
+        for key, arr in self._cols.items():
+            arr[lo:hi] = 0
+        self._cols["id"][lo:hi] = ids
+        self._cols["alive"][lo:hi] = True
+        for key, v in values.items():
+            if key not in self._cols:
+                raise KeyError(f"{self.name} has no column {key!r}")
+            self._cols[key][lo:hi] = v
+        self.row_of[ids] = np.arange(lo, hi)
+        self.n = hi
+        self.next_id += k
+        return ids
+
+    def remove_rows(self, rows: np.ndarray) -> None:
+        self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False
+
+    def _reserve(self, n_rows: int, n_ids: int) -> None:
+        if n_rows > self._cap:
+            cap = max(n_rows, int(self._cap * 1.5))
+            for key, arr in self._cols.items():
+                new = np.zeros(cap, dtype=arr.dtype)
+                new[: self.n] = arr[: self.n]
+                self._cols[key] = new
+            self._cap = cap
+        if n_ids > self.row_of.size:
+            new = np.full(max(n_ids, int(self.row_of.size * 1.5)), -1, dtype=np.int64)
+            new[: self.row_of.size] = self.row_of
+            self.row_of = new
+
+    def compact(self, min_dead_share: float = 0.25) -> bool:
+        """Drop dead rows when they are at least ``min_dead_share`` of the slots; keeps row order."""
+        if self.n == 0:
+            return False
+        alive = self._cols["alive"][: self.n]
+        dead = self.n - int(alive.sum())
+        if dead < min_dead_share * self.n:
+            return False
+        keep = np.flatnonzero(alive)
+        self.row_of[self._cols["id"][: self.n][~alive]] = -1
+        for key, arr in self._cols.items():
+            arr[: keep.size] = arr[keep]
+        self.n = keep.size
+        self.row_of[self._cols["id"][: self.n]] = np.arange(self.n)
+        return True
+
+    def check(self) -> None:
+        """Assert the id -> row lookup is consistent (used in tests)."""
+        ids = self._cols["id"][: self.n]
+        alive = self._cols["alive"][: self.n]
+        assert np.array_equal(self.row_of[ids[alive]], np.flatnonzero(alive)), f"{self.name}: row_of broken"

@@ -1,0 +1,116 @@
+"""Indicators per year x municipality, and the output schema (column, unit, meaning).
+
+A row for year Y describes 1 January of Y; the base-year rows are the initial stock. Flow columns
+(births, deaths, in- and out-migrants) count the events of the year before, i.e. between the row of Y-1
+and the row of Y, and are null in the base year. Counts are expanded by 1/scale (exact at scale 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .data import MUNICIPALITY_CODES, NAME_BY_CODE
+from .state import DEMOLISHED, LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, State, label_of
+
+N_MUN = len(MUNICIPALITY_CODES)
+
+#: (column, arrow type, unit, meaning). The schema users read; docs/output.md is generated from it.
+SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
+    ("scenario", pa.string(), "", "scenario name"),
+    ("seed", pa.int64(), "", "random seed of the run"),
+    ("year", pa.int16(), "year", "the row describes 1 January of this year"),
+    ("municipality_code", pa.string(), "", "CBS municipality code (GMxxxx)"),
+    ("municipality", pa.string(), "", "municipality name"),
+    ("population", pa.int64(), "persons", "persons registered, in households or in institutions"),
+    ("households", pa.int64(), "households", "private households (persons in institutions excluded)"),
+    ("persons_in_institutions", pa.int64(), "persons", "persons living in care institutions"),
+    ("mean_household_size", pa.float64(), "persons/household", "persons in private households / households"),
+    ("persons_65plus", pa.int64(), "persons", "persons aged 65 or over"),
+    ("persons_75plus", pa.int64(), "persons", "persons aged 75 or over"),
+    ("dwellings", pa.int64(), "dwellings", "dwelling stock, demolished dwellings excluded"),
+    ("occupied_dwellings", pa.int64(), "dwellings", "dwellings of the stock with a household"),
+    ("vacant_dwellings", pa.int64(), "dwellings", "dwellings of the stock without a household"),
+    ("vacancy_rate", pa.float64(), "share", "vacant_dwellings / dwellings"),
+    ("long_term_vacant_dwellings", pa.int64(), "dwellings", "dwellings vacant for 2 years or more"),
+    ("households_outside_stock", pa.int64(), "households",
+     "households living outside the regular stock (recreation homes, non-self-contained units)"),
+    ("owner_occupied_dwellings", pa.int64(), "dwellings",
+     "dwellings owned by owner-occupiers (koopwoningen), occupied or for sale"),
+    ("owner_households", pa.int64(), "households", "households owning the dwelling they live in"),
+    ("core_target_owner_households", pa.int64(), "households",
+     "owner-occupier households with income at or below 130 % of the social minimum"),
+    ("mean_value_eur", pa.float64(), "EUR", "mean WOZ-like value of the dwelling stock"),
+] + [(f"label_{x}", pa.int64(), "dwellings", f"dwellings of the stock with energy label {x}") for x in LABELS] + [
+    ("births", pa.int64(), "persons", "live births in the previous year (null in the base year)"),
+    ("deaths", pa.int64(), "persons", "deaths in the previous year (null in the base year)"),
+    ("in_migrants", pa.int64(), "persons", "persons who moved into the municipality in the previous year"),
+    ("out_migrants", pa.int64(), "persons",
+     "persons who left the region in the previous year (incl. new households that found no dwelling)"),
+]
+ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
+FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
+
+
+def measure(state: State, scale: float, core_limits: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Stock indicators per municipality (arrays of length 6), expanded by 1/scale."""
+    p, h, d = state.persons, state.households, state.dwellings
+    prow = p.alive_rows()
+    pm = p.municipality[prow]
+    age = p.age[prow]
+    inst = p.institution[prow]
+    hrow = h.alive_rows()
+    hm = h.municipality[hrow]
+    drow = d.alive_rows()
+    drow = drow[d.in_stock[drow] & (d.status[drow] != DEMOLISHED)]
+    dm = d.municipality[drow]
+
+    def cnt(mask_m):
+        return np.bincount(mask_m, minlength=N_MUN)
+
+    out: dict[str, np.ndarray] = {}
+    out["population"] = cnt(pm)
+    out["households"] = cnt(hm)
+    out["persons_in_institutions"] = cnt(pm[inst])
+    private = cnt(pm[~inst])
+    out["mean_household_size"] = private / np.maximum(out["households"], 1)
+    out["persons_65plus"] = cnt(pm[age >= 65])
+    out["persons_75plus"] = cnt(pm[age >= 75])
+    out["dwellings"] = cnt(dm)
+    status = d.status[drow]
+    out["occupied_dwellings"] = cnt(dm[status == OCCUPIED])
+    out["vacant_dwellings"] = cnt(dm[status == VACANT])
+    out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
+    out["long_term_vacant_dwellings"] = cnt(dm[(status == VACANT) & (d.years_vacant[drow] >= 2)])
+    hd = d.rows(h.dwelling_id[hrow])
+    out["households_outside_stock"] = cnt(hm[~d.in_stock[hd]])
+    out["owner_occupied_dwellings"] = cnt(dm[d.owner[drow] == OWNER_OCCUPIER])
+    owners = h.tenure[hrow] == OWNER
+    out["owner_households"] = cnt(hm[owners])
+    # household income and number of adults, for the core target group
+    members = prow[p.household_id[prow] >= 0]
+    mh = h.row_of[p.household_id[members]]
+    income = np.bincount(mh, weights=p.income_eur[members], minlength=h.n)[hrow]
+    adults = np.bincount(mh[p.age[members] >= 18], minlength=h.n)[hrow]
+    limit = np.where(adults <= 1, core_limits[0], core_limits[1])
+    out["core_target_owner_households"] = cnt(hm[owners & (income <= limit)])
+    out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(
+        out["dwellings"], 1)
+    labels = label_of(d.ep2_kwh_m2[drow])
+    for i, x in enumerate(LABELS):
+        out[f"label_{x}"] = cnt(dm[labels == i])
+    for key, v in out.items():
+        if v.dtype.kind in "iu" and scale != 1.0:
+            out[key] = np.rint(v / scale).astype(np.int64)
+    return out
+
+
+def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, scale: float) -> list[dict]:
+    rows = []
+    for m, code in enumerate(MUNICIPALITY_CODES):
+        r = {"year": year, "municipality_code": code, "municipality": NAME_BY_CODE[code]}
+        r.update({k: (v[m].item() if hasattr(v[m], "item") else v[m]) for k, v in stock.items()})
+        for k in FLOW_COLUMNS:
+            r[k] = None if flows is None else int(np.rint(getattr(flows, k)[m] / scale))
+        rows.append(r)
+    return rows

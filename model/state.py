@@ -1,0 +1,76 @@
+"""The model's entities and their columns, with the codes used in them.
+
+Persons, households and dwellings are :class:`~model.entities.EntityTable` s. A person belongs to a
+household (``household_id``) or lives in an institution (``household_id == -1``, ``institution``); a
+household lives in exactly one dwelling (``dwelling_id``) and a dwelling holds at most one household
+(``household_id``, -1 when vacant). Households that the regular stock cannot hold live in units of type
+OTHER (recreation homes, non-self-contained units) which are not part of the dwelling stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .entities import EntityTable
+
+# Person roles in their household
+HEAD, PARTNER, CHILD, NO_HOUSEHOLD = 0, 1, 2, -1
+# Household tenure
+OWNER, SOCIAL_TENANT, PRIVATE_TENANT, OTHER_TENURE = 0, 1, 2, 3
+TENURE_NAMES = ("owner", "social_tenant", "private_tenant", "other")
+# Dwelling types
+TERRACED, SEMI_DETACHED, DETACHED, APARTMENT, OTHER_UNIT = 0, 1, 2, 3, 4
+TYPE_NAMES = ("terraced", "semi_detached", "detached", "apartment", "other")
+# Dwelling owners
+OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, FUND, OTHER_OWNER = 0, 1, 2, 3, 4
+OWNER_NAMES = ("owner_occupier", "corporation", "private_landlord", "transformatiefonds", "other")
+# Dwelling status
+OCCUPIED, VACANT, DEMOLISHED = 0, 1, 2
+# Energy labels from EP2 (NTA 8800, kWh/m2.yr): A < 160 <= B < 190 <= C < 250 <= D < 290 <= E < 335 <= F < 380 <= G
+LABELS = ("A", "B", "C", "D", "E", "F", "G")
+EP2_BOUNDS = np.array([160.0, 190.0, 250.0, 290.0, 335.0, 380.0])
+# Construction periods (first year of each)
+PERIOD_STARTS = (1900, 1945, 1965, 1975, 1992, 2006)
+
+
+def label_of(ep2: np.ndarray) -> np.ndarray:
+    """Energy label index 0 (A) .. 6 (G) from EP2."""
+    return np.searchsorted(EP2_BOUNDS, ep2, side="right").astype(np.int8)
+
+
+def new_persons() -> EntityTable:
+    return EntityTable("persons", dict(
+        age=np.int16, female=bool, household_id=np.int64, role=np.int8, municipality=np.int8,
+        institution=bool, income_eur=np.float64, origin=np.int8))
+
+
+def new_households() -> EntityTable:
+    return EntityTable("households", dict(
+        municipality=np.int8, dwelling_id=np.int64, tenure=np.int8, savings_eur=np.float64,
+        mortgage_eur=np.float64, moved_in_year=np.int16))
+
+
+def new_dwellings() -> EntityTable:
+    return EntityTable("dwellings", dict(
+        municipality=np.int8, wijk=np.int16, type=np.int8, built_year=np.int16, floor_area_m2=np.float32,
+        ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
+        value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool))
+
+
+@dataclass
+class State:
+    persons: EntityTable
+    households: EntityTable
+    dwellings: EntityTable
+    wijk_codes: tuple[str, ...]
+    year: int
+
+    def household_sizes(self) -> np.ndarray:
+        """Members per household slot (index = household row)."""
+        p = self.persons
+        rows = p.alive_rows()
+        hh = p.household_id[rows]
+        hh = hh[hh >= 0]
+        return np.bincount(self.households.row_of[hh], minlength=self.households.n)
