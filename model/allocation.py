@@ -1,51 +1,146 @@
 """Finding a dwelling for a household that needs one (new households, in-migrants).
 
-This is the simple allocation the demography runs on until the housing market (issue "Housing market,
-energy labels and owner decisions") replaces it: a household takes a vacant dwelling of the regular stock
-in its own municipality, drawn at random from the ``allocation`` stream; its tenure follows the dwelling's
-owner (an owner-occupied dwelling is bought with a mortgage at the purchase loan-to-value). A household
-that finds no vacant dwelling is reported as not housed.
+This is the simple rule the demography runs on until the housing market replaces it. Within its own
+municipality a household either buys or rents a vacant dwelling of the regular stock:
+
+* it can buy a dwelling worth at most ``max_price_to_income`` x income + savings, and prefers buying with
+  probability ``buy_share_if_affordable`` when something affordable is for sale;
+* buyers pick at random among the affordable vacant owner-occupied dwellings, renters among the vacant
+  rented ones; a household whose preferred segment is full tries the other;
+* tenure follows the dwelling's owner; a purchase is financed with a mortgage at the purchase loan-to-value.
+
+Households that find nothing are reported as not housed. All draws come from the ``allocation`` stream.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .state import (
-    CORPORATION, OCCUPIED, OWNER, OWNER_OCCUPIER, PRIVATE_TENANT, SOCIAL_TENANT, VACANT,
-)
+from .state import CORPORATION, OCCUPIED, OWNER, OWNER_OCCUPIER, PRIVATE_TENANT, SOCIAL_TENANT, VACANT
 
-_SUB = {"separation": 1, "leave_home": 2, "in_migration": 3}
+_SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4}
+_ROUNDS = 6
 
 
-def allocate_dwellings(model, hh_rows: np.ndarray, process: str) -> np.ndarray:
-    """Give each household (row) a vacant dwelling in its municipality; returns a bool mask of who got one."""
+def _buy(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Match buyers to affordable dwellings: returns, per buyer, the index into ``free`` or -1."""
+    got = np.full(budget.size, -1, dtype=np.int64)
+    order = np.argsort(value[free], kind="stable")
+    avail = free[order]  # sorted by value
+    avail_idx = order
+    for _ in range(_ROUNDS):
+        todo = np.flatnonzero(got < 0)
+        if todo.size == 0 or avail.size == 0:
+            break
+        k = np.searchsorted(value[avail], budget[todo], side="right")
+        can = k > 0
+        todo, k = todo[can], k[can]
+        if todo.size == 0:
+            break
+        pick = (rng.random(todo.size) * k).astype(np.int64)
+        perm = rng.permutation(todo.size)
+        _, first = np.unique(pick[perm], return_index=True)
+        win = perm[first]
+        got[todo[win]] = avail_idx[pick[win]]
+        keep = np.ones(avail.size, dtype=bool)
+        keep[pick[win]] = False
+        avail, avail_idx = avail[keep], avail_idx[keep]
+    return got
+
+
+def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None) -> np.ndarray:
+    """Give each household (row) a vacant dwelling in its municipality; returns a bool mask of who got one.
+
+    ``budget`` (EUR) is what each household can pay for a home; by default max_price_to_income x the
+    income of its members + its savings."""
     state = model.state
-    h, d = state.households, state.dwellings
+    p, h, d = state.persons, state.households, state.dwellings
+    hp = model.scenario.housing
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
         return housed
     rng = model.streams.generator("allocation", model.year, sub=_SUB[process])
     drows = d.alive_rows()
     vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]]
+    if budget is None:
+        prow = p.alive_rows()
+        prow = prow[p.household_id[prow] >= 0]
+        income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[hh_rows]
+        budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
     mun_h = h.municipality[hh_rows]
+    dwelling = np.full(hh_rows.size, -1, dtype=np.int64)
     for m in np.unique(mun_h):
         want = np.flatnonzero(mun_h == m)
         free = vacant[d.municipality[vacant] == m]
-        k = min(want.size, free.size)
-        if k == 0:
-            continue
-        take = free[rng.permutation(free.size)[:k]]
-        who = want[rng.permutation(want.size)[:k]]
-        housed[who] = True
-        hr = hh_rows[who]
-        d.col("status")[take] = OCCUPIED
-        d.col("household_id")[take] = h.id[hr]
-        d.col("years_vacant")[take] = 0
-        h.col("dwelling_id")[hr] = d.id[take]
-        owner = d.owner[take]
-        tenure = np.where(owner == OWNER_OCCUPIER, OWNER, np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
-        h.col("tenure")[hr] = tenure
-        h.col("mortgage_eur")[hr] = np.where(
-            tenure == OWNER, model.scenario.stock.mortgage_ltv_at_purchase * d.value_eur[take], 0.0)
+        own_free = free[d.owner[free] == OWNER_OCCUPIER]
+        rent_free = free[d.owner[free] != OWNER_OCCUPIER]
+        cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
+        prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
+        # buyers first, then renters, then each group tries the other segment
+        got = _buy(rng, budget[want[prefers_buy]], own_free, d.value_eur)
+        buyers = want[prefers_buy]
+        dwelling[buyers[got >= 0]] = own_free[got[got >= 0]]
+        own_left = np.setdiff1d(own_free, dwelling[buyers[got >= 0]])
+        renters = np.concatenate([want[~prefers_buy], buyers[got < 0]])
+        renters = renters[rng.permutation(renters.size)]
+        k = min(renters.size, rent_free.size)
+        dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
+        still = renters[k:]
+        if still.size and own_left.size:
+            got = _buy(rng, budget[still], own_left, d.value_eur)
+            dwelling[still[got >= 0]] = own_left[got[got >= 0]]
+    housed = dwelling >= 0
+    take, hr = dwelling[housed], hh_rows[housed]
+    d.col("status")[take] = OCCUPIED
+    d.col("household_id")[take] = h.id[hr]
+    d.col("years_vacant")[take] = 0
+    h.col("dwelling_id")[hr] = d.id[take]
+    owner = d.owner[take]
+    tenure = np.where(owner == OWNER_OCCUPIER, OWNER, np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
+    h.col("tenure")[hr] = tenure
+    value = d.value_eur[take]
+    h.col("mortgage_eur")[hr] = np.where(
+        tenure == OWNER, np.minimum(model.scenario.stock.mortgage_ltv_at_purchase * value,
+                                    np.maximum(value - h.savings_eur[hr], 0.0)), 0.0)
     return housed
+
+
+def tenant_moves(model) -> None:
+    """Tenant households that look to buy move into an affordable vacant owner-occupied dwelling of their
+    municipality; the rented dwelling they leave becomes vacant."""
+    state = model.state
+    p, h, d = state.persons, state.households, state.dwellings
+    hp = model.scenario.housing
+    hrow = h.alive_rows()
+    tenants = hrow[(h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT)]
+    looking = tenants[model.streams.uniform_by_id("allocation", model.year, h.id[tenants], sub=5) < hp.tenant_buy_rate]
+    if looking.size == 0:
+        return
+    prow = p.alive_rows()
+    prow = prow[p.household_id[prow] >= 0]
+    income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[looking]
+    budget = hp.max_price_to_income * income + h.savings_eur[looking]
+    rng = model.streams.generator("allocation", model.year, sub=_SUB["tenant_moves"])
+    drows = d.alive_rows()
+    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)]
+    for m in np.unique(h.municipality[looking]):
+        who = looking[h.municipality[looking] == m]
+        free = own_vacant[d.municipality[own_vacant] == m]
+        if free.size == 0:
+            continue
+        got = _buy(rng, budget[h.municipality[looking] == m], free, d.value_eur)
+        movers, new = who[got >= 0], free[got[got >= 0]]
+        if movers.size == 0:
+            continue
+        old = d.rows(h.dwelling_id[movers])
+        d.col("household_id")[old] = -1
+        d.col("status")[old] = VACANT
+        d.col("years_vacant")[old] = 0
+        d.col("status")[new] = OCCUPIED
+        d.col("household_id")[new] = h.id[movers]
+        h.col("dwelling_id")[movers] = d.id[new]
+        h.col("tenure")[movers] = OWNER
+        h.col("moved_in_year")[movers] = model.year + 1
+        value = d.value_eur[new]
+        h.col("mortgage_eur")[movers] = np.minimum(model.scenario.stock.mortgage_ltv_at_purchase * value,
+                                                   np.maximum(value - h.savings_eur[movers], 0.0))

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import demography
+from . import allocation, demography, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -107,11 +107,14 @@ class HousingModel(mesa.Model):
             self.running = False
             return
         flows = demography.Flows()
+        flows.demolished = stock_change.demolition(self)
+        flows.built = stock_change.construction(self)
         demography.mortality(self, flows)
         demography.care(self, flows)
         demography.fertility(self, flows)
         demography.separation(self, flows)
         demography.partnership(self, flows)
+        allocation.tenant_moves(self)
         demography.leave_home(self, flows)
         target_in, extra_out = self._migration_targets(flows)
         demography.out_migration(self, flows, extra_out)

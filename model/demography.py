@@ -5,6 +5,7 @@
 3. fertility        women 15-49 in households give birth; the child joins the mother's household
 4. separation       a couple splits; the partner forms a new household (needs a dwelling)
 5. partnership      single adults 20-64 pair within the municipality; one household moves in with the other
+   tenant_moves     (model.allocation) tenants who can afford it buy a vacant owner-occupied dwelling
 6. leave_home       adult children form their own household in the municipality (needs a dwelling)
 7. out_migration    households leave the region with their head; adult children leave on their own
 8. in_migration     households resembling young local households arrive where dwellings are vacant
@@ -150,9 +151,31 @@ def mortality(model, flows: Flows) -> None:
     q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
     q = np.where(p.institution[rows], np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
     dies = rows[_uniform(model, "mortality", p.id[rows]) < q]
+    _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)
     fix_households(state, flows, model.year)
+
+
+def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
+    """The surviving partner (head or partner of the same household) receives ``share`` of the income."""
+    p = state.persons
+    couple = dying[(p.role[dying] == HEAD) | (p.role[dying] == PARTNER)]
+    if couple.size == 0 or share == 0:
+        return
+    rows = p.alive_rows()
+    spouses = rows[(p.role[rows] == HEAD) | (p.role[rows] == PARTNER)]
+    spouses = spouses[np.isin(p.household_id[spouses], p.household_id[couple])]
+    dead = np.zeros(p.n, dtype=bool)
+    dead[dying] = True
+    survivors = spouses[~dead[spouses]]
+    if survivors.size == 0:
+        return
+    # income of the dying spouse per household
+    hh = p.household_id[couple]
+    inc = dict(zip(hh.tolist(), p.income_eur[couple].tolist(), strict=True))
+    gain = np.array([inc.get(x, 0.0) for x in p.household_id[survivors].tolist()])
+    p.col("income_eur")[survivors] += share * gain
 
 
 def care(model, flows: Flows) -> None:
@@ -305,10 +328,14 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         tsize = size[h.row_of[p.household_id[tmpl]]]
         k = int(np.searchsorted(np.cumsum(tsize), target)) + 1
         tmpl = tmpl[:k]
-        new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=0.0, mortgage_eur=0.0,
-                        moved_in_year=model.year + 1)
+        t_hrow = h.row_of[p.household_id[tmpl]]
+        t_income = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)[t_hrow]
+        t_savings = h.savings_eur[t_hrow]
+        new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
+                        mortgage_eur=0.0, moved_in_year=model.year + 1)
         new_rows = h.rows(new_ids)
-        housed = allocate_dwellings(model, new_rows, "in_migration")
+        budget = model.scenario.housing.max_price_to_income * t_income + t_savings
+        housed = allocate_dwellings(model, new_rows, "in_migration", budget)
         tmpl, new_ids = tmpl[housed], new_ids[housed]
         h.remove_rows(new_rows[~housed])
         if tmpl.size == 0:
@@ -329,9 +356,6 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         p.add(src.size, age=age, female=p.female[src], household_id=np.repeat(new_ids, counts), role=p.role[src],
               municipality=m, institution=False, income_eur=p.income_eur[src] * rng.lognormal(0, 0.2, src.size),
               origin=2)
-        income = np.bincount(np.repeat(np.arange(new_ids.size), counts),
-                             weights=p.col("income_eur")[p.n - src.size:], minlength=new_ids.size)
-        h.col("savings_eur")[h.rows(new_ids)] = income * model.scenario.stock.savings_income_ratio
         flows.in_migrants[m] += src.size
 
 

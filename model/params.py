@@ -93,6 +93,12 @@ class StockParams:
     share_single_parent: float = P(0.066, 0.02, 0.15, unit="share of households",
                                    doc="Single parents with children at home.",
                                    source="Drenthe c.2016: 6.6 % (facts.csv share_households_single_parent)")
+    old_age_cohort_decline: float = P(
+        0.02, 0.0, 0.06, unit="per year of age",
+        doc="Single-year ages within 65+ follow life-table survivorship times exp(-decline*(age-65)): the "
+            "post-war cohorts now 65-75 are larger than older ones.",
+        source="assumption; gives about a quarter of the 65+ aged 80+, as in NL 2017 (764,000 80+, "
+               "facts.csv deaths_80plus_share)")
     adult_child_age_scale: float = P(
         4.0, 1.0, 10.0, unit="years",
         doc="Adults still living with their parents: selection weight exp(-(age-18)/scale).", source=ASSUMPTION)
@@ -231,12 +237,18 @@ class DemographyParams:
     share_male_births: float = P(0.512, 0.5, 0.53, unit="share",
                                  doc="Share of boys among births.",
                                  source="about 105 boys per 100 girls, long-run demographic regularity")
-    leave_home_rate: float = P(0.14, 0.02, 0.4, unit="per person-year", calibratable=True,
+    leave_home_rate: float = P(0.10, 0.02, 0.4, unit="per person-year", calibratable=True,
                                doc="Yearly probability that an adult child (18+) leaves the parental home.",
                                source=ASSUMPTION)
-    partnership_rate: float = P(0.04, 0.0, 0.2, unit="per person-year", calibratable=True,
+    partnership_rate: float = P(0.05, 0.0, 0.2, unit="per person-year", calibratable=True,
                                 doc="Yearly probability that a single adult aged 20-64 moves in with a partner.",
                                 source=ASSUMPTION)
+    survivor_income_share: float = P(
+        0.6, 0.0, 1.0, unit="share of the deceased partner's income",
+        doc="When a partner dies, this share of their income passes to the surviving partner "
+            "(survivor's pension, higher single-person state pension).",
+        source="assumption; Dutch partner pensions are commonly 70 % of the old-age pension and the single "
+               "AOW rate is about 70 % of a couple's")
     separation_rate: float = P(0.012, 0.0, 0.05, unit="per couple-year", calibratable=True,
                                doc="Yearly probability that a couple separates; one partner moves out.",
                                source="assumption; NL about 1 % of marriages end in divorce each year")
@@ -254,16 +266,63 @@ class MigrationParams:
         source="18-24: Drenthe cohort retention 77 % from 17 to 22 (facts.csv "
                "cohort_retention_age17_to_22) gives 1-0.77^(1/5) = 5 %/yr; older ages: assumption")
     in_migration_per_1000: dict = P(
-        {"GM0114": 14.0, "GM0109": 12.0, "GM1681": 13.0, "GM1680": 16.0, "GM0118": 17.0, "GM0160": 12.0},
+        {"GM0114": 17.2, "GM0109": 23.3, "GM1681": 21.6, "GM1680": 30.0, "GM0118": 22.1, "GM0160": 28.4},
         0.0, 100.0, unit="persons per 1000 inhabitants per year", calibratable=True,
         doc="In-migrants per year per 1000 inhabitants, as households resembling young local households; "
             "they settle only where a dwelling is vacant.",
-        source="reasoned from the 2012-2019 CBS panel: set so that simulated 2012->2019 population change "
-               "is close to the observed one (calibration/migration.py)")
+        source="reasoned from the CBS panel: set so that the simulated 2017->2019 population change "
+               "matches the observed one per municipality (python -m calibration.migration, 4 seeds, scale 0.25)")
     in_migrant_head_age_mean: float = P(33.0, 20.0, 60.0, unit="years", source=ASSUMPTION,
                                         doc="Mean head age of in-migrant households.")
     in_migrant_head_age_sd: float = P(10.0, 3.0, 25.0, unit="years", source=ASSUMPTION,
                                       doc="Spread of the head age of in-migrant households.")
+
+
+@dataclass(frozen=True)
+class HousingParams:
+    """Where households that need a dwelling find one (a simple rule until the housing market exists)."""
+
+    max_price_to_income: float = P(
+        4.5, 2.0, 8.0, unit="x gross household income", calibratable=True,
+        doc="A household can buy a dwelling worth at most this multiple of its income plus its savings.",
+        source="assumption in the range of Dutch lending norms (NIBUD/Hypotheekwet about 4-5x gross income)")
+    buy_share_if_affordable: float = P(
+        0.5, 0.0, 1.0, unit="share", calibratable=True, source=ASSUMPTION,
+        doc="Share of households able to buy a vacant owner-occupied dwelling that prefer buying to renting.")
+    tenant_buy_rate: float = P(
+        0.05, 0.0, 0.3, unit="per tenant household-year", calibratable=True, source=ASSUMPTION,
+        doc="Yearly probability that a tenant household looks to buy; it buys an affordable vacant "
+            "owner-occupied dwelling in its municipality if there is one, freeing its rented home.")
+
+
+@dataclass(frozen=True)
+class StockChangeParams:
+    """New construction and demolition (a yearly rate until municipal plans and the market drive them)."""
+
+    new_construction_per_1000: dict = P(
+        {"GM0114": 5.5, "GM0109": 9.2, "GM1681": 4.6, "GM1680": 6.4, "GM0118": 10.8, "GM0160": 9.7},
+        0.0, 50.0, unit="new dwellings per 1000 dwellings per year", calibratable=True,
+        doc="New dwellings completed each year, per 1000 dwellings of the stock.",
+        source="net stock growth 2017->2019 per municipality (CBS KWB Woningvoorraad) plus the demolition "
+               "rate: e.g. Emmen (49187-48789)/2/48789 = 4.1 + 1.4 per 1000")
+    demolition_per_1000: float = P(
+        1.4, 0.0, 20.0, unit="dwellings per 1000 dwellings per year", calibratable=True,
+        doc="Vacant dwellings demolished each year (worst condition first), per 1000 dwellings.",
+        source="Drenthe 2011-2019: 2,767 demolished on about 219,000 dwellings over 9 years "
+               "(facts.csv dwellings_demolished, dwelling_stock)")
+    new_build_ep2_kwh_m2: float = P(90.0, 20.0, 160.0, unit="kWh/m2.yr", source="new homes have label A "
+                                    "(MODEL.md); BENG-era homes are well below the A bound of 160",
+                                    doc="EP2 of newly built dwellings.")
+    new_build_owner_share: float = P(0.65, 0.0, 1.0, unit="share", source=ASSUMPTION,
+                                     doc="Share of new dwellings built for owner-occupation (rest: corporations).")
+    new_build_apartment_share: float = P(0.25, 0.0, 1.0, unit="share", source=ASSUMPTION,
+                                         doc="Share of new dwellings that are apartments.")
+    new_build_lifetime_proof_share: float = P(
+        0.5, 0.0, 1.0, unit="share", source="new homes are often lifetime-proof (MODEL.md); share assumed",
+        doc="Share of new dwellings that are lifetime-proof.")
+    new_build_value_premium: float = P(0.25, -0.5, 1.0, unit="log points", source=ASSUMPTION,
+                                       doc="Value of a new dwelling relative to the median of its type in the "
+                                           "municipality.")
 
 
 @dataclass(frozen=True)
@@ -282,6 +341,8 @@ SECTIONS: dict[str, type] = {
     "stock": StockParams,
     "demography": DemographyParams,
     "migration": MigrationParams,
+    "housing": HousingParams,
+    "stock_change": StockChangeParams,
     "alignment": AlignmentParams,
 }
 
@@ -297,6 +358,8 @@ class Scenario:
     stock: StockParams = field(default_factory=StockParams)
     demography: DemographyParams = field(default_factory=DemographyParams)
     migration: MigrationParams = field(default_factory=MigrationParams)
+    housing: HousingParams = field(default_factory=HousingParams)
+    stock_change: StockChangeParams = field(default_factory=StockChangeParams)
     alignment: AlignmentParams = field(default_factory=AlignmentParams)
 
     def parameters(self) -> dict[str, Any]:

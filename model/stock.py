@@ -96,12 +96,12 @@ def build_stock(scenario: Scenario, facts: Facts, wijken: tuple[Wijk, ...], stre
     return state
 
 
-def _draw_ages_and_sex(t: StockTargets, q: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+def _draw_ages_and_sex(t: StockTargets, q: np.ndarray, decline: float, rng) -> tuple[np.ndarray, np.ndarray]:
     surv = np.cumprod(np.hstack([np.ones((2, 1)), 1.0 - q[:, :-1]]), axis=1)  # l(x), shape (2, MAX_AGE+1)
     ages = []
     for (lo, hi, _), n in zip(AGE_GROUPS, t.age_groups, strict=True):
         span = np.arange(lo, hi + 1)
-        w = np.ones(span.size) if lo < 65 else surv.sum(axis=0)[span]
+        w = np.ones(span.size) if lo < 65 else surv.sum(axis=0)[span] * np.exp(-decline * (span - 65))
         ages.append(rng.choice(span, size=n, p=w / w.sum()))
     age = np.concatenate(ages).astype(np.int16)
     rng.shuffle(age)
@@ -158,7 +158,7 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     s = sc.stock
     year = sc.run.base_year
     # 1. persons
-    age, female = _draw_ages_and_sex(t, q, rng)
+    age, female = _draw_ages_and_sex(t, q, s.old_age_cohort_decline, rng)
     n = age.size
     # 2. institutions
     inst_p = np.where(age >= 90, s.institution_rate_90plus,

@@ -1,0 +1,72 @@
+"""Stock change: demolition of vacant dwellings in the worst condition, and new construction.
+
+Until municipal construction plans and the housing market drive them, both are yearly rates per 1000
+dwellings (``[stock_change]``), with defaults from the CBS stock counts 2017-2019 and the Drenthe
+demolition count 2011-2019. New dwellings have label A, a type mix and floor areas as in the stock
+parameters, are partly lifetime-proof and come vacant, for sale or to let.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import MUNICIPALITY_CODES
+from .state import (
+    APARTMENT, CORPORATION, DEMOLISHED, OTHER_OWNER, OWNER_OCCUPIER, SEMI_DETACHED, TERRACED, VACANT, DETACHED,
+)
+
+
+def demolition(model) -> np.ndarray:
+    """Demolish vacant dwellings, worst condition first; returns the number per municipality."""
+    d = model.state.dwellings
+    sc = model.scenario.stock_change
+    rows = d.alive_rows()
+    rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+    stock = np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
+    u = model.streams.uniform_by_id("stock_change", model.year, d.id[rows])
+    done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
+    for m in range(len(MUNICIPALITY_CODES)):
+        expected = stock[m] * sc.demolition_per_1000 / 1000.0
+        k = int(expected) + int(u[0] < expected - int(expected)) if rows.size else 0
+        cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)]
+        if k <= 0 or cand.size == 0:
+            continue
+        worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
+        d.col("status")[worst] = DEMOLISHED
+        done[m] = worst.size
+    return done
+
+
+def construction(model) -> np.ndarray:
+    """Add new dwellings (vacant); returns the number per municipality."""
+    st = model.state
+    d = st.dwellings
+    s, sc = model.scenario.stock, model.scenario.stock_change
+    rng = model.streams.generator("stock_change", model.year, sub=1)
+    rows = d.alive_rows()
+    rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+    built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
+    for m, code in enumerate(MUNICIPALITY_CODES):
+        mine = rows[d.municipality[rows] == m]
+        expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
+        k = int(expected) + int(rng.random() < expected - int(expected))
+        if k == 0:
+            continue
+        is_apt = rng.random(k) < sc.new_build_apartment_share
+        sf = rng.choice([TERRACED, SEMI_DETACHED, DETACHED], size=k, p=np.array(s.single_family_type_shares))
+        dtype = np.where(is_apt, APARTMENT, sf).astype(np.int8)
+        area = np.array(s.floor_area_median_m2)[dtype] * rng.lognormal(0.0, s.floor_area_sigma, k)
+        # value: median value of the type in the municipality, with a new-build premium
+        value = np.empty(k)
+        for t in np.unique(dtype):
+            same = mine[d.type[mine] == t]
+            base = np.median(d.value_eur[same]) if same.size else np.median(d.value_eur[mine])
+            value[dtype == t] = base * np.exp(sc.new_build_value_premium)
+        wijk = rng.choice(mine.size, size=k)
+        d.add(k, municipality=m, wijk=d.wijk[mine][wijk], type=dtype, built_year=model.year,
+              floor_area_m2=area, ep2_kwh_m2=sc.new_build_ep2_kwh_m2 * rng.lognormal(0.0, 0.1, k),
+              condition=1.0, lifetime_proof=rng.random(k) < sc.new_build_lifetime_proof_share,
+              owner=np.where(rng.random(k) < sc.new_build_owner_share, OWNER_OCCUPIER, CORPORATION),
+              status=VACANT, value_eur=value, years_vacant=0, household_id=-1, in_stock=True)
+        built[m] = k
+    return built
