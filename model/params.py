@@ -305,6 +305,10 @@ class StockChangeParams:
         doc="New dwellings completed each year, per 1000 dwellings of the stock.",
         source="net stock growth 2017->2019 per municipality (CBS KWB Woningvoorraad) plus the demolition "
                "rate: e.g. Emmen (49187-48789)/2/48789 = 4.1 + 1.4 per 1000")
+    construction_vacancy_ceiling: float = P(
+        0.05, 0.0, 0.2, unit="share of dwellings", calibratable=True,
+        doc="No new construction in a municipality whose vacancy rate is at or above this share.",
+        source="assumption; MODEL.md: construction 'when vacancy is below a norm'")
     demolition_per_1000: float = P(
         1.4, 0.0, 20.0, unit="dwellings per 1000 dwellings per year", calibratable=True,
         doc="Vacant dwellings demolished each year (worst condition first), per 1000 dwellings.",

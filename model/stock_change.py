@@ -48,6 +48,8 @@ def construction(model) -> np.ndarray:
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         mine = rows[d.municipality[rows] == m]
+        if (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
+            continue
         expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
         k = int(expected) + int(rng.random() < expected - int(expected))
         if k == 0:
