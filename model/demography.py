@@ -149,7 +149,8 @@ def mortality(model, flows: Flows) -> None:
     p = state.persons
     rows = p.alive_rows()
     q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
-    q = np.where(p.institution[rows], np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
+    care_home = p.institution[rows] & (p.age[rows] >= 65)
+    q = np.where(care_home, np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
     dies = rows[_uniform(model, "mortality", p.id[rows]) < q]
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])

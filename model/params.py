@@ -217,7 +217,7 @@ class DemographyParams:
     institution_mortality_multiplier: float = P(
         2.0, 1.0, 5.0, unit="factor", source="assumption; 46 % of those dying at 80+ lived in a care home "
         "(facts.csv share_deceased_80plus_living_in_care_home_at_death) while about 14 % of 80+ lived there",
-        doc="Death probability of persons in institutions relative to others of the same age and sex.")
+        doc="Death probability of persons 65+ in institutions relative to others of the same age and sex.")
     care_entry_rate_75_84: float = P(
         0.012, 0.0, 0.1, unit="per person-year", calibratable=True,
         doc="Yearly probability that a person aged 75-84 in a household moves to a care institution.",

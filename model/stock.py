@@ -10,7 +10,8 @@ Construction, per municipality:
 
 1. persons: age-group counts, single years within groups (uniform; 65+ by life-table survivorship), sex by
    the relative survivorship of women and men at each age, exact totals of men and women;
-2. institutions: persons 55+ live in care institutions at the base-year rates by age;
+2. institutions: persons 55+ live in care institutions at the base-year rates by age; adults 18-64 are
+   added to other institutions where needed for the mean household size to round to CBS's figure;
 3. households: the CBS count split by type (single, couple, family, single parent); the persons left after
    the adults are children, the minors first, then young adults; parents and couples chosen by age profiles,
    paired by sex and age; children attached to families by age;
@@ -165,6 +166,19 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
                       np.where(age >= 80, s.institution_rate_80_89,
                                np.where(age >= 55, s.institution_rate_55_79, 0.0)))
     institution = rng.random(n) < inst_p
+    # Other institutional residents (care for the disabled, asylum seekers' centres, ...): added among
+    # adults 18-64 where needed so that persons in households / households rounds to CBS's published
+    # one-decimal mean household size.
+    max_private = int(np.floor(t.households * (t.mean_household_size + 0.0499)))
+    min_private = int(np.ceil(t.households * (t.mean_household_size - 0.05)))
+    n_priv = int((~institution).sum())
+    if n_priv > max_private:
+        cand = np.flatnonzero(~institution & (age >= 18) & (age <= 64))
+        institution[rng.choice(cand, size=n_priv - max_private, replace=False)] = True
+    elif n_priv < min_private:
+        cand = np.flatnonzero(institution)
+        cand = cand[np.argsort(age[cand], kind="stable")][: min_private - n_priv]
+        institution[cand] = False
     private = np.flatnonzero(~institution)
     n_private = private.size
     minors = private[age[private] < 18]
