@@ -107,6 +107,7 @@ class HousingModel(mesa.Model):
             self.running = False
             return
         flows = demography.Flows()
+        self._population_start = self._population()  # 1 January, before any process
         flows.demolished = stock_change.demolition(self)
         flows.built = stock_change.construction(self)
         demography.mortality(self, flows)
@@ -151,7 +152,6 @@ class HousingModel(mesa.Model):
     def _migration_targets(self, flows):
         """Alignment: for municipalities with a population target next 1 January, the persons that must
         arrive (>= 0) or additionally leave; otherwise (None, None)."""
-        self._population_start = self._population() + flows.deaths - flows.births  # population on 1 January
         targets = self.scenario.alignment.population_targets
         nxt = self.year + 1
         if not any(nxt in t for t in targets.values()):

@@ -9,7 +9,7 @@
 6. leave_home       adult children form their own household in the municipality (needs a dwelling)
 7. out_migration    households leave the region with their head; adult children leave on their own
 8. in_migration     households resembling young local households arrive where dwellings are vacant
-9. ageing           everyone is one year older on 1 January
+9. ageing           everyone is one year older on 1 January; incomes at 18, 25 and 67 follow the age profile
 
 A household whose last member dies, leaves for care or leaves the region releases its dwelling, which
 becomes vacant (units outside the regular stock are removed). New households that find no vacant dwelling
@@ -23,6 +23,7 @@ households use one uniform per id (:meth:`Streams.uniform_by_id`).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from .allocation import allocate_dwellings
 from .data import MUNICIPALITY_CODES
@@ -361,9 +362,19 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
 
 
 def ageing(model) -> None:
+    """Everyone one year older; incomes follow the stock's age profile: an income at 18 (young adults'
+    level), the working-age level at 25, the pensioners' level at 67."""
     p = model.state.persons
+    s = model.scenario.stock
     rows = p.alive_rows()
     p.col("age")[rows] += 1
+    age = p.age[rows]
+    adult = rows[(age == 18) & ~p.institution[rows]]
+    z = ndtri(np.clip(_uniform(model, "income", p.id[adult]), 1e-12, 1 - 1e-12))
+    median = model.state.median_income_eur[p.municipality[adult]]
+    p.col("income_eur")[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
+    p.col("income_eur")[rows[age == 25]] *= 1.0 / s.income_young_ratio
+    p.col("income_eur")[rows[age == 67]] *= s.income_pensioner_ratio
     d = model.state.dwellings
     drows = d.alive_rows()
     vac = drows[d.status[drows] == VACANT]

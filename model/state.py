@@ -66,6 +66,8 @@ class State:
     dwellings: EntityTable
     wijk_codes: tuple[str, ...]
     year: int
+    notes: list | None = None
+    median_income_eur: np.ndarray | None = None  # per municipality: median personal income, working age
 
     def household_sizes(self) -> np.ndarray:
         """Members per household slot (index = household row)."""

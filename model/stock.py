@@ -87,6 +87,7 @@ def build_stock(scenario: Scenario, facts: Facts, wijken: tuple[Wijk, ...], stre
     q = mortality_table(facts, year, scenario.demography.mortality_improvement_per_year,
                         scenario.demography.mortality_multiplier)
     state.notes = []
+    state.median_income_eur = np.zeros(len(MUNICIPALITY_CODES))
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = streams.generator("stock", year, sub=m)
         targets = StockTargets(facts, code, year, scenario.run.scale)
@@ -236,7 +237,9 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     # 4. incomes: personal gross income of adults, scaled to the CBS mean income per inhabitant
     med = np.where(age >= 67, s.income_pensioner_ratio, np.where(age < 25, s.income_young_ratio, 1.0))
     income = np.where((age >= 18) & ~institution, med * rng.lognormal(0.0, s.income_sigma, n), 0.0)
-    income *= t.income_per_inhabitant_eur * n_private / income.sum()
+    income_scale = t.income_per_inhabitant_eur * n_private / income.sum()
+    income *= income_scale
+    state.median_income_eur[m] = income_scale  # median personal income of working-age adults
     hh_income = np.bincount(hh_local[private], weights=income[private], minlength=H)
     hh_size = np.bincount(hh_local[private], minlength=H)
     head_age = np.zeros(H)

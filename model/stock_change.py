@@ -23,11 +23,12 @@ def demolition(model) -> np.ndarray:
     rows = d.alive_rows()
     rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
     stock = np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
-    u = model.streams.uniform_by_id("stock_change", model.year, d.id[rows])
+    rng = model.streams.generator("stock_change", model.year, sub=0)
+    u = rng.random(len(MUNICIPALITY_CODES))
     done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
-        k = int(expected) + int(u[0] < expected - int(expected)) if rows.size else 0
+        k = int(expected) + int(u[m] < expected - int(expected))
         cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)]
         if k <= 0 or cand.size == 0:
             continue
@@ -48,7 +49,7 @@ def construction(model) -> np.ndarray:
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         mine = rows[d.municipality[rows] == m]
-        if (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
+        if mine.size == 0 or (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
             continue
         expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
         k = int(expected) + int(rng.random() < expected - int(expected))
