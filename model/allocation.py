@@ -59,7 +59,6 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
         return housed
-    rng = model.streams.generator("allocation", model.year, sub=_SUB[process])
     drows = d.alive_rows()
     vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]]
     if budget is None:
@@ -70,6 +69,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     mun_h = h.municipality[hh_rows]
     dwelling = np.full(hh_rows.size, -1, dtype=np.int64)
     for m in np.unique(mun_h):
+        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m))
         want = np.flatnonzero(mun_h == m)
         free = vacant[d.municipality[vacant] == m]
         own_free = free[d.owner[free] == OWNER_OCCUPIER]
@@ -120,10 +120,10 @@ def tenant_moves(model) -> None:
     prow = prow[p.household_id[prow] >= 0]
     income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[looking]
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
-    rng = model.streams.generator("allocation", model.year, sub=_SUB["tenant_moves"])
     drows = d.alive_rows()
     own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)]
     for m in np.unique(h.municipality[looking]):
+        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
         who = looking[h.municipality[looking] == m]
         free = own_vacant[d.municipality[own_vacant] == m]
         if free.size == 0:

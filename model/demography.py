@@ -224,9 +224,9 @@ def partnership(model, flows: Flows) -> None:
     cand = cand[_uniform(model, "partnership", p.id[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
-    rng = model.streams.generator("partnership", model.year)
     movers, hosts = [], []
     for m in range(N_MUN):
+        rng = model.streams.generator("partnership", model.year, sub=m)
         c = cand[p.municipality[cand] == m]
         men, women = c[~p.female[c]], c[p.female[c]]
         k = min(men.size, women.size)
@@ -290,8 +290,8 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
         cand_m = p.municipality[head_rows][stay]
         cand_size = size[h.row_of[cand_h]]
         more = []
-        rng = model.streams.generator("alignment", model.year)
         for m in np.flatnonzero(extra_persons > 0):
+            rng = model.streams.generator("alignment", model.year, sub=int(m))
             sel = np.flatnonzero(cand_m == m)
             order = sel[np.argsort(-(cand_p[sel] + 1e-3 * rng.random(sel.size)), kind="stable")]
             k = np.searchsorted(np.cumsum(cand_size[order]), extra_persons[m]) + 1
@@ -314,8 +314,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     mig = model.scenario.migration
     rows, hrow, size, heads, partners = household_table(state)
     head_rows = rows[p.role[rows] == HEAD]
-    rng = model.streams.generator("in_migration", model.year)
     for m in range(N_MUN):
+        rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
         if target <= 0:
             continue
@@ -328,8 +328,14 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         k = int(np.ceil(target / mean_size * 1.2)) + 1
         tmpl = hm[rng.choice(hm.size, size=k, p=w / w.sum())]
         tsize = size[h.row_of[p.household_id[tmpl]]]
-        k = int(np.searchsorted(np.cumsum(tsize), target)) + 1
+        # the households whose persons fit in the target, then one of exactly the remaining size if any
+        k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
+        rest = target - int(tsize[:k].sum())
         tmpl = tmpl[:k]
+        if rest > 0:
+            fits = np.flatnonzero(size[h.row_of[p.household_id[hm]]] == rest)
+            if fits.size:
+                tmpl = np.append(tmpl, hm[fits[np.argmax(w[fits] * rng.random(fits.size))]])
         t_hrow = h.row_of[p.household_id[tmpl]]
         t_income = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)[t_hrow]
         t_savings = h.savings_eur[t_hrow]

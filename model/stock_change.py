@@ -43,11 +43,11 @@ def construction(model) -> np.ndarray:
     st = model.state
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
-    rng = model.streams.generator("stock_change", model.year, sub=1)
     rows = d.alive_rows()
     rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
+        rng = model.streams.generator("stock_change", model.year, sub=1 + m)
         mine = rows[d.municipality[rows] == m]
         if mine.size == 0 or (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
             continue

@@ -4,7 +4,9 @@ A stream is keyed by (run seed, process name, year): ``np.random.default_rng([se
 (as Starsim does). Decisions about existing entities use :meth:`Streams.uniform_by_id`, which draws one
 uniform per id slot and picks the entities' values, so that an entity's draw depends only on the seed, the
 process, the year and its id -- not on how many other entities exist. A scenario that changes one process
-therefore changes no other process's draws (common random numbers across scenarios).
+therefore changes no other process's draws (common random numbers across scenarios). Processes that loop
+over municipalities take one generator per municipality (``sub``), so a change confined to one municipality
+leaves the draws of the others untouched.
 """
 
 from __future__ import annotations
