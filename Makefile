@@ -39,3 +39,6 @@ baseline-refresh: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results/*
+
+bench: $(STAMP)
+	$(VPY) -m benchmarks.bench
