@@ -43,7 +43,10 @@ class EntityTable:
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """Rows of the given ids (which must be alive)."""
-        r = self.row_of[np.asarray(ids, dtype=np.int64)]
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.next_id):
+            raise KeyError(f"{self.name}: id out of range (-1 means 'none')")
+        r = self.row_of[ids]
         if r.size and r.min() < 0:
             raise KeyError(f"{self.name}: id without a row")
         return r

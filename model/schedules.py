@@ -63,6 +63,13 @@ def mortality_table(facts: Facts, year: int, improvement: float, multiplier: flo
     return np.clip(q, 0.0, Q_CAP)
 
 
+def anchor_improvement_rate(facts: Facts) -> float:
+    """Yearly relative decline of q(x) implied by the CBS anchors for men at 61 and 81, 2015 -> 2023."""
+    rates = [1.0 - (_anchor(facts, 2023, v) / _anchor(facts, 2015, v)) ** (1 / 8)
+             for v in ("qx_men_age61", "qx_men_age81")]
+    return float(np.mean(rates))
+
+
 def life_expectancy(q: np.ndarray, age: int) -> float:
     """Period life expectancy at ``age`` for one sex's q(x) (deaths mid-year)."""
     surv = np.cumprod(np.concatenate([[1.0], 1.0 - q[age:]]))

@@ -30,7 +30,7 @@ import numpy as np
 from .data import MUNICIPALITY_CODES, Facts, Wijk
 from .params import Scenario
 from .sampling import apportion, rank_match, weighted_choice_without_replacement
-from .schedules import MAX_AGE, mortality_table
+from .schedules import MAX_AGE, anchor_improvement_rate, mortality_table
 from .state import (
     APARTMENT, CHILD, CORPORATION, DETACHED, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_OWNER, OTHER_TENURE,
     OTHER_UNIT, OWNER, OWNER_OCCUPIER, PARTNER, PERIOD_STARTS, PRIVATE_LANDLORD, PRIVATE_TENANT,
@@ -84,8 +84,9 @@ def build_stock(scenario: Scenario, facts: Facts, wijken: tuple[Wijk, ...], stre
     persons, households, dwellings = new_persons(), new_households(), new_dwellings()
     wijk_codes = tuple(w.code for w in wijken)
     state = State(persons, households, dwellings, wijk_codes, year)
-    q = mortality_table(facts, year, scenario.demography.mortality_improvement_per_year,
-                        scenario.demography.mortality_multiplier)
+    # The age and sex profile of the stock follows the national life table as the CBS anchors give it, not
+    # the scenario's mortality parameters: a mortality scenario then starts from the same stock.
+    q = mortality_table(facts, year, anchor_improvement_rate(facts), 1.0)
     state.notes = []
     state.median_income_eur = np.zeros(len(MUNICIPALITY_CODES))
     for m, code in enumerate(MUNICIPALITY_CODES):

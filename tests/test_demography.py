@@ -1,0 +1,122 @@
+"""Yearly processes against their rates.
+
+Each event is a Bernoulli draw with a known probability p_i, so the count of events is Poisson-binomial
+with mean sum(p_i) and variance sum(p_i (1 - p_i)); counts are required within 4 standard deviations
+(two-sided chance of a false alarm ~6e-5 per check)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import HousingModel, demography
+from model.data import MUNICIPALITY_CODES
+from tests.invariants import population_by_municipality
+
+SCALE = 0.25  # ~77,000 persons: ~800 deaths, ~700 births, ~500 care entries in a year
+
+
+def within(count, p, what):
+    mean, sd = float(np.sum(p)), float(np.sqrt(np.sum(p * (1 - p))))
+    assert abs(count - mean) <= 4 * sd, f"{what}: {count} events, expected {mean:.1f} +- {4 * sd:.1f} (4 sd)"
+
+
+@pytest.fixture(scope="module")
+def year_one():
+    """Step 2019 -> 2020 once, recording the exposure of each process just before it runs."""
+    mp = pytest.MonkeyPatch()
+    seen = {}
+    orig_mort, orig_care, orig_fert = demography.mortality, demography.care, demography.fertility
+
+    def mortality(model, flows):
+        p, d = model.state.persons, model.scenario.demography
+        rows = p.alive_rows()
+        age = np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)
+        q = model.mortality_q[p.female[rows].astype(int), age]
+        care_home = p.institution[rows] & (p.age[rows] >= 65)
+        seen["mortality"] = (np.where(care_home, np.minimum(q * d.institution_mortality_multiplier, 1), q),
+                             p.female[rows].copy(), p.age[rows].copy())
+        orig_mort(model, flows)
+        seen["deaths"] = flows.deaths.copy()
+
+    def care(model, flows):
+        p, d = model.state.persons, model.scenario.demography
+        rows = p.alive_rows()
+        rows = rows[(p.age[rows] >= 75) & ~p.institution[rows]]
+        seen["care_p"] = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
+        before = p.institution[rows].copy()
+        ids = p.id[rows].copy()
+        orig_care(model, flows)
+        seen["care_entries"] = int(np.count_nonzero(p.institution[p.row_of[ids]] & ~before))
+
+    def fertility(model, flows):
+        p = model.state.persons
+        rows = p.alive_rows()
+        women = rows[p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49)]
+        seen["fert_p"] = model.fertility[p.age[women]]
+        n = p.n
+        orig_fert(model, flows)
+        seen["births"] = int(flows.births.sum())
+        seen["boys"] = int(np.count_nonzero(~p.female[n:p.n]))
+
+    mp.setattr(demography, "mortality", mortality)
+    mp.setattr(demography, "care", care)
+    mp.setattr(demography, "fertility", fertility)
+    model = HousingModel(None, rng=21, scale=SCALE, end_year=2020)
+    model.step()
+    mp.undo()
+    return model, seen
+
+
+def test_deaths_follow_the_life_table(year_one):
+    _, seen = year_one
+    q, female, age = seen["mortality"]
+    deaths = int(seen["deaths"].sum())
+    assert deaths > 500
+    within(deaths, q, "deaths")
+
+
+def test_births_follow_the_fertility_schedule(year_one):
+    _, seen = year_one
+    assert seen["births"] > 400
+    within(seen["births"], seen["fert_p"], "births")
+    # sex of the births: binomial(n, 0.512)
+    p_boy = np.full(seen["births"], 0.512)
+    within(seen["boys"], p_boy, "boys")
+
+
+def test_care_entries_follow_the_rates(year_one):
+    _, seen = year_one
+    assert seen["care_entries"] > 100
+    within(seen["care_entries"], seen["care_p"], "care entries")
+
+
+def test_deaths_per_municipality_add_up(year_one):
+    model, seen = year_one
+    rows = {r["municipality_code"]: r for r in model.table().to_pylist() if r["year"] == 2020}
+    # each municipality's count is expanded by 1/scale = 4 and rounded: exact, as 4 * deaths is an integer
+    assert sum(rows[c]["deaths"] for c in MUNICIPALITY_CODES) == seen["deaths"].sum() / SCALE
+
+
+def test_in_migration_target_uses_the_1_january_population(monkeypatch):
+    """Without alignment the in-migration target is rint(rate per 1000 x population on 1 January). The
+    scenario has no vacancy and no construction, so new households find no home and leave before
+    migration: a target computed from the population at that point would be too low."""
+    targets = {}
+    orig = demography.in_migration
+
+    def in_migration(model, flows, target):
+        targets[model.year] = np.array(target, copy=True)
+        return orig(model, flows, target)
+
+    monkeypatch.setattr(demography, "in_migration", in_migration)
+    model = HousingModel(None, rng=1, scale=0.05, end_year=2023, vacancy_rate_initial=0.0,
+                         new_construction_per_1000={c: 0.0 for c in MUNICIPALITY_CODES})
+    rates = np.array([model.scenario.migration.in_migration_per_1000[c] for c in MUNICIPALITY_CODES]) / 1000.0
+    early_departures = 0
+    while model.running:
+        year, start = model.year, population_by_municipality(model.state)
+        model.step()
+        early_departures += int(model.last_flows.unhoused_departures.sum())
+        assert targets[year].tolist() == np.rint(rates * start).astype(int).tolist(), year
+    assert early_departures > 0  # the scenario does discriminate

@@ -1,0 +1,169 @@
+"""EntityTable: stable ids, the id -> row lookup, compaction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.entities import EntityTable
+
+
+def table(capacity: int = 16) -> EntityTable:
+    return EntityTable("things", {"value": np.int64, "weight": np.float64}, capacity=capacity)
+
+
+def test_add_returns_consecutive_ids_and_values():
+    t = table()
+    a = t.add(3, value=[10, 11, 12], weight=0.5)
+    b = t.add(2, value=7)
+    assert a.tolist() == [0, 1, 2] and b.tolist() == [3, 4]
+    assert t.value.tolist() == [10, 11, 12, 7, 7]
+    assert t.weight.tolist() == [0.5, 0.5, 0.5, 0.0, 0.0]  # unset columns start at 0
+    assert t.count() == 5 and t.n == 5
+    assert t.rows(b).tolist() == [3, 4]
+    assert t.add(0).size == 0
+    t.check()
+
+
+def test_add_unknown_column_raises():
+    with pytest.raises(KeyError, match="colour"):
+        table().add(1, colour=3)
+
+
+def test_unknown_attribute_raises_attribute_error():
+    with pytest.raises(AttributeError, match="colour"):
+        _ = table().colour
+
+
+def test_growth_beyond_capacity_keeps_values_and_lookup():
+    t = table(capacity=16)
+    ids = t.add(10, value=np.arange(10))
+    more = t.add(100, value=np.arange(100, 200))
+    assert t.n == 110
+    assert t.value[t.rows(ids)].tolist() == list(range(10))
+    assert t.value[t.rows(more)].tolist() == list(range(100, 200))
+    t.check()
+
+
+def test_remove_keeps_ids_and_rows_until_compaction():
+    t = table()
+    ids = t.add(8, value=np.arange(8))
+    t.remove_rows(t.rows(ids[[1, 4]]))
+    assert t.count() == 6 and t.n == 8
+    assert t.alive_rows().tolist() == [0, 2, 3, 5, 6, 7]
+    t.check()
+    new = t.add(1, value=99)
+    assert new.tolist() == [8]  # ids are never reused
+
+
+def test_compaction_keeps_order_ids_and_lookup():
+    t = table()
+    ids = t.add(10, value=np.arange(10) * 10)
+    dead = ids[[0, 3, 4, 8]]
+    t.remove_rows(t.rows(dead))
+    alive_ids_before = t.id[t.alive_rows()].tolist()
+    assert t.compact() is True
+    assert t.n == 6 and t.count() == 6
+    assert t.id.tolist() == alive_ids_before  # order of the alive rows kept
+    assert t.value.tolist() == [10, 20, 50, 60, 70, 90]
+    assert t.alive.all()
+    t.check()
+    survivors = np.setdiff1d(ids, dead)
+    assert t.value[t.rows(survivors)].tolist() == (survivors * 10).tolist()
+    assert (t.row_of[dead] == -1).all()
+    with pytest.raises(KeyError):
+        t.rows(dead[:1])
+    # new entities after compaction get fresh ids and correct rows
+    new = t.add(2, value=[1, 2])
+    assert new.tolist() == [10, 11]
+    assert t.value[t.rows(new)].tolist() == [1, 2]
+    t.check()
+
+
+def test_compaction_below_threshold_does_nothing():
+    t = table()
+    ids = t.add(10)
+    t.remove_rows(t.rows(ids[:2]))  # 20 % dead < 25 %
+    assert t.compact() is False
+    assert t.n == 10
+    assert t.compact(min_dead_share=0.1) is True
+    assert t.n == 8
+    t.check()
+
+
+def test_compaction_of_everything_dead():
+    t = table()
+    ids = t.add(5)
+    t.remove_rows(t.rows(ids))
+    assert t.compact() is True
+    assert t.n == 0 and t.count() == 0
+    assert (t.row_of[ids] == -1).all()
+    assert table().compact() is False  # empty table
+
+
+def test_column_views_write_through():
+    t = table()
+    ids = t.add(4)
+    t.col("value")[t.rows(ids[2:])] = 5
+    assert t.value.tolist() == [0, 0, 5, 5]
+
+
+def test_check_detects_a_broken_lookup():
+    t = table()
+    t.add(4)
+    t.row_of[2] = 0
+    with pytest.raises(AssertionError, match="row_of"):
+        t.check()
+
+
+def test_random_operations_against_a_reference():
+    """A long random sequence of add / remove / compact, compared with a dict id -> value after each step."""
+    rng = np.random.default_rng(12345)
+    t = table(capacity=16)
+    ref: dict[int, int] = {}
+    for step in range(400):
+        op = rng.integers(3)
+        if op == 0 or not ref:
+            k = int(rng.integers(1, 40))
+            vals = rng.integers(0, 10**6, k)
+            for i, v in zip(t.add(k, value=vals).tolist(), vals.tolist(), strict=True):
+                assert i not in ref
+                ref[i] = v
+        elif op == 1:
+            alive = np.array(sorted(ref))
+            gone = rng.choice(alive, size=int(rng.integers(1, alive.size + 1)), replace=False)
+            t.remove_rows(t.rows(gone))
+            for i in gone.tolist():
+                del ref[i]
+        else:
+            before = t.id[t.alive_rows()].tolist()
+            t.compact(min_dead_share=float(rng.random()))
+            assert t.id[t.alive_rows()].tolist() == before, f"step {step}: compaction reordered rows"
+        t.check()
+        ids = np.array(sorted(ref), dtype=np.int64)
+        assert t.count() == len(ref)
+        assert sorted(t.id[t.alive_rows()].tolist()) == ids.tolist()
+        if ids.size:
+            assert t.value[t.rows(ids)].tolist() == [ref[i] for i in ids.tolist()]
+        # alive rows are always in increasing id order (entities are appended, compaction keeps order)
+        assert np.all(np.diff(t.id[t.alive_rows()]) > 0)
+
+
+MINUS_ONE_WRAPS = (
+    "BUG model/entities.py: EntityTable.rows() indexes row_of with the id, so the sentinel -1 "
+    "(no household / no dwelling) wraps to the last slot of row_of; when row_of is exactly full, "
+    "rows([-1]) silently returns the row of the newest entity instead of raising KeyError")
+
+
+def test_rows_rejects_the_minus_one_sentinel():
+    t = table(capacity=16)
+    t.add(16)  # exactly fills row_of (size 16): row_of[-1] is the row of id 15
+    with pytest.raises(KeyError):
+        t.rows(np.array([-1]))
+
+
+def test_rows_rejects_the_minus_one_sentinel_when_row_of_has_slack():
+    t = table(capacity=16)
+    t.add(5)
+    with pytest.raises(KeyError):
+        t.rows(np.array([-1]))
