@@ -17,16 +17,15 @@ import argparse
 import json
 import os
 import re
-import secrets
 import sys
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import model
+from experiments.dataset import write_json_atomic, write_table_atomic
+from experiments.definition import ExperimentError
 from model.indicators import SCHEMA
 from model.params import SECTIONS
 
@@ -223,22 +222,6 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
 
 
-def write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path`` (atomic)."""
-    # a unique name in the same folder (so that os.replace is an atomic rename), created with the usual
-    # permissions (mkstemp would make it private)
-    tmp = str(path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _progress(total: int, label: str, quiet: bool):
     """A per-step callback and a close function: a tqdm bar on stderr, else one line per year."""
     if quiet:
@@ -295,12 +278,10 @@ def cmd_run(args) -> int:
         close()
 
     manifest = json.loads(table.schema.metadata[b"manifest"])
-    out_dir.mkdir(parents=True, exist_ok=True)
     parquet_path = out_dir / f"{stem}.parquet"
     manifest_path = out_dir / f"{stem}.manifest.json"
-    write_atomic(parquet_path, lambda tmp: pq.write_table(table, tmp))
-    manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    write_atomic(manifest_path, lambda tmp: Path(tmp).write_text(manifest_text, encoding="utf-8"))
+    write_table_atomic(table, parquet_path)
+    write_json_atomic(manifest, manifest_path)
 
     print(parquet_path)
     if not args.quiet:
@@ -310,6 +291,51 @@ def cmd_run(args) -> int:
         for line in summary_lines(table):
             print("  " + line)
     return EXIT_OK
+
+
+def _shard(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)/(\d+)", text or "")
+    if not m or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
+        raise UsageError(f"--shard {text!r}: expected I/N with 0 <= I < N, e.g. --shard 0/10 "
+                         "(with a Slurm array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT, --array=0-9)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _is_experiment_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return "scenarios" in tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False  # the scenario loader reports the problem
+
+
+def cmd_batch(args) -> int:
+    from experiments import experiment_from_args, load_experiment, run_experiment
+
+    shard = _shard(args.shard) if args.shard else None
+    if len(args.files) == 1 and _is_experiment_file(args.files[0]):
+        if args.seeds or args.set or args.scale is not None or args.end_year is not None:
+            raise UsageError(f"{args.files[0]} is an experiment file: give seeds, parameters, scale and end year "
+                             "in it, not as --seeds/--set/--scale/--end-year")
+        exp = load_experiment(args.files[0])
+    else:
+        overrides = parse_sets(args.set)
+        overrides.update({k: v for k, v in (("scale", args.scale), ("end_year", args.end_year)) if v is not None})
+        exp = experiment_from_args(args.files, args.seeds or "0", overrides, name=args.name)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    n_runs = len(exp.scenarios) * len(exp.parameter_sets) * len(exp.seeds)
+    if not args.quiet:
+        print(f"experiment {exp.name}: {len(exp.scenarios)} scenario(s) x {len(exp.parameter_sets)} parameter "
+              f"set(s) x {len(exp.seeds)} seed(s) = {n_runs} runs -> {out}", file=sys.stderr)
+    summary = run_experiment(exp, out, args.executor, scheduler=args.scheduler, workers=args.workers,
+                             shard=shard, resume=args.resume, progress=not args.quiet)
+    print(out)
+    print(summary.line())
+    for rec in summary.failures[:10]:
+        print(f"  failed: {rec['run_id']}: {rec.get('error')}")
+    if len(summary.failures) > 10:
+        print(f"  ... and {len(summary.failures) - 10} more (see {out}/experiment.json)")
+    return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
 
 
 def cmd_params(args) -> int:
@@ -361,6 +387,31 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "output path")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser(
+        "batch", help="run scenarios x parameter sets x seeds into one Parquet dataset (serial, local Dask, cluster)",
+        description="Run an experiment: either an experiment file (EXPERIMENT.toml, see docs/batch.md) or "
+                    "scenario files with --seeds. Results go to DIR/runs/scenario=<name>/paramset=<id>/"
+                    "seed=<n>.parquet, with DIR/experiment.json. Exit code 1 if any run failed.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="EXPERIMENT.toml, or one or more scenario files")
+    p.add_argument("--seeds", metavar="SPEC", help="seeds for scenario files: '0-99', '1,5,7' (default 0)")
+    p.add_argument("--scale", type=float, metavar="F", help="share of the population simulated in every run")
+    p.add_argument("--end-year", type=int, metavar="Y", help="last year of every run")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one parameter in every run (repeatable)")
+    p.add_argument("--name", help="experiment name for scenario files (default 'batch')")
+    p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
+                   help="serial: in this process; local (default): a Dask LocalCluster on 127.0.0.1, one worker "
+                        "per core; dask: an existing cluster given by --scheduler")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
+    p.add_argument("--workers", type=int, metavar="N", help="workers of the local cluster (default: cores)")
+    p.add_argument("--shard", metavar="I/N", help="run only runs I, I+N, I+2N, ... (0 <= I < N), e.g. per "
+                                                  "Slurm array task")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<experiment name>)")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted experiment in DIR: runs whose "
+                                                         "file is complete are skipped")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
+
     p = sub.add_parser("params", help="list every parameter: default, range, unit, meaning, source",
                        description="List every scenario parameter.")
     p.add_argument("--markdown", action="store_true", help=f"print Markdown ({PARAMS_COMMAND})")
@@ -381,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return args.func(args)
-    except (model.ScenarioError, model.MissingFactError, UsageError) as exc:
+    except (model.ScenarioError, model.MissingFactError, UsageError, ExperimentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error of ours

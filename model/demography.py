@@ -27,7 +27,6 @@ from scipy.special import ndtri
 
 from .allocation import allocate_dwellings
 from .data import MUNICIPALITY_CODES
-from .sampling import weighted_choice_without_replacement
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -211,7 +210,8 @@ def separation(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
     partners = rows[p.role[rows] == PARTNER]
-    leaving = partners[_uniform(model, "separation", p.household_id[partners]) < model.scenario.demography.separation_rate]
+    u = _uniform(model, "separation", p.household_id[partners])
+    leaving = partners[u < model.scenario.demography.separation_rate]
     new_households_for(model, leaving, flows, "separation")
 
 

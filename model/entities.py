@@ -59,7 +59,7 @@ class EntityTable:
         self._reserve(self.n + k, self.next_id + k)
         lo, hi = self.n, self.n + k
         ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
-        for key, arr in self._cols.items():
+        for arr in self._cols.values():
             arr[lo:hi] = 0
         self._cols["id"][lo:hi] = ids
         self._cols["alive"][lo:hi] = True
@@ -98,7 +98,7 @@ class EntityTable:
             return False
         keep = np.flatnonzero(alive)
         self.row_of[self._cols["id"][: self.n][~alive]] = -1
-        for key, arr in self._cols.items():
+        for arr in self._cols.values():
             arr[: keep.size] = arr[keep]
         self.n = keep.size
         self.row_of[self._cols["id"][: self.n]] = np.arange(self.n)

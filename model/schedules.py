@@ -1,9 +1,10 @@
 """Age schedules built from the fact base: death probabilities q(x) by sex and year, fertility by age.
 
-Mortality: a Gompertz curve through the CBS life-table anchors for men in 2015 (q at 61 and 81), women
+Mortality: a Gompertz curve through the CBS life-table anchors for men in 2015 (q at 61 and 81); women
 by the women/men ratio of the 1995-2000 five-year tables (ages 60-85) and of the 2023 anchors (ages 0 and
-21), rescaled from age 21 so that women's 2023 life expectancy at birth is CBS's, infant and young-adult levels from the 2023 anchors, all moved to the simulated year with a yearly
-improvement rate (a parameter derived from the 2015 -> 2023 anchors). See docs/model.md.
+21), rescaled from age 21 so that women's 2023 life expectancy at birth is CBS's; infant and young-adult
+levels from the 2023 anchors; all moved to the simulated year with a yearly improvement rate (a parameter
+whose default is derived from the 2015 -> 2023 anchors).
 """
 
 from __future__ import annotations

@@ -32,9 +32,30 @@ from .params import Scenario
 from .sampling import apportion, rank_match, weighted_choice_without_replacement
 from .schedules import MAX_AGE, anchor_improvement_rate, mortality_table
 from .state import (
-    APARTMENT, CHILD, CORPORATION, DETACHED, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_OWNER, OTHER_TENURE,
-    OTHER_UNIT, OWNER, OWNER_OCCUPIER, PARTNER, PERIOD_STARTS, PRIVATE_LANDLORD, PRIVATE_TENANT,
-    SEMI_DETACHED, SOCIAL_TENANT, TERRACED, VACANT, State, label_of, new_dwellings, new_households,
+    APARTMENT,
+    CHILD,
+    CORPORATION,
+    DETACHED,
+    HEAD,
+    NO_HOUSEHOLD,
+    OCCUPIED,
+    OTHER_OWNER,
+    OTHER_TENURE,
+    OTHER_UNIT,
+    OWNER,
+    OWNER_OCCUPIER,
+    PARTNER,
+    PERIOD_STARTS,
+    PRIVATE_LANDLORD,
+    PRIVATE_TENANT,
+    SEMI_DETACHED,
+    SOCIAL_TENANT,
+    TERRACED,
+    VACANT,
+    State,
+    label_of,
+    new_dwellings,
+    new_households,
     new_persons,
 )
 from .streams import Streams

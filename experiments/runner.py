@@ -1,0 +1,237 @@
+"""Running an experiment: executors, progress, failures, the experiment manifest and ``--resume``.
+
+Executors:
+
+* ``serial``: runs one after another in this process;
+* ``local`` (default): a Dask distributed ``LocalCluster`` on 127.0.0.1, one single-threaded worker
+  process per core;
+* ``dask``: an existing Dask cluster (``scheduler="tcp://HOST:PORT"``), e.g. started by dask-jobqueue on
+  Slurm (see docs/batch.md).
+
+Any executor can take ``shard=(i, n)``: only the runs whose index modulo n is i, so that a Slurm job array
+can split an experiment with no engine at all. Workers run the model and write their run's file
+themselves; only a small status record travels back. A run that raises is recorded as failed with its
+error and the others go on; a worker process that dies is replaced by Dask and its run rescheduled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import socket
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from model import code_version, simulate
+from model.data import default_data_dir, file_sha256
+
+from .dataset import is_complete, remove_stale_temporaries, run_path, write_json_atomic, write_table_atomic
+from .definition import Experiment, ExperimentError, RunSpec
+
+EXECUTORS = ("serial", "local", "dask")
+
+
+def execute_run(spec: RunSpec, out_dir: str) -> dict:
+    """Run one (scenario, parameter set, seed) and write its file; returns a small status record."""
+    t0 = time.perf_counter()
+    record = {"run_id": spec.run_id, "index": spec.index, "scenario": spec.scenario_name,
+              "paramset": spec.paramset, "seed": spec.seed, "host": socket.gethostname(), "pid": os.getpid()}
+    try:
+        table = simulate(spec.scenario_path, seed=spec.seed, **spec.overrides)
+        meta = dict(table.schema.metadata or {})
+        manifest = json.loads(meta[b"manifest"])
+        manifest["paramset"] = spec.paramset
+        manifest["overrides"] = spec.overrides
+        table = table.drop_columns(["scenario"]).replace_schema_metadata(
+            {b"manifest": json.dumps(manifest, sort_keys=True).encode()})
+        path = run_path(out_dir, spec.scenario_name, spec.paramset, spec.seed)
+        write_table_atomic(table, path)
+        record.update(status="done", rows=table.num_rows)
+    except Exception as exc:  # a failing run is recorded, the experiment goes on
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc(limit=8))
+    record["seconds"] = round(time.perf_counter() - t0, 4)
+    return record
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    failures: list[dict] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.done / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.total} runs: {self.done} done, {self.failed} failed, {self.skipped} already complete "
+                f"(skipped) in {self.seconds:.1f} s ({rate:.2f} runs/s)")
+
+
+def _data_hashes() -> dict[str, str]:
+    d = default_data_dir()
+    return {n: file_sha256(d / n) for n in ("facts.csv", "wijk_shares.csv") if (d / n).exists()}
+
+
+def _prepare(exp: Experiment, out: Path, resume: bool) -> None:
+    """Create or check the experiment folder; refuse to mix two different experiments in one folder."""
+    manifest_path = out / "experiment.json"
+    definition = exp.to_dict()
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ExperimentError(f"{manifest_path}: unreadable experiment manifest ({exc})") from None
+        if old.get("definition") != json.loads(json.dumps(definition)):
+            raise ExperimentError(f"{out} holds another experiment ({old.get('definition', {}).get('name')}); "
+                                  "choose another --out")
+        if not resume:
+            raise ExperimentError(f"{out} already holds this experiment; add --resume to finish it, "
+                                  "or choose another --out")
+        return
+    if (out / "runs").exists() and any((out / "runs").iterdir()):
+        raise ExperimentError(f"{out}/runs holds results without an experiment manifest; choose another --out")
+    write_json_atomic({"definition": definition, "code_version": code_version(), "data_files": _data_hashes(),
+                       "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                       "python": platform.python_version(), "runs": {}}, manifest_path)
+
+
+def _iter_serial(todo: list[RunSpec], out: str, run_fn) -> Iterator[dict]:
+    for spec in todo:
+        yield run_fn(spec, out)
+
+
+def _iter_dask(todo: list[RunSpec], out: str, run_fn, client) -> Iterator[dict]:
+    from distributed import as_completed
+
+    futures = {client.submit(run_fn, spec, out, key=f"run-{spec.index}-{os.getpid()}", pure=False): spec
+               for spec in todo}
+    for fut in as_completed(futures):
+        spec = futures[fut]
+        try:
+            yield fut.result()
+        except Exception as exc:  # e.g. KilledWorker: the run killed its worker too often
+            yield {"run_id": spec.run_id, "index": spec.index, "scenario": spec.scenario_name,
+                   "paramset": spec.paramset, "seed": spec.seed, "status": "failed",
+                   "error": f"{type(exc).__name__}: {exc}", "seconds": None}
+        finally:
+            fut.release()
+
+
+def local_cluster(workers: int | None = None):
+    """A Dask LocalCluster on loopback: one single-threaded worker process per core, no dashboard."""
+    from distributed import LocalCluster
+
+    n = workers or os.cpu_count() or 1
+    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, silence_logs=40)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM from a scheduler: stop cleanly, like Ctrl-C
+    raise _Interrupted(f"signal {signum}")
+
+
+def run_experiment(exp: Experiment, out_dir: str | Path, executor: str = "local", *, scheduler: str | None = None,
+                   workers: int | None = None, shard: tuple[int, int] | None = None, resume: bool = False,
+                   progress: bool = True, run_fn: Callable[[RunSpec, str], dict] = execute_run) -> Summary:
+    """Run every (scenario, parameter set, seed) of ``exp`` not yet complete in ``out_dir``."""
+    if executor not in EXECUTORS:
+        raise ExperimentError(f"executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    if executor == "dask" and not scheduler:
+        raise ExperimentError("the dask executor needs --scheduler tcp://HOST:PORT")
+    out = Path(out_dir)
+    runs = exp.runs()
+    for spec in runs:  # names must make safe folder names before anything is written
+        run_path(out, spec.scenario_name, spec.paramset, spec.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    _prepare(exp, out, resume or shard is not None)
+    remove_stale_temporaries(out)
+    if shard is not None:
+        i, n = shard
+        runs = [r for r in runs if r.index % n == i]
+    summary = Summary(total=len(runs))
+    todo = [r for r in runs if not is_complete(run_path(out, r.scenario_name, r.paramset, r.seed))]
+    summary.skipped = len(runs) - len(todo)
+    label = f"shard{shard[0]}of{shard[1]}" if shard else "main"
+    status_path = out / "status" / f"{label}.jsonl"
+    status_path.parent.mkdir(exist_ok=True)
+    statuses: dict[str, dict] = {}
+
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), unit="run", desc=exp.name, dynamic_ncols=True)
+
+    t0 = time.perf_counter()
+    client = cluster = None
+    old_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if not todo:
+            results: Iterator[dict] = iter(())
+        elif executor == "serial":
+            results = _iter_serial(todo, str(out), run_fn)
+        else:
+            from distributed import Client
+            if executor == "local":
+                cluster = local_cluster(workers)
+                client = Client(cluster)
+            else:
+                client = Client(scheduler, timeout="30s")
+            results = _iter_dask(todo, str(out.resolve()), run_fn, client)
+        with status_path.open("a", encoding="utf-8") as log:
+            for rec in results:
+                rec.pop("traceback", None) if rec.get("status") == "done" else None
+                log.write(json.dumps(rec, sort_keys=True) + "\n")
+                log.flush()
+                statuses[rec["run_id"]] = rec
+                if rec["status"] == "done":
+                    summary.done += 1
+                else:
+                    summary.failed += 1
+                    summary.failures.append(rec)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+    except (KeyboardInterrupt, _Interrupted):
+        summary.seconds = time.perf_counter() - t0
+        _record(out, statuses, summary, label, interrupted=True)
+        raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGTERM, old_handler)
+        if bar is not None:
+            bar.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    summary.seconds = time.perf_counter() - t0
+    _record(out, statuses, summary, label, interrupted=False)
+    return summary
+
+
+def _record(out: Path, statuses: dict[str, dict], summary: Summary, label: str, interrupted: bool) -> None:
+    """Per-run status into experiment.json (main process) or a shard's own status file."""
+    entry = {"finished": datetime.now(UTC).isoformat(timespec="seconds"), "interrupted": interrupted,
+             "done": summary.done, "failed": summary.failed, "skipped": summary.skipped,
+             "seconds": round(summary.seconds, 3)}
+    compact = {rid: {k: r.get(k) for k in ("status", "seconds", "error", "host") if r.get(k) is not None}
+               for rid, r in statuses.items()}
+    if label != "main":
+        write_json_atomic({"session": entry, "runs": compact}, out / "status" / f"{label}.json")
+        return
+    path = out / "experiment.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.setdefault("runs", {}).update(compact)
+    manifest.setdefault("sessions", []).append(entry)
+    write_json_atomic(manifest, path)
