@@ -17,7 +17,7 @@ in their municipality leave the region (counted as out-migrants), so the account
 population(t+1) = population(t) + births - deaths + in - out holds per municipality.
 
 Each process draws only from its own named random stream; decisions about existing persons and
-households use one uniform per id (:meth:`Streams.uniform_by_id`).
+households use one uniform per draw key (:meth:`Streams.uniform_by_key`).
 """
 
 from __future__ import annotations
@@ -114,8 +114,12 @@ def release_households(state: State, hh_rows: np.ndarray) -> None:
     h.remove_rows(hh_rows)
 
 
-def _uniform(model, process: str, ids: np.ndarray, sub: int = 0) -> np.ndarray:
-    return model.streams.uniform_by_id(process, model.year, ids, sub)
+def _uniform(model, process: str, keys: np.ndarray, sub: int = 0) -> np.ndarray:
+    return model.streams.uniform_by_key(process, model.year, keys, sub)
+
+
+def _household_keys(state: State, household_ids: np.ndarray) -> np.ndarray:
+    return state.households.key[state.households.rows(household_ids)]
 
 
 def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: str) -> None:
@@ -151,7 +155,7 @@ def mortality(model, flows: Flows) -> None:
     q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
     care_home = p.institution[rows] & (p.age[rows] >= 65)
     q = np.where(care_home, np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
-    dies = rows[_uniform(model, "mortality", p.id[rows]) < q]
+    dies = rows[_uniform(model, "mortality", p.key[rows]) < q]
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)
@@ -185,7 +189,7 @@ def care(model, flows: Flows) -> None:
     rows = p.alive_rows()
     rows = rows[(p.age[rows] >= 75) & ~p.institution[rows]]
     rate = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
-    moves = rows[_uniform(model, "care", p.id[rows]) < rate]
+    moves = rows[_uniform(model, "care", p.key[rows]) < rate]
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
     p.col("role")[moves] = NO_HOUSEHOLD
@@ -197,10 +201,10 @@ def fertility(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
     rows = rows[p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49)]
-    mothers = rows[_uniform(model, "fertility", p.id[rows]) < model.fertility[p.age[rows]]]
+    mothers = rows[_uniform(model, "fertility", p.key[rows]) < model.fertility[p.age[rows]]]
     if mothers.size == 0:
         return
-    female = _uniform(model, "fertility", p.id[mothers], sub=1) >= d.share_male_births
+    female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births
     p.add(mothers.size, age=-1, female=female, household_id=p.household_id[mothers], role=CHILD,
           municipality=p.municipality[mothers], institution=False, income_eur=0.0, origin=1)
     _count(flows.births, p.municipality[mothers])
@@ -210,7 +214,7 @@ def separation(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
     partners = rows[p.role[rows] == PARTNER]
-    u = _uniform(model, "separation", p.household_id[partners])
+    u = _uniform(model, "separation", _household_keys(model.state, p.household_id[partners]))
     leaving = partners[u < model.scenario.demography.separation_rate]
     new_households_for(model, leaving, flows, "separation")
 
@@ -221,7 +225,7 @@ def partnership(model, flows: Flows) -> None:
     rows, hrow, size, heads, partners = household_table(state)
     single_head = (p.role[rows] == HEAD) & (partners[hrow] == 0) & (p.age[rows] >= 20) & (p.age[rows] <= 64)
     cand = rows[single_head]
-    cand = cand[_uniform(model, "partnership", p.id[cand]) < model.scenario.demography.partnership_rate]
+    cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
     movers, hosts = [], []
@@ -264,7 +268,7 @@ def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
     kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
-    leaving = kids[_uniform(model, "leave_home", p.id[kids]) < model.scenario.demography.leave_home_rate]
+    leaving = kids[_uniform(model, "leave_home", p.key[kids]) < model.scenario.demography.leave_home_rate]
     new_households_for(model, leaving, flows, "leave_home")
     fix_households(model.state, flows, model.year)
 
@@ -282,7 +286,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     rows, hrow, size, heads, partners = household_table(state)
     head_rows = rows[p.role[rows] == HEAD]
     prob = out_migration_probability(model, p.age[head_rows])
-    u = _uniform(model, "out_migration", p.household_id[head_rows])
+    u = _uniform(model, "out_migration", _household_keys(state, p.household_id[head_rows]))
     leave_h = p.household_id[head_rows][u < prob]
     if extra_persons is not None and extra_persons.any():
         stay = u >= prob
@@ -299,7 +303,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
         if more:
             leave_h = np.concatenate([leave_h] + more)
     kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
-    kids = kids[_uniform(model, "out_migration", p.id[kids], sub=1) < out_migration_probability(model, p.age[kids])]
+    kids = kids[_uniform(model, "out_migration", p.key[kids], sub=1) < out_migration_probability(model, p.age[kids])]
     leavers = np.union1d(rows[np.isin(p.household_id[rows], leave_h)], kids)
     _count(flows.out_migrants, p.municipality[leavers])
     remove_persons(state, leavers)
@@ -376,7 +380,7 @@ def ageing(model) -> None:
     p.col("age")[rows] += 1
     age = p.age[rows]
     adult = rows[(age == 18) & ~p.institution[rows]]
-    z = ndtri(np.clip(_uniform(model, "income", p.id[adult]), 1e-12, 1 - 1e-12))
+    z = ndtri(np.clip(_uniform(model, "income", p.key[adult]), 1e-12, 1 - 1e-12))
     median = model.state.median_income_eur[p.municipality[adult]]
     p.col("income_eur")[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
     p.col("income_eur")[rows[age == 25]] *= 1.0 / s.income_young_ratio

@@ -2,6 +2,11 @@
 
 A table has *slots* (rows ``0 .. n-1``, some of them dead) and *alive* rows. Ids are never reused: a new
 entity gets the next id; ``row_of[id]`` is its row, or -1 once it is removed and the table compacted.
+
+Besides its id, every entity has a *draw key* (column ``key``) that fixes its random draws: the
+municipality in the high bits and a counter per municipality in the low bits. Ids are global and
+sequential, so an extra entity in one municipality shifts the ids of all later ones; keys do not shift
+across municipalities, so a change confined to one municipality leaves the draws of the others untouched.
 Processes work on whole columns, usually restricted to ``alive_rows()``. Compaction keeps the order of
 the alive rows, so it changes no result.
 """
@@ -11,12 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 
+KEY_BITS = 40
+
+
 class EntityTable:
     """Columns of equal length for one entity type (persons, households, dwellings)."""
 
     def __init__(self, name: str, columns: dict[str, np.dtype], capacity: int = 1024):
         self.name = name
-        self.dtypes = {"id": np.dtype(np.int64), "alive": np.dtype(bool)}
+        self.dtypes = {"id": np.dtype(np.int64), "key": np.dtype(np.int64), "alive": np.dtype(bool)}
+        self._key_next: dict[int, int] = {}
         self.dtypes.update({k: np.dtype(v) for k, v in columns.items()})
         self.n = 0
         self.next_id = 0
@@ -63,6 +72,7 @@ class EntityTable:
             arr[lo:hi] = 0
         self._cols["id"][lo:hi] = ids
         self._cols["alive"][lo:hi] = True
+        self._cols["key"][lo:hi] = self._new_keys(k, values.get("municipality", 0))
         for key, v in values.items():
             if key not in self._cols:
                 raise KeyError(f"{self.name} has no column {key!r}")
@@ -71,6 +81,17 @@ class EntityTable:
         self.n = hi
         self.next_id += k
         return ids
+
+    def _new_keys(self, k: int, namespace) -> np.ndarray:
+        """Draw keys: namespace (municipality) << KEY_BITS | per-namespace counter, in row order."""
+        ns = np.broadcast_to(np.asarray(namespace, dtype=np.int64), (k,))
+        keys = np.empty(k, dtype=np.int64)
+        for v in np.unique(ns):
+            sel = np.flatnonzero(ns == v)
+            start = self._key_next.get(int(v), 0)
+            keys[sel] = (int(v) << KEY_BITS) | (start + np.arange(sel.size))
+            self._key_next[int(v)] = start + sel.size
+        return keys
 
     def remove_rows(self, rows: np.ndarray) -> None:
         self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False

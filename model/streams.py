@@ -1,9 +1,9 @@
 """Named random streams, one per process, so that one process's draws never depend on another's.
 
 A stream is keyed by (run seed, process name, year): ``np.random.default_rng([seed, crc32(name), year])``
-(as Starsim does). Decisions about existing entities use :meth:`Streams.uniform_by_id`, which draws one
-uniform per id slot and picks the entities' values, so that an entity's draw depends only on the seed, the
-process, the year and its id -- not on how many other entities exist. A scenario that changes one process
+(as Starsim does). Decisions about existing entities use :meth:`Streams.uniform_by_key`, which draws
+one uniform per key slot and picks the entities' values, so that an entity's draw depends only on the seed,
+the process, the year and its draw key (see :mod:`model.entities`) -- not on how many other entities exist. A scenario that changes one process
 therefore changes no other process's draws (common random numbers across scenarios). Processes that loop
 over municipalities take one generator per municipality (``sub``), so a change confined to one municipality
 leaves the draws of the others untouched.
@@ -35,12 +35,12 @@ class Streams:
         """A fresh generator for one process in one year (``sub`` separates independent uses)."""
         return np.random.default_rng([self.seed, self.key(name), int(year), int(sub)])
 
-    def uniform_by_id(self, name: str, year: int, ids: np.ndarray, sub: int = 0) -> np.ndarray:
-        """One uniform per entity, fixed by (seed, process, year, sub, id)."""
-        ids = np.asarray(ids, dtype=np.int64)
+    def uniform_by_key(self, name: str, year: int, keys: np.ndarray, sub: int = 0) -> np.ndarray:
+        """One uniform per entity, fixed by (seed, process, year, sub, draw key)."""
+        ids = np.asarray(keys, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
-        # draw in blocks of 2**16 ids keyed by block number so a growing id space does not shift values
+        # draw in blocks of 2**16 keys keyed by block number so a growing key space does not shift values
         out = np.empty(ids.size)
         blocks = ids >> 16
         for b in np.unique(blocks):

@@ -16,50 +16,36 @@ from model import HousingModel, demography
 from model.streams import PROCESSES, Streams
 from tests.conftest import build
 
-STOCK_DEPENDS_ON_MORTALITY = (
-    "BUG model/stock.py: build_stock draws single-year ages 65+ and sexes "
-    "from the scenario's mortality table (mortality_multiplier, mortality_improvement_per_year), "
-    "and every later draw of the sequential 'stock' generator depends on them, so changing a "
-    "mortality parameter rebuilds a different synthetic population (most household ids, incomes "
-    "and dwelling values change) -- no common random numbers for mortality scenarios or "
-    "calibration")
-IDS_ARE_GLOBAL = (
-    "BUG model/entities.py + streams.py: streams.py promises that 'a change "
-    "confined to one municipality leaves the draws of the others untouched', but ids are global "
-    "and sequential: more in-migrants in Emmen shift the ids of every person and household created "
-    "later in the other municipalities (in-migrants, births, new households), and uniform_by_id "
-    "keys their draws by id, so from the second year on all municipalities diverge")
 
-
-# -- (a) uniform_by_id ----------------------------------------------------------------------------------
-def test_uniform_by_id_does_not_depend_on_the_other_ids_requested():
+# -- (a) uniform_by_key ----------------------------------------------------------------------------------
+def test_uniform_by_key_does_not_depend_on_the_other_ids_requested():
     s = Streams(7)
-    alone = s.uniform_by_id("mortality", 2020, np.array([5, 70_000, 200_001]))
-    many = s.uniform_by_id("mortality", 2020, np.arange(0, 250_000))
+    alone = s.uniform_by_key("mortality", 2020, np.array([5, 70_000, 200_001]))
+    many = s.uniform_by_key("mortality", 2020, np.arange(0, 250_000))
     assert many[[5, 70_000, 200_001]].tolist() == alone.tolist()
     shuffled = np.random.default_rng(0).permutation(np.arange(0, 250_000))
-    values = s.uniform_by_id("mortality", 2020, shuffled)
+    values = s.uniform_by_key("mortality", 2020, shuffled)
     assert np.array_equal(values, many[shuffled])
-    assert s.uniform_by_id("mortality", 2020, np.array([5, 5]))[1] == alone[0]  # repeats allowed
-    assert Streams(7).uniform_by_id("mortality", 2020, np.array([5]))[0] == alone[0]  # a fresh object agrees
+    assert s.uniform_by_key("mortality", 2020, np.array([5, 5]))[1] == alone[0]  # repeats allowed
+    assert Streams(7).uniform_by_key("mortality", 2020, np.array([5]))[0] == alone[0]  # a fresh object agrees
 
 
-def test_uniform_by_id_differs_by_seed_process_year_and_sub():
+def test_uniform_by_key_differs_by_seed_process_year_and_sub():
     ids = np.arange(1000)
-    base = Streams(7).uniform_by_id("mortality", 2020, ids)
-    for other in (Streams(8).uniform_by_id("mortality", 2020, ids),
-                  Streams(7).uniform_by_id("fertility", 2020, ids),
-                  Streams(7).uniform_by_id("mortality", 2021, ids),
-                  Streams(7).uniform_by_id("mortality", 2020, ids, sub=1)):
+    base = Streams(7).uniform_by_key("mortality", 2020, ids)
+    for other in (Streams(8).uniform_by_key("mortality", 2020, ids),
+                  Streams(7).uniform_by_key("fertility", 2020, ids),
+                  Streams(7).uniform_by_key("mortality", 2021, ids),
+                  Streams(7).uniform_by_key("mortality", 2020, ids, sub=1)):
         # two independent sets of 1000 uniforms coincide nowhere (chance ~1000 * 2**-53)
         assert not np.any(other == base)
 
 
-def test_uniform_by_id_is_uniform():
+def test_uniform_by_key_is_uniform():
     # n = 200,000 uniforms: the mean has sd sqrt(1/12/n) = 0.00065 -> 5 sd = 0.0033; each decile count is
     # binomial(n, 0.1) with sd sqrt(n*0.1*0.9) = 134 -> 5 sd = 671
     n = 200_000
-    u = Streams(3).uniform_by_id("care", 2030, np.arange(n) * 3 + 11)
+    u = Streams(3).uniform_by_key("care", 2030, np.arange(n) * 3 + 11)
     assert u.min() >= 0.0 and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
     counts = np.bincount((u * 10).astype(int), minlength=10)
@@ -69,9 +55,9 @@ def test_uniform_by_id_is_uniform():
 
 
 def test_empty_ids_and_unknown_stream():
-    assert Streams(1).uniform_by_id("care", 2020, np.array([], dtype=np.int64)).size == 0
+    assert Streams(1).uniform_by_key("care", 2020, np.array([], dtype=np.int64)).size == 0
     with pytest.raises(KeyError, match="unknown random stream 'nonsense'"):
-        Streams(1).uniform_by_id("nonsense", 2020, np.array([1]))
+        Streams(1).uniform_by_key("nonsense", 2020, np.array([1]))
     with pytest.raises(KeyError):
         Streams(1).generator("nonsense", 2020)
 
@@ -281,8 +267,8 @@ def test_change_in_one_municipality_leaves_the_others_unchanged_in_the_first_yea
     assert _rows_outside(a, "GM0114") == _rows_outside(b, "GM0114")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=IDS_ARE_GLOBAL)
 def test_change_in_one_municipality_leaves_the_others_unchanged_over_several_years():
+    """Draws are keyed by per-municipality draw keys, not by the global ids (model/entities.py)."""
     a, b = _runs_with_more_in_migration_in_emmen(2023)
     rows_a, rows_b = _rows_outside(a, "GM0114"), _rows_outside(b, "GM0114")
     for ra, rb in zip(rows_a, rows_b, strict=True):
