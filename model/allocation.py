@@ -113,7 +113,8 @@ def tenant_moves(model) -> None:
     hp = model.scenario.housing
     hrow = h.alive_rows()
     tenants = hrow[(h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT)]
-    looking = tenants[model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5) < hp.tenant_buy_rate]
+    u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
+    looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
     prow = p.alive_rows()

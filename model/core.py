@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, demography, stock_change
+from . import allocation, demography, income, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -125,6 +125,7 @@ class HousingModel(mesa.Model):
             target_in = self._aligned_in(flows, target_in)
         demography.in_migration(self, flows, target_in)
         demography.ageing(self)
+        income.yearly_means(self)
         self.year += 1
         self._schedules()
         for table in (self.state.persons, self.state.households, self.state.dwellings):
@@ -182,8 +183,7 @@ class HousingModel(mesa.Model):
 
     def _collect(self, flows) -> None:
         sc = self.scenario
-        s = sc.stock
-        stock = measure(self.state, sc.run.scale, (s.social_minimum_130_single_eur, s.social_minimum_130_multi_eur))
+        stock = measure(self)
         rows = rows_for_year(self.year, stock, flows, sc.run.scale)
         self._rows.extend(rows)
         self.total_population = int(stock["population"].sum())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 KEY_BITS = 40
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .state import DEMOLISHED, LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, State, label_of
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_means
+from .state import DEMOLISHED, LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of
 
 N_MUN = len(MUNICIPALITY_CODES)
 
@@ -41,6 +42,19 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("core_target_owner_households", pa.int64(), "households",
      "owner-occupier households with income at or below 130 % of the social minimum"),
     ("mean_value_eur", pa.float64(), "EUR", "mean WOZ-like value of the dwelling stock"),
+    ("median_value_eur", pa.float64(), "EUR", "median WOZ-like value of the dwelling stock"),
+    ("owners_under_water", pa.int64(), "households", "owner households whose mortgage exceeds their home's value"),
+    ("low_income_households", pa.int64(), "households",
+     "households with income below the social-rent (DAEB) income limit of the year"),
+    ("low_income_owner_households", pa.int64(), "households", "owner households with a low income (as above)"),
+    ("low_income_owners_in_EFG", pa.int64(), "households",
+     "low-income owner households whose home has energy label E, F or G"),
+    ("energy_poor_households", pa.int64(), "households",
+     "low-income households whose energy cost exceeds energy_poverty_share of their income"),
+    ("persons_75plus_not_lifetime_proof", pa.int64(), "persons",
+     "persons 75+ living in a household whose home is not lifetime-proof"),
+    ("gas_m3", pa.float64(), "m3/yr", "gas use of the occupied dwellings of the stock in the year that starts"),
+    ("co2_tonnes", pa.float64(), "t CO2/yr", "CO2 from that gas use"),
 ] + [(f"label_{x}", pa.int64(), "dwellings", f"dwellings of the stock with energy label {x}") for x in LABELS] + [
     ("births", pa.int64(), "persons", "live births in the previous year (null in the base year)"),
     ("deaths", pa.int64(), "persons", "deaths in the previous year (null in the base year)"),
@@ -52,8 +66,10 @@ ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
 FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
 
 
-def measure(state: State, scale: float, core_limits: tuple[float, float]) -> dict[str, np.ndarray]:
-    """Stock indicators per municipality (arrays of length 6), expanded by 1/scale."""
+def measure(model) -> dict[str, np.ndarray]:
+    """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
+    1/scale."""
+    state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
     prow = p.alive_rows()
     pm = p.municipality[prow]
@@ -87,15 +103,33 @@ def measure(state: State, scale: float, core_limits: tuple[float, float]) -> dic
     out["owner_occupied_dwellings"] = cnt(dm[d.owner[drow] == OWNER_OCCUPIER])
     owners = h.tenure[hrow] == OWNER
     out["owner_households"] = cnt(hm[owners])
-    # household income and number of adults, for the core target group
+    # household means: income, adults, size; the low-income flags of the year
+    income_all, adults_all = household_means(state)
+    income, adults = income_all[hrow], adults_all[hrow]
     members = prow[p.household_id[prow] >= 0]
-    mh = h.row_of[p.household_id[members]]
-    income = np.bincount(mh, weights=p.income_eur[members], minlength=h.n)[hrow]
-    adults = np.bincount(mh[p.age[members] >= 18], minlength=h.n)[hrow]
-    limit = np.where(adults <= 1, core_limits[0], core_limits[1])
-    out["core_target_owner_households"] = cnt(hm[owners & (income <= limit)])
+    size = np.bincount(h.row_of[p.household_id[members]], minlength=h.n)[hrow]
+    out["core_target_owner_households"] = cnt(hm[owners & (income <= core_limit(model, adults))])
+    low = income < daeb_limit(model, size)
     out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
+    out["median_value_eur"] = np.array([np.median(d.value_eur[drow][dm == m]) if (dm == m).any() else np.nan
+                                        for m in range(N_MUN)])
+    in_stock = d.in_stock[hd]
+    out["owners_under_water"] = cnt(hm[owners & (h.mortgage_eur[hrow] > d.value_eur[hd])])
+    out["low_income_households"] = cnt(hm[low])
+    out["low_income_owner_households"] = cnt(hm[low & owners])
+    home_label = label_of(d.ep2_kwh_m2[hd])
+    out["low_income_owners_in_EFG"] = cnt(hm[low & owners & in_stock & (home_label >= 4)])
+    cost = np.where(in_stock, energy_cost_eur(model, hd), 0.0)
+    share = model.scenario.income.energy_poverty_share
+    out["energy_poor_households"] = cnt(hm[low & in_stock & (cost > share * np.maximum(income, 1.0))])
+    old = members[p.age[members] >= 75]
+    old_home = d.rows(h.dwelling_id[h.row_of[p.household_id[old]]])
+    out["persons_75plus_not_lifetime_proof"] = cnt(p.municipality[old][~d.lifetime_proof[old_home]])
+    occ = drow[d.status[drow] == OCCUPIED]
+    gas = np.bincount(d.municipality[occ], weights=gas_m3(model, occ), minlength=N_MUN)
+    out["gas_m3"] = gas / scale
+    out["co2_tonnes"] = gas * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     labels = label_of(d.ep2_kwh_m2[drow])
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = cnt(dm[labels == i])

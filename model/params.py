@@ -179,10 +179,11 @@ class StockParams:
     income_young_ratio: float = P(0.45, 0.1, 1.0, unit="ratio", source=ASSUMPTION,
                                   doc="Median income of adults 18-24 relative to working-age adults.")
     tenure_income_weight: float = P(
-        1.9, 0.0, 5.0, unit="per log-sd of income", calibratable=True,
-        doc="How strongly household income raises the chance of owning (weighted sampling of owners).",
+        2.15, 0.0, 5.0, unit="per log-sd of permanent income", calibratable=True,
+        doc="How strongly household income (pensions and first incomes put back on the working-age level) "
+            "raises the chance of owning, in the synthetic stock.",
         source="set so that the core target group (owners at or below 130 % of the social minimum) in the five "
-               "Drenthe Regio Deal municipalities is about 1,650 in 2019, near the 2022 figure of 1,600 "
+               "Drenthe Regio Deal municipalities is about 1,600 in the 2019 stock, the 2022 figure "
                "(facts.csv owner_occupier_households_income_le_130pct_social_minimum)")
     tenure_age_weight: float = P(
         0.015, -0.05, 0.1, unit="per year of head age", source=ASSUMPTION,
@@ -194,15 +195,75 @@ class StockParams:
                                         doc="Loan-to-value when an owner bought the home.")
     mortgage_term_years: float = P(30.0, 10.0, 40.0, unit="years", source="Dutch annuity mortgage term",
                                    doc="Mortgages are repaid linearly over this term from purchase.")
+
+
+@dataclass(frozen=True)
+class IncomeParams:
+    """Incomes, savings and mortgages over the years; the income limits that flag low-income households."""
+
+    wage_growth_per_year: float = P(
+        0.025, -0.02, 0.08, unit="per year", calibratable=True,
+        doc="Nominal growth of personal incomes and of the income limits below (scenario input).",
+        source="NL mean income per income recipient EUR 29,500 (2014) -> 39,700 (2023): 3.4 %/yr nominal "
+               "(facts.csv GemiddeldInkomenPerInkomensontvanger); 2.5 % as a long-run default")
+    savings_rate: float = P(
+        0.08, 0.0, 0.4, unit="share of income above 130 % of the social minimum", source=ASSUMPTION,
+        doc="Share of the income above the core-group limit that a household saves each year.")
     social_minimum_130_single_eur: float = P(
-        21335.0, 10000.0, 40000.0, unit="EUR/yr",
-        doc="Income limit of the core target group (130 % of the social minimum), single owner.",
+        21335.0, 10000.0, 40000.0, unit="EUR/yr in prices of income_limits_year",
+        doc="Income limit of the core target group (130 % of the social minimum), single-adult household.",
         source="Drenthe 2022 isolation scheme: EUR 21,335 single (facts.csv "
                "owner_occupier_households_income_le_130pct_social_minimum)")
     social_minimum_130_multi_eur: float = P(
-        29589.0, 15000.0, 50000.0, unit="EUR/yr",
-        doc="Income limit of the core target group (130 % of the social minimum), multi-person owner household.",
+        29589.0, 15000.0, 50000.0, unit="EUR/yr in prices of income_limits_year",
+        doc="Income limit of the core target group (130 % of the social minimum), household of 2+ adults.",
         source="Drenthe 2022 isolation scheme: EUR 29,589 multiple owners (facts.csv)")
+    daeb_income_limit_single_eur: float = P(
+        47699.0, 20000.0, 80000.0, unit="EUR/yr in prices of daeb_limits_year",
+        doc="Social-rent (DAEB) income limit, one-person household: below it a household is low-income.",
+        source="NL 2024: EUR 47,699 (facts.csv DAEB_income_limit_single)")
+    daeb_income_limit_multi_eur: float = P(
+        52671.0, 20000.0, 90000.0, unit="EUR/yr in prices of daeb_limits_year",
+        doc="Social-rent (DAEB) income limit, multi-person household.",
+        source="NL 2024: EUR 52,671 (facts.csv DAEB_income_limit_multi)")
+    income_limits_year: int = P(2022, 2012, 2030, unit="year", doc="Price year of the 130 % limits; other "
+                                "years follow with wage_growth_per_year.", source="the 2022 Drenthe scheme")
+    daeb_limits_year: int = P(2024, 2012, 2030, unit="year", doc="Price year of the DAEB limits; other years "
+                              "follow with wage_growth_per_year.", source="the 2024 limits in facts.csv")
+    energy_poverty_share: float = P(
+        0.10, 0.04, 0.25, unit="share of income",
+        doc="A low-income household whose energy cost exceeds this share of its income is energy-poor.",
+        source="the usual 'high energy quota' definition (10 %); NL 2019: 550,000 energy-poor households, "
+               "about 7 % (facts.csv households_energy_poor)")
+
+
+@dataclass(frozen=True)
+class EnergyParams:
+    """Energy use, prices and emissions of dwellings."""
+
+    gas_m3_per_ep2_kwh: float = P(
+        0.049, 0.02, 0.1, unit="m3 gas per (kWh/m2.yr x m2)", calibratable=True,
+        doc="Gas use of a dwelling = this x EP2 x floor area (labels overstate real use: the prebound effect).",
+        source="set so that the 2019 stock's mean gas use equals the CBS 2019 municipal averages "
+               "(1,330-1,740 m3 per dwelling, facts.csv GemiddeldAardgasverbruik) for the region as a whole")
+    electricity_kwh_per_household: float = P(
+        2900.0, 1000.0, 6000.0, unit="kWh/yr",
+        doc="Electricity use of an occupied dwelling.",
+        source="CBS 2019 municipal averages 2,690-3,150 kWh per dwelling (facts.csv "
+               "GemiddeldElektriciteitsverbruik)")
+    gas_price_eur_m3: dict = P(
+        {2019: 0.80}, 0.1, 5.0, kind="path", unit="EUR/m3 incl. taxes, by year",
+        doc="Consumer gas price path (scenario input): values in between years are interpolated, after the "
+            "last year the last value holds.",
+        source="assumption: about EUR 0.80/m3 in 2019 for households incl. taxes (not in facts.csv); a "
+               "scenario sets its own path")
+    electricity_price_eur_kwh: dict = P(
+        {2019: 0.22}, 0.02, 2.0, kind="path", unit="EUR/kWh incl. taxes, by year",
+        doc="Consumer electricity price path (scenario input), as gas_price_eur_m3.",
+        source="assumption: about EUR 0.22/kWh in 2019 incl. taxes (not in facts.csv)")
+    co2_kg_per_m3_gas: float = P(1.78, 1.5, 2.1, unit="kg CO2 per m3",
+                                 doc="CO2 emitted per m3 of natural gas burnt.",
+                                 source="Dutch standard emission factor for natural gas (56.6 kg/GJ x 31.65 MJ/m3)")
 
 
 @dataclass(frozen=True)
@@ -240,7 +301,7 @@ class DemographyParams:
     share_male_births: float = P(0.512, 0.5, 0.53, unit="share",
                                  doc="Share of boys among births.",
                                  source="about 105 boys per 100 girls, long-run demographic regularity")
-    leave_home_rate: float = P(0.048, 0.02, 0.4, unit="per person-year", calibratable=True,
+    leave_home_rate: float = P(0.049, 0.02, 0.4, unit="per person-year", calibratable=True,
                                doc="Yearly probability that an adult child (18+) leaves the parental home to "
                                    "form a household in the municipality (leaving the region is out-migration).",
                                source="calibrated so that simulated households 2017->2019 match CBS "
@@ -271,7 +332,7 @@ class MigrationParams:
         source="18-24: Drenthe cohort retention 77 % from 17 to 22 (facts.csv "
                "cohort_retention_age17_to_22) gives 1-0.77^(1/5) = 5 %/yr; older ages: assumption")
     in_migration_per_1000: dict = P(
-        {"GM0114": 17.3, "GM0109": 23.5, "GM1681": 20.9, "GM1680": 22.3, "GM0118": 22.1, "GM0160": 20.7},
+        {"GM0114": 17.4, "GM0109": 23.1, "GM1681": 22.7, "GM1680": 24.9, "GM0118": 22.3, "GM0160": 21.3},
         0.0, 100.0, unit="persons per 1000 inhabitants per year", calibratable=True,
         doc="In-migrants per year per 1000 inhabitants, as households resembling young local households; "
             "they settle only where a dwelling is vacant.",
@@ -298,6 +359,19 @@ class HousingParams:
         0.05, 0.0, 0.3, unit="per tenant household-year", calibratable=True, source=ASSUMPTION,
         doc="Yearly probability that a tenant household looks to buy; it buys an affordable vacant "
             "owner-occupied dwelling in its municipality if there is one, freeing its rented home.")
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """The housing market: national price index and (to come) local price formation."""
+
+    national_price_growth: dict = P(
+        {2019: 0.077, 2020: 0.074, 2021: 0.093, 2022: 0.025}, -0.3, 0.3, kind="path",
+        unit="growth of the national mean WOZ value per year, by year",
+        doc="Exogenous national house-price index (scenario input): every dwelling's value follows it; the "
+            "value in year Y applies from 1 January Y to 1 January Y+1; after the last year the last value holds.",
+        source="NL mean WOZ (facts.csv mean_WOZ_value): 216k (2017) -> 270k (2020) = 7.7 %/yr for 2019; "
+               "270k -> 290k (2021) -> 317k (2022); from 2022 on 2.5 %/yr, as wages (assumption)")
 
 
 @dataclass(frozen=True)
@@ -350,7 +424,10 @@ SECTIONS: dict[str, type] = {
     "stock": StockParams,
     "demography": DemographyParams,
     "migration": MigrationParams,
+    "income": IncomeParams,
+    "energy": EnergyParams,
     "housing": HousingParams,
+    "market": MarketParams,
     "stock_change": StockChangeParams,
     "alignment": AlignmentParams,
 }
@@ -367,7 +444,10 @@ class Scenario:
     stock: StockParams = field(default_factory=StockParams)
     demography: DemographyParams = field(default_factory=DemographyParams)
     migration: MigrationParams = field(default_factory=MigrationParams)
+    income: IncomeParams = field(default_factory=IncomeParams)
+    energy: EnergyParams = field(default_factory=EnergyParams)
     housing: HousingParams = field(default_factory=HousingParams)
+    market: MarketParams = field(default_factory=MarketParams)
     stock_change: StockChangeParams = field(default_factory=StockChangeParams)
     alignment: AlignmentParams = field(default_factory=AlignmentParams)
 
@@ -475,6 +555,18 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
                                     f"{', '.join(MUNICIPALITY_CODES)}")
             out[code] = _number(where, f"{label}.{code}", x, meta)
         return out
+    if kind == "path":
+        if not isinstance(v, dict) or not v:
+            raise ScenarioError(f"{where}: {label} must be a table {{year = value}} with at least one year, "
+                                f"got {v!r}")
+        out = {}
+        for year, x in v.items():
+            try:
+                y = int(year)
+            except ValueError:
+                raise ScenarioError(f"{where}: {label}.{year}: the key must be a year") from None
+            out[y] = _number(where, f"{label}.{year}", x, meta)
+        return dict(sorted(out.items()))
     if kind == "targets":
         if not isinstance(v, dict):
             raise ScenarioError(f"{where}: {label} must be a table {{GMxxxx = {{year = value}}}}, got {v!r}")

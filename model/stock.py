@@ -263,6 +263,9 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     income *= income_scale
     state.median_income_eur[m] = income_scale  # median personal income of working-age adults
     hh_income = np.bincount(hh_local[private], weights=income[private], minlength=H)
+    # tenure was chosen on the income of working life: pensions and first incomes are put back on the
+    # working-age level ("permanent income") for the tenure choice and the match to dwellings
+    permanent = np.bincount(hh_local[private], weights=(income / med)[private], minlength=H)
     hh_size = np.bincount(hh_local[private], minlength=H)
     head_age = np.zeros(H)
     heads = np.flatnonzero(role == HEAD)
@@ -311,7 +314,7 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     vacant[rng.choice(D, size=D - occupied_n, replace=False)] = True
     own_dw = np.flatnonzero(~vacant & (owner == OWNER_OCCUPIER))
     rent_dw = np.flatnonzero(~vacant & (owner != OWNER_OCCUPIER))
-    z_inc = np.log(np.maximum(hh_income, 1000.0))
+    z_inc = np.log(np.maximum(permanent, 1000.0))
     z_inc = (z_inc - z_inc.mean()) / (z_inc.std() + 1e-9)
     w_own = np.exp(s.tenure_income_weight * z_inc + s.tenure_age_weight * (head_age - 45.0))
     own_hh = weighted_choice_without_replacement(rng, w_own, own_dw.size)

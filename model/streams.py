@@ -1,12 +1,12 @@
 """Named random streams, one per process, so that one process's draws never depend on another's.
 
 A stream is keyed by (run seed, process name, year): ``np.random.default_rng([seed, crc32(name), year])``
-(as Starsim does). Decisions about existing entities use :meth:`Streams.uniform_by_key`, which draws
-one uniform per key slot and picks the entities' values, so that an entity's draw depends only on the seed,
-the process, the year and its draw key (see :mod:`model.entities`) -- not on how many other entities exist. A scenario that changes one process
-therefore changes no other process's draws (common random numbers across scenarios). Processes that loop
-over municipalities take one generator per municipality (``sub``), so a change confined to one municipality
-leaves the draws of the others untouched.
+(as Starsim does). Decisions about existing entities use :meth:`Streams.uniform_by_key`, which draws one
+uniform per key slot and picks the entities' values, so that an entity's draw depends only on the seed,
+the process, the year and its draw key (see :mod:`model.entities`), not on how many other entities
+exist. A scenario that changes one process therefore changes no other process's draws (common random
+numbers across scenarios). Processes that loop over municipalities take one generator per municipality
+(``sub``), so a change confined to one municipality leaves the draws of the others untouched.
 """
 
 from __future__ import annotations

@@ -1,0 +1,98 @@
+"""Incomes, savings, mortgages and energy costs: the household's means, recomputed every year.
+
+Per year (process 2 of the model, after demography):
+
+* every personal income grows with ``wage_growth_per_year`` (retirement at 67 and a first income at 18
+  happen in :func:`model.demography.ageing`);
+* households save ``savings_rate`` of their income above the core-group limit;
+* owners repay their mortgage linearly over what remains of ``mortgage_term_years``;
+* dwelling values follow the national price index (scenario input; the market adds local deviations).
+
+The income limits (130 % of the social minimum, the social-rent DAEB limit) are given in the prices of one
+year and follow ``wage_growth_per_year`` to any other year. Energy use follows EP2 and floor area; energy
+cost follows the scenario's price paths. Helpers here are used by the indicators and by the owners'
+decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .state import OWNER, State
+
+
+def path_value(path: dict, year: int) -> float:
+    """A scenario price path {year: value} at ``year``: linear in between, constant outside."""
+    years = np.array(sorted(path), dtype=float)
+    values = np.array([path[y] for y in sorted(path)], dtype=float)
+    return float(np.interp(year, years, values))
+
+
+def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
+    """Factor that moves an income limit from its price year to ``year`` (default: the model's year)."""
+    y = model.year if year is None else year
+    return (1.0 + model.scenario.income.wage_growth_per_year) ** (y - ref_year)
+
+
+def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Per household slot: total income of its members (EUR/yr) and its number of adults."""
+    p, h = state.persons, state.households
+    rows = p.alive_rows()
+    rows = rows[p.household_id[rows] >= 0]
+    hrow = h.row_of[p.household_id[rows]]
+    income = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)
+    adults = np.bincount(hrow[p.age[rows] >= 18], minlength=h.n)
+    return income, adults
+
+
+def core_limit(model, adults: np.ndarray) -> np.ndarray:
+    """130 % of the social minimum for each household (by number of adults), in the model's year."""
+    inc = model.scenario.income
+    f = income_limit_factor(model, inc.income_limits_year)
+    return np.where(adults <= 1, inc.social_minimum_130_single_eur, inc.social_minimum_130_multi_eur) * f
+
+
+def daeb_limit(model, size: np.ndarray) -> np.ndarray:
+    """Social-rent income limit for each household (by size), in the model's year."""
+    inc = model.scenario.income
+    f = income_limit_factor(model, inc.daeb_limits_year)
+    return np.where(size <= 1, inc.daeb_income_limit_single_eur, inc.daeb_income_limit_multi_eur) * f
+
+
+def gas_m3(model, dwelling_rows: np.ndarray) -> np.ndarray:
+    """Yearly gas use of dwellings (m3)."""
+    d = model.state.dwellings
+    return (model.scenario.energy.gas_m3_per_ep2_kwh * d.ep2_kwh_m2[dwelling_rows].astype(float)
+            * d.floor_area_m2[dwelling_rows])
+
+
+def energy_cost_eur(model, dwelling_rows: np.ndarray) -> np.ndarray:
+    """Yearly energy cost of living in the dwellings (gas and electricity) at the model year's prices."""
+    e = model.scenario.energy
+    return (gas_m3(model, dwelling_rows) * path_value(e.gas_price_eur_m3, model.year)
+            + e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year))
+
+
+def yearly_means(model) -> None:
+    """Index incomes, add savings, repay mortgages, follow the national price index."""
+    st, sc = model.state, model.scenario
+    p, h, d = st.persons, st.households, st.dwellings
+    g = sc.income.wage_growth_per_year
+    prow = p.alive_rows()
+    p.col("income_eur")[prow] *= 1.0 + g
+    st.median_income_eur *= 1.0 + g
+    income, adults = household_means(st)
+    hrow = h.alive_rows()
+    surplus = np.maximum(income[hrow] - core_limit(model, adults[hrow]), 0.0)
+    h.col("savings_eur")[hrow] += sc.income.savings_rate * surplus
+    owners = hrow[h.tenure[hrow] == OWNER]
+    years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.moved_in_year[owners]), 1.0)
+    h.col("mortgage_eur")[owners] -= h.mortgage_eur[owners] / years_left
+    drow = d.alive_rows()
+    d.col("value_eur")[drow] *= 1.0 + national_price_growth(model)
+
+
+def national_price_growth(model) -> float:
+    """Growth of the national house-price index in the model's year (scenario input)."""
+    m = model.scenario.market
+    return path_value(m.national_price_growth, model.year)
