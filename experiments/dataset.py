@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -79,12 +80,18 @@ def is_complete(path: Path) -> bool:
         return False
 
 
-def remove_stale_temporaries(out_dir: str | Path) -> int:
-    """Delete temporary files left by an interrupted writer; returns how many."""
+def remove_stale_temporaries(out_dir: str | Path, older_than_s: float = 0.0) -> int:
+    """Delete temporary files left by an interrupted writer (those not modified for ``older_than_s``
+    seconds: a shard starting beside others leaves their files in progress alone); returns how many."""
     n = 0
+    now = time.time()
     for p in Path(out_dir).rglob(f".*{TMP_SUFFIX}"):
-        p.unlink(missing_ok=True)
-        n += 1
+        try:
+            if now - p.stat().st_mtime >= older_than_s:
+                p.unlink(missing_ok=True)
+                n += 1
+        except FileNotFoundError:
+            pass
     return n
 
 

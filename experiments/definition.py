@@ -103,6 +103,8 @@ def parse_seeds(spec: Any, where: str = "--seeds") -> tuple[int, ...]:
     if isinstance(spec, list):
         if not spec or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in spec):
             raise ExperimentError(f"{where}: seeds must be a non-empty list of whole numbers >= 0, got {spec!r}")
+        if len(set(spec)) != len(spec):
+            raise ExperimentError(f"{where}: {spec!r} names a seed twice")
         return tuple(spec)
     if isinstance(spec, str):
         seeds: list[int] = []
