@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, demography, income, stock_change
+from . import allocation, demography, income, renovation, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -80,6 +80,7 @@ class HousingModel(mesa.Model):
         self.year = run.base_year
         self.state = build_stock(self.scenario, self.facts, self.wijken, self.streams)
         self._rows: list[dict] = []
+        self.events: dict[str, np.ndarray] = {}
         self.last_flows = None
         self._schedules()
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -107,9 +108,9 @@ class HousingModel(mesa.Model):
             self.running = False
             return
         flows = demography.Flows()
+        self.events = {}
         self._population_start = self._population()  # 1 January, before any process
-        flows.demolished = stock_change.demolition(self)
-        flows.built = stock_change.construction(self)
+        # 1. demography (with the simple dwelling allocation of model.allocation)
         demography.mortality(self, flows)
         demography.care(self, flows)
         demography.fertility(self, flows)
@@ -125,7 +126,15 @@ class HousingModel(mesa.Model):
             target_in = self._aligned_in(flows, target_in)
         demography.in_migration(self, flows, target_in)
         demography.ageing(self)
+        # 2. incomes, savings, mortgages, national price index
         income.yearly_means(self)
+        # 4.-6. maintenance and decay, owner renovation, corporations and landlords
+        renovation.maintenance(self)
+        renovation.owner_renovation(self)
+        renovation.corporation_renovation(self)
+        # 7. stock change: demolition and new construction
+        self.count_event("demolished", stock_change.demolition(self))
+        self.count_event("new_construction", stock_change.construction(self))
         self.year += 1
         self._schedules()
         for table in (self.state.persons, self.state.households, self.state.dwellings):
@@ -133,6 +142,16 @@ class HousingModel(mesa.Model):
         self._collect(flows)
         if self.year >= self.scenario.run.end_year:
             self.running = False
+
+    def count_event(self, name: str, per_municipality: np.ndarray | None = None, *,
+                    municipality: np.ndarray | None = None, weights: np.ndarray | None = None) -> None:
+        """Add to the yearly event counter ``name`` (an event column of indicators.SCHEMA): either an array
+        per municipality, or one entry per event with its ``municipality`` index (and ``weights``)."""
+        if per_municipality is None:
+            per_municipality = np.bincount(np.asarray(municipality, dtype=np.int64), weights=weights,
+                                           minlength=len(MUNICIPALITY_CODES))
+        current = self.events.get(name)
+        self.events[name] = per_municipality.astype(float) if current is None else current + per_municipality
 
     # -- internals ------------------------------------------------------------------------------------
     def _schedules(self) -> None:
@@ -184,7 +203,7 @@ class HousingModel(mesa.Model):
     def _collect(self, flows) -> None:
         sc = self.scenario
         stock = measure(self)
-        rows = rows_for_year(self.year, stock, flows, sc.run.scale)
+        rows = rows_for_year(self.year, stock, flows, None if flows is None else self.events, sc.run.scale)
         self._rows.extend(rows)
         self.total_population = int(stock["population"].sum())
         self.total_households = int(stock["households"].sum())

@@ -61,9 +61,15 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("in_migrants", pa.int64(), "persons", "persons who moved into the municipality in the previous year"),
     ("out_migrants", pa.int64(), "persons",
      "persons who left the region in the previous year (incl. new households that found no dwelling)"),
+    ("new_construction", pa.int64(), "dwellings", "dwellings completed in the previous year"),
+    ("demolished", pa.int64(), "dwellings", "dwellings demolished in the previous year"),
+    # -- event columns of the renovation processes (model/renovation.py) --
 ]
 ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
+#: Columns that count events of the previous year (null in the base year): the demographic flows and every
+#: counter a process adds with :meth:`HousingModel.count_event`.
 FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
+EVENT_COLUMNS = tuple(n for n, *_ in SCHEMA[SCHEMA.index(next(c for c in SCHEMA if c[0] == "out_migrants")) + 1:])
 
 
 def measure(model) -> dict[str, np.ndarray]:
@@ -139,12 +145,27 @@ def measure(model) -> dict[str, np.ndarray]:
     return out
 
 
-def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, scale: float) -> list[dict]:
+def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, events: dict[str, np.ndarray] | None,
+                  scale: float) -> list[dict]:
+    """One row per municipality: the stock on 1 January of ``year`` and the flows and events of the year
+    before (None in the base year). Event counts are expanded by 1/scale like the stock counts."""
+    unknown = set(events or {}) - set(EVENT_COLUMNS)
+    if unknown:
+        raise KeyError(f"events without an output column in indicators.SCHEMA: {', '.join(sorted(unknown))}")
     rows = []
     for m, code in enumerate(MUNICIPALITY_CODES):
         r = {"year": year, "municipality_code": code, "municipality": NAME_BY_CODE[code]}
         r.update({k: (v[m].item() if hasattr(v[m], "item") else v[m]) for k, v in stock.items()})
         for k in FLOW_COLUMNS:
             r[k] = None if flows is None else int(np.rint(getattr(flows, k)[m] / scale))
+        for k in EVENT_COLUMNS:
+            if events is None:
+                r[k] = None
+            else:
+                v = events.get(k, np.zeros(len(MUNICIPALITY_CODES)))[m] / scale
+                r[k] = int(np.rint(v)) if dict(SCHEMA_TYPES)[k] == pa.int64() else float(v)
         rows.append(r)
     return rows
+
+
+SCHEMA_TYPES = [(n, t) for n, t, _, _ in SCHEMA]

@@ -375,6 +375,21 @@ class MarketParams:
 
 
 @dataclass(frozen=True)
+class MaintenanceParams:
+    """Technical condition: decay with age, maintenance by owners with means, written-off homes."""
+
+
+@dataclass(frozen=True)
+class RenovationParams:
+    """Owner-occupiers improving their energy label or making their home lifetime-proof."""
+
+
+@dataclass(frozen=True)
+class CorporationParams:
+    """Housing corporations and private landlords: renovation toward label targets, demolition, sales."""
+
+
+@dataclass(frozen=True)
 class StockChangeParams:
     """New construction and demolition (a yearly rate until municipal plans and the market drive them)."""
 
@@ -428,6 +443,9 @@ SECTIONS: dict[str, type] = {
     "energy": EnergyParams,
     "housing": HousingParams,
     "market": MarketParams,
+    "maintenance": MaintenanceParams,
+    "renovation": RenovationParams,
+    "corporations": CorporationParams,
     "stock_change": StockChangeParams,
     "alignment": AlignmentParams,
 }
@@ -448,6 +466,9 @@ class Scenario:
     energy: EnergyParams = field(default_factory=EnergyParams)
     housing: HousingParams = field(default_factory=HousingParams)
     market: MarketParams = field(default_factory=MarketParams)
+    maintenance: MaintenanceParams = field(default_factory=MaintenanceParams)
+    renovation: RenovationParams = field(default_factory=RenovationParams)
+    corporations: CorporationParams = field(default_factory=CorporationParams)
     stock_change: StockChangeParams = field(default_factory=StockChangeParams)
     alignment: AlignmentParams = field(default_factory=AlignmentParams)
 
