@@ -22,7 +22,19 @@ _SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4}
 _ROUNDS = 6
 
 
-def _buy(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray) -> np.ndarray:
+def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
+    """Households buy dwellings at their value: savings pay first, a mortgage the rest (added to any debt
+    they still have). Counted as ``purchases`` and ``purchase_value_eur``."""
+    h, d = model.state.households, model.state.dwellings
+    value = d.value_eur[dwelling_rows]
+    own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
+    h.col("savings_eur")[hh_rows] -= own_part
+    h.col("mortgage_eur")[hh_rows] += value - own_part
+    model.count_event("purchases", municipality=d.municipality[dwelling_rows])
+    model.count_event("purchase_value_eur", municipality=d.municipality[dwelling_rows], weights=value)
+
+
+def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Match buyers to affordable dwellings: returns, per buyer, the index into ``free`` or -1."""
     got = np.full(budget.size, -1, dtype=np.int64)
     order = np.argsort(value[free], kind="stable")
@@ -77,7 +89,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
         # buyers first, then renters, then each group tries the other segment
-        got = _buy(rng, budget[want[prefers_buy]], own_free, d.value_eur)
+        got = match_buyers(rng, budget[want[prefers_buy]], own_free, d.value_eur)
         buyers = want[prefers_buy]
         dwelling[buyers[got >= 0]] = own_free[got[got >= 0]]
         own_left = np.setdiff1d(own_free, dwelling[buyers[got >= 0]])
@@ -87,7 +99,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
         still = renters[k:]
         if still.size and own_left.size:
-            got = _buy(rng, budget[still], own_left, d.value_eur)
+            got = match_buyers(rng, budget[still], own_left, d.value_eur)
             dwelling[still[got >= 0]] = own_left[got[got >= 0]]
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
@@ -98,10 +110,9 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     owner = d.owner[take]
     tenure = np.where(owner == OWNER_OCCUPIER, OWNER, np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
     h.col("tenure")[hr] = tenure
-    value = d.value_eur[take]
-    h.col("mortgage_eur")[hr] = np.where(
-        tenure == OWNER, np.minimum(model.scenario.stock.mortgage_ltv_at_purchase * value,
-                                    np.maximum(value - h.savings_eur[hr], 0.0)), 0.0)
+    h.col("mortgage_eur")[hr] = 0.0
+    buyers = tenure == OWNER
+    purchase(model, hr[buyers], take[buyers])
     return housed
 
 
@@ -129,7 +140,7 @@ def tenant_moves(model) -> None:
         free = own_vacant[d.municipality[own_vacant] == m]
         if free.size == 0:
             continue
-        got = _buy(rng, budget[h.municipality[looking] == m], free, d.value_eur)
+        got = match_buyers(rng, budget[h.municipality[looking] == m], free, d.value_eur)
         movers, new = who[got >= 0], free[got[got >= 0]]
         if movers.size == 0:
             continue
@@ -142,6 +153,4 @@ def tenant_moves(model) -> None:
         h.col("dwelling_id")[movers] = d.id[new]
         h.col("tenure")[movers] = OWNER
         h.col("moved_in_year")[movers] = model.year + 1
-        value = d.value_eur[new]
-        h.col("mortgage_eur")[movers] = np.minimum(model.scenario.stock.mortgage_ltv_at_purchase * value,
-                                                   np.maximum(value - h.savings_eur[movers], 0.0))
+        purchase(model, movers, new)

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, demography, income, renovation, stock_change
+from . import allocation, demography, income, market, renovation, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -126,14 +126,21 @@ class HousingModel(mesa.Model):
             target_in = self._aligned_in(flows, target_in)
         demography.in_migration(self, flows, target_in)
         demography.ageing(self)
-        # 2. incomes, savings, mortgages, national price index
+        # 2. incomes, savings, mortgages
         income.yearly_means(self)
+        # 3. housing market: prices, moves of existing households, sales of rented homes
+        market.update_prices(self)
+        market.moves(self)
+        self.count_event("corporation_sales", stock_change.corporation_sales(self))
         # 4.-6. maintenance and decay, owner renovation, corporations and landlords
         renovation.maintenance(self)
         renovation.owner_renovation(self)
         renovation.corporation_renovation(self)
         # 7. stock change: demolition and new construction
-        self.count_event("demolished", stock_change.demolition(self))
+        shrinking = self._population() < self._population_start
+        structural = stock_change.structural_vacancy_demolition(self, shrinking)
+        self.count_event("structural_vacancy_demolitions", structural)
+        self.count_event("demolished", structural + stock_change.demolition(self))
         self.count_event("new_construction", stock_change.construction(self))
         self.year += 1
         self._schedules()

@@ -5,8 +5,9 @@ Per year (process 2 of the model, after demography):
 * every personal income grows with ``wage_growth_per_year`` (retirement at 67 and a first income at 18
   happen in :func:`model.demography.ageing`);
 * households save ``savings_rate`` of their income above the core-group limit;
-* owners repay their mortgage linearly over what remains of ``mortgage_term_years``;
-* dwelling values follow the national price index (scenario input; the market adds local deviations).
+* owners repay their mortgage linearly over what remains of ``mortgage_term_years``.
+
+Dwelling values follow the national price index and the local market in :mod:`model.market`.
 
 The income limits (130 % of the social minimum, the social-rent DAEB limit) are given in the prices of one
 year and follow ``wage_growth_per_year`` to any other year. Energy use follows EP2 and floor area; energy
@@ -74,9 +75,9 @@ def energy_cost_eur(model, dwelling_rows: np.ndarray) -> np.ndarray:
 
 
 def yearly_means(model) -> None:
-    """Index incomes, add savings, repay mortgages, follow the national price index."""
+    """Index incomes, add savings, repay mortgages."""
     st, sc = model.state, model.scenario
-    p, h, d = st.persons, st.households, st.dwellings
+    p, h = st.persons, st.households
     g = sc.income.wage_growth_per_year
     prow = p.alive_rows()
     p.col("income_eur")[prow] *= 1.0 + g
@@ -88,8 +89,6 @@ def yearly_means(model) -> None:
     owners = hrow[h.tenure[hrow] == OWNER]
     years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.moved_in_year[owners]), 1.0)
     h.col("mortgage_eur")[owners] -= h.mortgage_eur[owners] / years_left
-    drow = d.alive_rows()
-    d.col("value_eur")[drow] *= 1.0 + national_price_growth(model)
 
 
 def national_price_growth(model) -> float:

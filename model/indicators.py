@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_means
+from .market import unsellable_mask
 from .state import DEMOLISHED, LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -44,6 +45,8 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("mean_value_eur", pa.float64(), "EUR", "mean WOZ-like value of the dwelling stock"),
     ("median_value_eur", pa.float64(), "EUR", "median WOZ-like value of the dwelling stock"),
     ("owners_under_water", pa.int64(), "households", "owner households whose mortgage exceeds their home's value"),
+    ("unsellable", pa.int64(), "dwellings",
+     "owner-occupied homes for sale without a buyer for unsellable_after_years or more"),
     ("low_income_households", pa.int64(), "households",
      "households with income below the social-rent (DAEB) income limit of the year"),
     ("low_income_owner_households", pa.int64(), "households", "owner households with a low income (as above)"),
@@ -62,7 +65,14 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("out_migrants", pa.int64(), "persons",
      "persons who left the region in the previous year (incl. new households that found no dwelling)"),
     ("new_construction", pa.int64(), "dwellings", "dwellings completed in the previous year"),
-    ("demolished", pa.int64(), "dwellings", "dwellings demolished in the previous year"),
+    ("demolished", pa.int64(), "dwellings", "dwellings demolished in the previous year (all reasons)"),
+    ("structural_vacancy_demolitions", pa.int64(), "dwellings",
+     "rented homes demolished by corporations and landlords as structurally vacant (part of demolished)"),
+    ("purchases", pa.int64(), "dwellings", "homes bought by households in the previous year"),
+    ("purchase_value_eur", pa.float64(), "EUR", "money paid for those homes (price = value)"),
+    ("elderly_moves", pa.int64(), "households", "households with a member 75+ who moved to a lifetime-proof home"),
+    ("family_moves", pa.int64(), "households", "crowded households who moved to a larger home"),
+    ("corporation_sales", pa.int64(), "dwellings", "rented homes sold by corporations to their tenants"),
     # -- event columns of the renovation processes (model/renovation.py) --
 ]
 ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
@@ -122,6 +132,7 @@ def measure(model) -> dict[str, np.ndarray]:
                                         for m in range(N_MUN)])
     in_stock = d.in_stock[hd]
     out["owners_under_water"] = cnt(hm[owners & (h.mortgage_eur[hrow] > d.value_eur[hd])])
+    out["unsellable"] = cnt(dm[unsellable_mask(model, drow)])
     out["low_income_households"] = cnt(hm[low])
     out["low_income_owner_households"] = cnt(hm[low & owners])
     home_label = label_of(d.ep2_kwh_m2[hd])

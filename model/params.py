@@ -363,7 +363,34 @@ class HousingParams:
 
 @dataclass(frozen=True)
 class MarketParams:
-    """The housing market: national price index and (to come) local price formation."""
+    """The housing market: national price index, local price formation, moves, unsellable homes."""
+
+    price_vacancy_elasticity: float = P(
+        1.0, 0.0, 5.0, unit="price change per unit of excess vacancy rate", calibratable=True,
+        doc="Yearly local price change = -this x (vacancy rate of owner-occupied homes of the municipality x "
+            "type - natural_vacancy_rate), on top of the national index.",
+        source="assumption, to calibrate (MODEL.md: no source gives the price elasticity under shrinkage); "
+               "anchor: WOZ 2013-2017 Emmen -10.4 %, Borger-Odoorn -10.3 % against NL -3.1 % (facts.csv WOZ_change)")
+    natural_vacancy_rate: float = P(
+        0.02, 0.0, 0.1, unit="share of owner-occupied homes", calibratable=True, source=ASSUMPTION,
+        doc="Vacancy for sale at which local prices move with the national index alone (frictional vacancy).")
+    max_local_price_change: float = P(0.1, 0.0, 0.3, unit="per year", source=ASSUMPTION,
+                                      doc="Bound on the yearly local price adjustment, up or down.")
+    vacant_value_loss: float = P(
+        0.03, 0.0, 0.2, unit="per year", source=ASSUMPTION,
+        doc="Extra yearly value loss of a home vacant for a year or more (MODEL.md: long-vacant homes lose value).")
+    unsellable_after_years: int = P(
+        3, 1, 10, unit="years", source=ASSUMPTION,
+        doc="An owner-occupied home for sale this long without a buyer counts as unsellable.")
+    elderly_move_rate: float = P(
+        0.04, 0.0, 0.3, unit="per household-year", calibratable=True, source=ASSUMPTION,
+        doc="Yearly probability that a household with a member 75+ in a home that is not lifetime-proof looks "
+            "for a lifetime-proof one in its municipality.")
+    family_move_rate: float = P(
+        0.10, 0.0, 0.5, unit="per household-year", calibratable=True, source=ASSUMPTION,
+        doc="Yearly probability that a crowded household of 3+ looks for a larger home in its municipality.")
+    crowded_m2_per_person: float = P(25.0, 10.0, 60.0, unit="m2 per person", source=ASSUMPTION,
+                                     doc="A household of 3+ with less floor area per person than this is crowded.")
 
     national_price_growth: dict = P(
         {2019: 0.077, 2020: 0.074, 2021: 0.093, 2022: 0.025}, -0.3, 0.3, kind="path",
@@ -399,6 +426,18 @@ class StockChangeParams:
         doc="New dwellings completed each year, per 1000 dwellings of the stock.",
         source="net stock growth 2017->2019 per municipality (CBS KWB Woningvoorraad) plus the demolition "
                "rate: e.g. Emmen (49187-48789)/2/48789 = 4.1 + 1.4 per 1000")
+    construction_plans: dict = P(
+        {}, 0.0, 1e5, kind="targets", unit="dwellings completed per municipality and year",
+        doc="Municipal construction plans ({GM0114 = {2025 = 300}}): in a year with a plan, that number is "
+            "built instead of the yearly rate.",
+        source="scenario input (municipal housing programmes)")
+    structural_vacancy_years: int = P(
+        3, 1, 10, unit="years", source=ASSUMPTION,
+        doc="A rented home vacant this long in a municipality whose population fell over the year counts as "
+            "structurally vacant; its corporation or landlord demolishes it.")
+    corporation_sale_rate: float = P(
+        0.003, 0.0, 0.05, unit="per tenant household-year", source=ASSUMPTION,
+        doc="Yearly probability that a corporation sells a home to its sitting tenant, if the tenant can afford it.")
     construction_vacancy_ceiling: float = P(
         0.05, 0.0, 0.2, unit="share of dwellings", calibratable=True,
         doc="No new construction in a municipality whose vacancy rate is at or above this share.",

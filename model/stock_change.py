@@ -17,8 +17,11 @@ from .state import (
     DEMOLISHED,
     DETACHED,
     OTHER_OWNER,
+    OWNER,
     OWNER_OCCUPIER,
+    PRIVATE_LANDLORD,
     SEMI_DETACHED,
+    SOCIAL_TENANT,
     TERRACED,
     VACANT,
 )
@@ -46,6 +49,42 @@ def demolition(model) -> np.ndarray:
     return done
 
 
+def structural_vacancy_demolition(model, shrinking: np.ndarray) -> np.ndarray:
+    """Corporations and landlords demolish rented homes vacant for ``structural_vacancy_years`` in
+    municipalities whose population fell over the year; returns the number per municipality."""
+    d = model.state.dwellings
+    sc = model.scenario.stock_change
+    rows = d.alive_rows()
+    rows = rows[d.in_stock[rows] & (d.status[rows] == VACANT)
+                & ((d.owner[rows] == CORPORATION) | (d.owner[rows] == PRIVATE_LANDLORD))
+                & (d.years_vacant[rows] >= sc.structural_vacancy_years)]
+    rows = rows[shrinking[d.municipality[rows]]]
+    d.col("status")[rows] = DEMOLISHED
+    return np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
+
+
+def corporation_sales(model) -> np.ndarray:
+    """Corporations sell homes to sitting tenants who can afford them; returns the number per municipality."""
+    from .allocation import purchase
+    from .income import household_means
+
+    st = model.state
+    h, d = st.households, st.dwellings
+    sc, hp = model.scenario.stock_change, model.scenario.housing
+    hrow = h.alive_rows()
+    tenants = hrow[h.tenure[hrow] == SOCIAL_TENANT]
+    u = model.streams.uniform_by_key("stock_change", model.year, h.key[tenants], sub=2)
+    tenants = tenants[u < sc.corporation_sale_rate]
+    income, _ = household_means(st)
+    home = d.rows(h.dwelling_id[tenants])
+    can = hp.max_price_to_income * income[tenants] + h.savings_eur[tenants] >= d.value_eur[home]
+    buyers, home = tenants[can], home[can]
+    d.col("owner")[home] = OWNER_OCCUPIER
+    h.col("tenure")[buyers] = OWNER
+    purchase(model, buyers, home)
+    return np.bincount(d.municipality[home], minlength=len(MUNICIPALITY_CODES))
+
+
 def construction(model) -> np.ndarray:
     """Add new dwellings (vacant); returns the number per municipality."""
     st = model.state
@@ -57,9 +96,15 @@ def construction(model) -> np.ndarray:
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
         mine = rows[d.municipality[rows] == m]
-        if mine.size == 0 or (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
+        if mine.size == 0:
             continue
-        expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
+        plan = sc.construction_plans.get(code, {}).get(model.year)
+        if plan is not None:
+            expected = plan * model.scenario.run.scale
+        elif (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
+            continue
+        else:
+            expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
         k = int(expected) + int(rng.random() < expected - int(expected))
         if k == 0:
             continue

@@ -1,0 +1,173 @@
+"""The housing market (process 3): prices, moves of existing households, unsellable homes.
+
+Per year, after incomes:
+
+1. **Prices** per municipality x segment (dwelling type): every value follows the national price index
+   (scenario input) times a local adjustment driven by excess supply,
+   ``-price_vacancy_elasticity x (vacancy rate of owner-occupied homes for sale - natural_vacancy_rate)``,
+   clipped to +-``max_local_price_change``; homes for sale longer than a year lose ``vacant_value_loss`` a
+   year on top. Prices therefore fall relative to the national index where vacancy rises.
+2. **Moves** within a municipality: elderly households (a member 75+) in a home that is not lifetime-proof
+   move to a vacant lifetime-proof one, and crowded families move to a larger one, if they can afford it:
+   owners sell their home (its value minus their mortgage becomes their means; owners under water cannot
+   borrow and can only rent), buyers finance with savings and a mortgage up to ``max_price_to_income``.
+   The home they leave becomes vacant and for sale or to let.
+3. **Unsellable** homes: owner-occupied homes for sale without a buyer for ``unsellable_after_years``.
+
+Matching is vectorised: households pick at random among the vacant homes they can afford and that fit
+their need; collisions are resolved in a few rounds (``model.allocation``). Every purchase is counted with
+its price (``purchases``, ``purchase_value_eur``); a buyer's savings and mortgage change by exactly the
+price paid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .allocation import match_buyers, purchase
+from .data import MUNICIPALITY_CODES
+from .income import household_means, national_price_growth
+from .state import (
+    APARTMENT,
+    CORPORATION,
+    DEMOLISHED,
+    OCCUPIED,
+    OTHER_UNIT,
+    OWNER,
+    OWNER_OCCUPIER,
+    PRIVATE_TENANT,
+    SOCIAL_TENANT,
+    VACANT,
+)
+
+N_MUN = len(MUNICIPALITY_CODES)
+N_SEG = APARTMENT + 1  # segments: terraced, semi-detached, detached, apartment
+
+
+def stock_rows(d) -> np.ndarray:
+    rows = d.alive_rows()
+    return rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+
+
+def for_sale_vacancy(model) -> np.ndarray:
+    """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
+    d = model.state.dwellings
+    rows = stock_rows(d)
+    rows = rows[d.owner[rows] == OWNER_OCCUPIER]
+    cell = d.municipality[rows].astype(np.int64) * N_SEG + d.type[rows]
+    total = np.bincount(cell, minlength=N_MUN * N_SEG)
+    vacant = np.bincount(cell[d.status[rows] == VACANT], minlength=N_MUN * N_SEG)
+    return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
+
+
+def update_prices(model) -> None:
+    """Values follow the national index and the local excess supply of their municipality x segment."""
+    d = model.state.dwellings
+    mk = model.scenario.market
+    rows = stock_rows(d)
+    local = -mk.price_vacancy_elasticity * (for_sale_vacancy(model) - mk.natural_vacancy_rate)
+    local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
+    model.local_price_change = local
+    factor = (1.0 + national_price_growth(model)) * (1.0 + local[d.municipality[rows], np.minimum(d.type[rows], 3)])
+    long_vacant = (d.status[rows] == VACANT) & (d.years_vacant[rows] >= 1)
+    factor = np.where(long_vacant, factor * (1.0 - mk.vacant_value_loss), factor)
+    d.col("value_eur")[rows] *= factor
+
+
+def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:
+    """Move households (rows) into vacant dwellings (rows); their old home becomes vacant."""
+    h, d = model.state.households, model.state.dwellings
+    old = d.rows(h.dwelling_id[movers])
+    outside = d.type[old] == OTHER_UNIT
+    d.col("household_id")[old] = -1
+    d.col("status")[old[~outside]] = VACANT
+    d.col("years_vacant")[old[~outside]] = 0
+    d.remove_rows(old[outside])
+    d.col("status")[targets] = OCCUPIED
+    d.col("household_id")[targets] = h.id[movers]
+    d.col("years_vacant")[targets] = 0
+    h.col("dwelling_id")[movers] = d.id[targets]
+    h.col("moved_in_year")[movers] = model.year + 1
+    owner = d.owner[targets]
+    h.col("tenure")[movers] = np.where(owner == OWNER_OCCUPIER, OWNER,
+                                       np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
+
+
+def moves(model) -> None:
+    """Elderly households to lifetime-proof homes, crowded families to larger ones (within a municipality)."""
+    st = model.state
+    p, h, d = st.persons, st.households, st.dwellings
+    mk, hp = model.scenario.market, model.scenario.housing
+    hrow = h.alive_rows()
+    income, _ = household_means(st)
+    members = p.alive_rows()
+    members = members[p.household_id[members] >= 0]
+    mh = h.row_of[p.household_id[members]]
+    size = np.bincount(mh, minlength=h.n)
+    oldest = np.zeros(h.n)
+    np.maximum.at(oldest, mh, p.age[members])
+    home = d.rows(h.dwelling_id[hrow])
+    in_stock = d.in_stock[home]
+    elderly = in_stock & (oldest[hrow] >= 75) & ~d.lifetime_proof[home]
+    crowded = in_stock & (size[hrow] >= 3) & (d.floor_area_m2[home] / np.maximum(size[hrow], 1)
+                                              < mk.crowded_m2_per_person)
+    u = model.streams.uniform_by_key("market", model.year, h.key[hrow])
+    want = (elderly & (u < mk.elderly_move_rate)) | (crowded & ~elderly & (u < mk.family_move_rate))
+    movers, mhome = hrow[want], home[want]
+    if movers.size == 0:
+        return
+    owners = h.tenure[movers] == OWNER
+    value = d.value_eur[mhome]
+    equity = np.where(owners, value - h.mortgage_eur[movers], 0.0)
+    under_water = owners & (equity < 0)
+    means = h.savings_eur[movers] + np.maximum(equity, 0.0)
+    borrow = np.where(under_water, 0.0, hp.max_price_to_income * income[movers])
+    budget = means + borrow
+    need_lp = elderly[want]
+    need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
+    drows = stock_rows(d)
+    vacant = drows[d.status[drows] == VACANT]
+    for m in np.unique(h.municipality[movers]):
+        rng = model.streams.generator("market", model.year, sub=int(m))
+        sel = np.flatnonzero(h.municipality[movers] == m)
+        free = vacant[(d.municipality[vacant] == m) & (d.status[vacant] == VACANT)]
+        for group in (sel[need_lp[sel]], sel[~need_lp[sel]]):
+            if group.size == 0 or free.size == 0:
+                continue
+            fits = d.lifetime_proof[free] if need_lp[group[0]] else np.ones(free.size, dtype=bool)
+            cand = free[fits]
+            if not need_lp[group[0]]:
+                cand = cand[d.floor_area_m2[cand] >= np.min(need_area[group])]
+            if cand.size == 0:
+                continue
+            # renters take a vacant rented home; buyers an owner-occupied one within budget
+            rent_c = cand[d.owner[cand] != OWNER_OCCUPIER]
+            own_c = cand[d.owner[cand] == OWNER_OCCUPIER]
+            got = match_buyers(rng, budget[group], own_c, d.value_eur) if own_c.size else np.full(group.size, -1)
+            buyers = group[got >= 0]
+            targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
+            rest = group[got < 0]
+            k = min(rest.size, rent_c.size)
+            renters, rtargets = rest[:k], rent_c[rng.permutation(rent_c.size)[:k]]
+            # settle: sellers receive their equity, buyers pay
+            for grp, tgt, buy in ((buyers, targets, True), (renters, rtargets, False)):
+                if grp.size == 0:
+                    continue
+                rows_h = movers[grp]
+                sold = owners[grp]
+                # the old home is sold at its value: the equity goes to savings, a shortfall stays as debt
+                h.col("savings_eur")[rows_h] = means[grp]
+                h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
+                _move(model, rows_h, tgt)
+                if buy:
+                    purchase(model, rows_h, tgt)
+                model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
+                                  municipality=h.municipality[rows_h])
+            taken = np.concatenate([targets, rtargets])
+            free = np.setdiff1d(free, taken)
+
+
+def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:
+    d = model.state.dwellings
+    return ((d.owner[rows] == OWNER_OCCUPIER) & (d.status[rows] == VACANT)
+            & (d.years_vacant[rows] >= model.scenario.market.unsellable_after_years))
