@@ -30,6 +30,7 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
     h.col("savings_eur")[hh_rows] -= own_part
     h.col("mortgage_eur")[hh_rows] += value - own_part
+    d.col("last_sale_year")[dwelling_rows] = model.year
     model.count_event("purchases", municipality=d.municipality[dwelling_rows])
     model.count_event("purchase_value_eur", municipality=d.municipality[dwelling_rows], weights=value)
 
@@ -84,7 +85,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m))
         want = np.flatnonzero(mun_h == m)
         free = vacant[d.municipality[vacant] == m]
-        own_free = free[d.owner[free] == OWNER_OCCUPIER]
+        own_free = free[(d.owner[free] == OWNER_OCCUPIER) & (d.last_sale_year[free] != model.year)]
         rent_free = free[d.owner[free] != OWNER_OCCUPIER]
         cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
@@ -133,7 +134,8 @@ def tenant_moves(model) -> None:
     income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[looking]
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
     drows = d.alive_rows()
-    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)]
+    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)
+                       & (d.last_sale_year[drows] != model.year)]  # a home is sold at most once a year
     for m in np.unique(h.municipality[looking]):
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
         who = looking[h.municipality[looking] == m]

@@ -142,7 +142,7 @@ def moves(model) -> None:
                 continue
             # renters take a vacant rented home; buyers an owner-occupied one within budget
             rent_c = cand[d.owner[cand] != OWNER_OCCUPIER]
-            own_c = cand[d.owner[cand] == OWNER_OCCUPIER]
+            own_c = cand[(d.owner[cand] == OWNER_OCCUPIER) & (d.last_sale_year[cand] != model.year)]
             got = match_buyers(rng, budget[group], own_c, d.value_eur) if own_c.size else np.full(group.size, -1)
             buyers = group[got >= 0]
             targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
