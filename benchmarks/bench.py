@@ -15,7 +15,7 @@ import resource
 import time
 from collections import defaultdict
 
-from model import HousingModel, demography, stock_change
+from model import HousingModel, demography, income, market, renovation, stock_change
 from model import allocation as allocation_mod
 
 
@@ -25,7 +25,11 @@ def timed_processes():
     originals = []
     for mod, names in ((demography, ("mortality", "care", "fertility", "separation", "partnership", "leave_home",
                                      "out_migration", "in_migration", "ageing")),
-                       (stock_change, ("demolition", "construction")),
+                       (income, ("yearly_means",)),
+                       (market, ("update_prices", "moves")),
+                       (renovation, ("maintenance", "owner_renovation", "corporation_renovation")),
+                       (stock_change, ("corporation_sales", "structural_vacancy_demolition", "demolition",
+                                       "construction")),
                        (allocation_mod, ("tenant_moves",))):
         for name in names:
             fn = getattr(mod, name)
@@ -85,7 +89,7 @@ def main(argv=None) -> int:
         total = sum(r["processes"].values())
         print(f"\ntime per process at scale {r['scale']} ({total:.2f} s of {r['run_s']:.2f} s):")
         for name, s in sorted(r["processes"].items(), key=lambda kv: -kv[1]):
-            print(f"  {name:<14}{s:8.2f} s")
+            print(f"  {name:<30}{s:8.2f} s")
     return 0
 
 
