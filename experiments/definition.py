@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from model import ScenarioError, load_scenario
-from model.params import PARAM_INDEX, Scenario
+from model.params import PARAM_INDEX, Scenario, read_toml
 
 METHODS = ("grid", "lhs", "sobol")
 
@@ -186,13 +185,7 @@ def parameter_sets(where: str, table: dict | None) -> tuple[tuple[str, dict], ..
 def load_experiment(path: str | Path) -> Experiment:
     path = Path(path)
     where = str(path)
-    try:
-        with path.open("rb") as f:
-            doc = tomllib.load(f)
-    except FileNotFoundError:
-        raise ExperimentError(f"{where}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"{where}: not valid TOML: {exc}") from None
+    doc = read_toml(path, ExperimentError)
     known = {"name", "scenarios", "seeds", "scale", "end_year", "parameters"}
     for key in doc:
         if key not in known:

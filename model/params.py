@@ -662,19 +662,24 @@ def _cross_checks(s: Scenario, where: str) -> None:
                             f"{s.run.base_year}")
 
 
+def read_toml(path: Path, error: type[Exception] = ScenarioError) -> dict:
+    """A TOML file as a dict; a missing file or bad syntax raises ``error`` naming the file (and line)."""
+    try:
+        with Path(path).open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
 def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
     """Read and validate a scenario TOML file (following ``extends``)."""
     path = Path(path)
     where = str(path)
     if path.resolve() in _seen:
         raise ScenarioError(f"{where}: 'extends' forms a cycle")
-    try:
-        with path.open("rb") as f:
-            doc = tomllib.load(f)
-    except FileNotFoundError:
-        raise ScenarioError(f"{where}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{where}: not valid TOML: {exc}") from None
+    doc = read_toml(path)
     base = Scenario()
     if "extends" in doc:
         parent = doc.pop("extends")

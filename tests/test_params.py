@@ -272,17 +272,9 @@ def test_error_in_parent_names_the_parent_file(tmp_path):
 
 
 def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + "}"
-    raise TypeError(type(v))
+    from run import toml_value  # the CLI's writer: what `run.py params` prints must load back
+
+    return toml_value(v)
 
 
 def test_all_defaults_written_to_toml_load_back_unchanged(tmp_path):
