@@ -58,6 +58,14 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
      "persons 75+ living in a household whose home is not lifetime-proof"),
     ("gas_m3", pa.float64(), "m3/yr", "gas use of the occupied dwellings of the stock in the year that starts"),
     ("co2_tonnes", pa.float64(), "t CO2/yr", "CO2 from that gas use"),
+    ("written_off_dwellings", pa.int64(), "dwellings",
+     "dwellings of the stock written off (condition fell below write_off_condition; model/renovation.py)"),
+    ("written_off_owner_occupied", pa.int64(), "dwellings", "written-off dwellings owned by owner-occupiers"),
+    ("mean_condition", pa.float64(), "condition (0-1)",
+     "mean technical condition of the dwelling stock (1 = new, 0 = end of technical life)"),
+    ("owner_households_in_EFG", pa.int64(), "households", "owner households whose home has energy label E, F or G"),
+    ("households_with_renovation_loan", pa.int64(), "households",
+     "households repaying a renovation loan (Warmtefonds-like)"),
 ] + [(f"label_{x}", pa.int64(), "dwellings", f"dwellings of the stock with energy label {x}") for x in LABELS] + [
     ("births", pa.int64(), "persons", "live births in the previous year (null in the base year)"),
     ("deaths", pa.int64(), "persons", "deaths in the previous year (null in the base year)"),
@@ -74,6 +82,30 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("family_moves", pa.int64(), "households", "crowded households who moved to a larger home"),
     ("corporation_sales", pa.int64(), "dwellings", "rented homes sold by corporations to their tenants"),
     # -- event columns of the renovation processes (model/renovation.py) --
+    ("maintained_dwellings", pa.int64(), "dwellings",
+     "dwellings maintained by their owner (household, corporation or landlord) in the previous year"),
+    ("maintenance_owner_eur", pa.float64(), "EUR", "what owner-occupiers spent from savings on that maintenance"),
+    ("written_off_new", pa.int64(), "dwellings", "dwellings written off in the previous year"),
+    ("renovations", pa.int64(), "households",
+     "owner-occupier households that improved their home's energy label in the previous year"),
+    ("renovations_deep", pa.int64(), "households", "of which a deep renovation (to label B)"),
+    ("renovations_own_means", pa.int64(), "households", "of which paid from savings (and grants) alone"),
+    ("renovations_with_loan", pa.int64(), "households",
+     "of which partly paid with a Warmtefonds-like loan (renovations = own_means + with_loan)"),
+    ("renovations_low_income", pa.int64(), "households",
+     "of which by households with income below the social-rent (DAEB) limit"),
+    ("label_steps", pa.int64(), "label steps", "energy-label steps gained by those renovations"),
+    ("renovation_investment_eur", pa.float64(), "EUR", "cost of those renovations (after collective discounts)"),
+    ("grant_eur", pa.float64(), "EUR", "grants paid for those renovations (ISDE-like and local)"),
+    ("renovation_loans_eur", pa.float64(), "EUR", "loans taken out for those renovations"),
+    ("lifetime_proof_adaptations", pa.int64(), "households",
+     "owner households with a member 65+ who made their home lifetime-proof in the previous year"),
+    ("adaptation_investment_eur", pa.float64(), "EUR", "cost of those adaptations"),
+    ("adaptation_grant_eur", pa.float64(), "EUR", "local grants paid for those adaptations"),
+    ("rental_renovations", pa.int64(), "dwellings",
+     "rented dwellings whose label corporations and private landlords improved in the previous year"),
+    ("rental_label_steps", pa.int64(), "label steps", "energy-label steps gained by those renovations"),
+    ("rental_investment_eur", pa.float64(), "EUR", "cost of those renovations"),
 ]
 ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
 #: Columns that count events of the previous year (null in the base year): the demographic flows and every
@@ -147,6 +179,14 @@ def measure(model) -> dict[str, np.ndarray]:
     gas = np.bincount(d.municipality[occ], weights=gas_m3(model, occ), minlength=N_MUN)
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = gas * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
+    # -- renovation stock indicators --
+    written = d.written_off[drow]
+    out["written_off_dwellings"] = cnt(dm[written])
+    out["written_off_owner_occupied"] = cnt(dm[written & (d.owner[drow] == OWNER_OCCUPIER)])
+    out["mean_condition"] = np.bincount(dm, weights=d.condition[drow], minlength=N_MUN) / np.maximum(
+        out["dwellings"], 1)
+    out["owner_households_in_EFG"] = cnt(hm[owners & in_stock & (home_label >= 4)])
+    out["households_with_renovation_loan"] = cnt(hm[h.renovation_loan_eur[hrow] > 0])
     labels = label_of(d.ep2_kwh_m2[drow])
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = cnt(dm[labels == i])

@@ -403,17 +403,300 @@ class MarketParams:
 
 @dataclass(frozen=True)
 class MaintenanceParams:
-    """Technical condition: decay with age, maintenance by owners with means, written-off homes."""
+    """Technical condition: decay with age, maintenance by owners with means, written-off homes.
+
+    Each year a dwelling's condition (0 = end of technical life, 1 = new) falls by
+    ``condition_decay_base + condition_decay_per_year_of_age x age`` (times ``vacant_decay_multiplier`` when
+    vacant). A dwelling that is maintained that year regains ``maintenance_restore_share`` of what it lacks
+    to 1, at ``restoration_cost_eur_m2`` per m2 per condition point; so a home maintained with yearly
+    probability p settles near 1 - decay / (p x restore share), and low-income owners fall behind.
+    """
+
+    condition_decay_base: float = P(
+        0.004, 0.0, 0.05, unit="condition points per year", calibratable=True, source=ASSUMPTION,
+        doc="Yearly loss of condition of a new dwelling without maintenance.")
+    condition_decay_per_year_of_age: float = P(
+        0.0001, 0.0, 0.001, unit="condition points per year, per year of dwelling age", calibratable=True,
+        doc="Extra yearly loss of condition per year of the dwelling's age (old homes decay faster).",
+        source="assumption; with condition_decay_base the loss is about 1/110 a year at age 50, as the "
+               "stock's technical_lifetime_years = 110")
+    vacant_decay_multiplier: float = P(
+        2.0, 1.0, 5.0, unit="factor", source=ASSUMPTION, calibratable=True,
+        doc="Vacant dwellings lose condition this many times faster (no heating, ventilation or upkeep).")
+    maintenance_restore_share: float = P(
+        0.12, 0.01, 0.5, unit="share of the missing condition", source=ASSUMPTION, calibratable=True,
+        doc="A dwelling maintained in a year regains this share of the condition it lacks to 1.")
+    restoration_cost_eur_m2: float = P(
+        1000.0, 200.0, 3000.0, unit="EUR per m2 per condition point",
+        doc="Cost of maintenance: restoring a dwelling from condition 0 to 1 costs this per m2 of floor "
+            "area (about a full renovation); a year's maintenance costs it times the points regained.",
+        source="assumption: full renovation of an old home EUR 800-1,500 per m2; gives EUR 1,500-3,000 a "
+               "year for a well-kept 110 m2 home, about 1 % of its value, the usual rule of thumb")
+    maintenance_savings_reserve_eur: float = P(
+        2500.0, 0.0, 50000.0, unit="EUR", source=ASSUMPTION,
+        doc="An owner-occupier maintains only if its savings exceed the year's maintenance cost by this "
+            "reserve.")
+    maintenance_prob_owner: float = P(
+        0.7, 0.0, 1.0, unit="per dwelling-year", source=ASSUMPTION, calibratable=True,
+        doc="Yearly probability that an owner-occupier with the means (savings above the year's "
+            "maintenance cost plus maintenance_savings_reserve_eur) maintains the home.")
+    maintenance_low_income_factor: float = P(
+        0.5, 0.0, 1.0, unit="factor", source=ASSUMPTION, calibratable=True,
+        doc="maintenance_prob_owner is multiplied by this for owners with income below the social-rent "
+            "(DAEB) limit.")
+    maintenance_core_income_factor: float = P(
+        0.15, 0.0, 1.0, unit="factor", calibratable=True,
+        doc="maintenance_prob_owner is multiplied by this (instead) for owners at or below 130 % of the "
+            "social minimum: they fall behind.",
+        source="assumption; Regio Deal 2018: many owners on (very) low incomes cannot invest in their home "
+               "(MODEL.md); DNB 2022: 21 % of owners cannot pay for making their home sustainable "
+               "(facts.csv homeowners_cannot_afford_sustainability)")
+    maintenance_prob_corporation: float = P(
+        0.9, 0.0, 1.0, unit="per dwelling-year", source=ASSUMPTION,
+        doc="Yearly probability that a housing corporation maintains a dwelling (planned maintenance).")
+    maintenance_prob_private_landlord: float = P(
+        0.6, 0.0, 1.0, unit="per dwelling-year", source=ASSUMPTION,
+        doc="Yearly probability that a private landlord maintains a dwelling.")
+    write_off_condition: float = P(
+        0.05, 0.0, 0.3, unit="condition (0-1)", calibratable=True,
+        doc="A dwelling whose condition falls below this is written off ('afgeschreven'): a state that "
+            "lasts until the dwelling is demolished or rehabilitated; written-off homes are not maintained "
+            "or renovated by their owners.",
+        source="assumption; gives about 4 % of the 2019 stock written off, nearly all built before 1945 (most "
+               "of them at the stock's condition floor of 0.02)")
 
 
 @dataclass(frozen=True)
 class RenovationParams:
-    """Owner-occupiers improving their energy label or making their home lifetime-proof."""
+    """Owner-occupiers improving their energy label or making their home lifetime-proof.
+
+    Each year an owner household in a home of label B or worse weighs a *step* (to just inside the next
+    better label) and, from label D or worse, a *deep* renovation (to ``deep_renovation_ep2_kwh_m2``, label
+    B). Cost follows the EP2 reduction x floor area at a cost per label band, by type and period; the yearly
+    gas saving at the year's price is set against the yearly cost of what the household pays itself
+    (savings at ``renovation_discount_rate``, loans at their interest) over ``renovation_lifetime_years``.
+    The probability of renovating is logistic in an index of ln(benefit/cost), trigger moments (just moved
+    in, just retired), the head's age and low income; a household that cannot pay from savings + grant +
+    loan does not renovate. The policy levers (ISDE grant, Warmtefonds loans, outreach, collective
+    procurement, local grants) are parameters; tables by municipality let a proeftuin set them locally.
+    """
+
+    # -- cost of energy renovation
+    renovation_cost_eur_per_kwh: tuple = P(
+        (2.1, 1.6, 1.35, 1.2, 1.05, 0.9, 0.8), 0.1, 10.0, length=7, calibratable=True,
+        unit="EUR per kWh/yr of EP2 x floor area removed within label band A, B, C, D, E, F, G",
+        doc="Cost of lowering EP2 by 1 kWh/m2.yr on 1 m2, by the label band the reduction falls in (the "
+            "first kWh of a poor home are the cheapest: cavity wall, roof; the last ones need heat pumps).",
+        source="set so that insulating an average 120 m2 label-E home to label B costs about EUR 24k, a "
+               "detached home about 34k and an apartment about 14k (DNB 2022: insulation to label B plus "
+               "heat pump EUR 24k average, 34k detached, 14k apartment; facts.csv cost_sustain_*)")
+    renovation_cost_type_factor: tuple = P(
+        (1.0, 1.0, 1.15, 0.95), 0.3, 3.0, length=4, unit="factor (terraced, semi-detached, detached, apartment)",
+        doc="Cost of renovation by dwelling type, beyond what floor area explains.",
+        source="DNB 2022 type ratios 34/24 (detached) and 14/24 (apartment) are mostly floor area "
+               "(155 and 75 vs about 115 m2); the rest is this factor (facts.csv cost_sustain_*)")
+    renovation_cost_period_factor: tuple = P(
+        (1.25, 1.1, 1.0, 1.0, 1.15, 1.3), 0.3, 3.0, length=6,
+        unit="factor (<1945, 1945-64, 1965-74, 1975-91, 1992-2005, 2006-)", source=ASSUMPTION,
+        doc="Cost of renovation by construction period: old homes lack cavities and sound floors, recent "
+            "homes have had the cheap measures already.")
+    renovation_fixed_cost_eur: float = P(
+        1000.0, 0.0, 10000.0, unit="EUR per renovation", source=ASSUMPTION,
+        doc="Fixed cost of any energy renovation (advice, label, scaffolding, contractor's call-out).")
+    renovation_ep2_margin_kwh_m2: float = P(
+        5.0, 0.0, 30.0, unit="kWh/m2.yr", source=ASSUMPTION,
+        doc="A renovation aims this far inside the better label's EP2 bound.")
+    deep_renovation_ep2_kwh_m2: float = P(
+        185.0, 100.0, 250.0, unit="kWh/m2.yr",
+        doc="EP2 after a deep renovation (185 = just inside label B).",
+        source="DNB 2022 anchor 'insulation to label B' (facts.csv cost_sustain_to_labelB_plus_heatpump_avg)")
+    deep_renovation_share: float = P(
+        0.3, 0.0, 1.0, unit="share of renovations", source=ASSUMPTION, calibratable=True,
+        doc="Of the owners of a label D-G home who renovate and can pay for either, the share that does "
+            "the deep renovation rather than one step.")
+    renovation_value_uplift_per_step: float = P(
+        0.02, 0.0, 0.1, unit="share of value per label step",
+        doc="A renovated dwelling's value rises by this share per label step gained.",
+        source="assumption; below the stock's hedonic value_label_step (0.03 log points per step) since "
+               "part of that difference is location and quality")
+    # -- the decision
+    renovation_intercept: float = P(
+        -2.1, -10.0, 5.0, unit="logit", calibratable=True,
+        doc="Logit of the yearly renovation probability of an owner aged 55 or younger with no trigger "
+            "and benefit/cost ratio 1.",
+        source="calibrated loosely: about 3-4 % of owner households improve their label each year at "
+               "2019 prices, and the owners' E-G share falls from 32 % (2019) toward the NL 19 % (2022, "
+               "facts.csv share_label_EFG_owner_occupied) by the 2030s")
+    renovation_bcr_weight: float = P(
+        1.2, 0.0, 5.0, unit="logit per ln(benefit/cost)", source=ASSUMPTION, calibratable=True,
+        doc="How strongly the ratio of the yearly energy saving to the yearly cost raises the renovation "
+            "probability (at low uptake: an elasticity of the uptake to the energy price).")
+    renovation_moved_in_weight: float = P(
+        1.1, 0.0, 4.0, unit="logit", source=ASSUMPTION,
+        doc="Added to the index in the year a household moves in and the next one (renovation at purchase "
+            "is the most common trigger).")
+    renovation_retired_weight: float = P(
+        0.5, 0.0, 4.0, unit="logit", source=ASSUMPTION,
+        doc="Added to the index in the year the head turns 67 (retirement).")
+    renovation_age_weight: float = P(
+        -0.04, -0.2, 0.0, unit="logit per year of head age above 55", source=ASSUMPTION,
+        doc="Older owners renovate less (shorter horizon, more disruption).")
+    renovation_low_income_weight: float = P(
+        -0.4, -4.0, 0.0, unit="logit", source=ASSUMPTION, calibratable=True,
+        doc="Added to the index for owners with income below the social-rent (DAEB) limit.")
+    renovation_core_income_weight: float = P(
+        -0.6, -4.0, 0.0, unit="logit", calibratable=True,
+        doc="Added to the index (in addition) for owners at or below 130 % of the social minimum.",
+        source="assumption; DNB 2022: 21 % of owners cannot afford to make their home sustainable "
+               "(facts.csv homeowners_cannot_afford_sustainability)")
+    renovation_discount_rate: float = P(
+        0.05, 0.0, 0.3, unit="per year", source=ASSUMPTION,
+        doc="Rate at which an owner discounts spending its own savings on a renovation.")
+    renovation_lifetime_years: float = P(
+        30.0, 10.0, 50.0, unit="years", source="assumption; insulation lasts 30-50 years, installations 15-20",
+        doc="Horizon over which a renovation's cost is spread in the decision.")
+    renovation_hassle_eur: float = P(
+        200.0, 0.0, 2000.0, unit="EUR per year", source=ASSUMPTION,
+        doc="Non-monetary yearly cost of a renovation in the decision (search, disruption, distrust): "
+            "even a fully subsidised renovation is not done by everyone.")
+    renovation_savings_buffer_eur: float = P(
+        5000.0, 0.0, 50000.0, unit="EUR", source=ASSUMPTION,
+        doc="Savings an owner keeps in reserve when paying for a renovation or an adaptation.")
+    # -- national instruments
+    isde_grant_share: float = P(
+        0.15, 0.0, 1.0, unit="share of the cost",
+        doc="ISDE-like grant for a one-step renovation (one measure).",
+        source="ISDE since 2023: one measure about 15 % of the cost (facts.csv ISDE_subsidy_per_m2)")
+    isde_deep_grant_share: float = P(
+        0.30, 0.0, 1.0, unit="share of the cost",
+        doc="ISDE-like grant for a deep renovation (two or more measures).",
+        source="ISDE since 2023: two measures within 24 months about 30 % (facts.csv ISDE_subsidy_per_m2)")
+    warmtefonds_max_loan_eur: float = P(
+        25000.0, 0.0, 100000.0, unit="EUR",
+        doc="Largest Warmtefonds-like energy-saving loan for owners with borrowing room.",
+        source="Energiebespaarlening max EUR 25,000 (facts.csv Warmtefonds_Energiebespaarlening_max)")
+    warmtefonds_income_limit_eur: float = P(
+        60000.0, 0.0, 200000.0, unit="EUR household income/yr in prices of warmtefonds_price_year",
+        doc="Below this household income the energy-saving loan is interest-free.",
+        source="Warmtefonds 0 % below EUR 60,000 from 2023-07 (facts.csv Warmtefonds_0pct_income_limit)")
+    warmtefonds_price_year: int = P(
+        2023, 2012, 2030, unit="year", source="the 2023 limit in facts.csv",
+        doc="Price year of warmtefonds_income_limit_eur; other years follow wage_growth_per_year.")
+    warmtefonds_interest_rate: float = P(
+        0.045, 0.0, 0.15, unit="per year",
+        doc="Interest of the energy-saving loan above the income limit.",
+        source="Warmtefonds 2023: 4.3-4.7 % above the income limit (facts.csv Warmtefonds_0pct_income_limit)")
+    no_capacity_loan_eur: float = P(
+        10000.0, 0.0, 50000.0, unit="EUR",
+        doc="Capped energy-saving loan for owners without borrowing room (repaid by ability to pay).",
+        source="Warmtefonds 2024: EUR 10,000 for owners without borrowing capacity, also 75+ "
+               "(facts.csv Warmtefonds_no_capacity_loan)")
+    renovation_loan_term_years: float = P(
+        15.0, 5.0, 30.0, unit="years",
+        doc="Renovation loans are repaid linearly over this term (from savings, as far as they go).",
+        source="Energiebespaarlening terms 10-20 years (facts.csv Warmtefonds_Energiebespaarlening_max)")
+    borrowing_income_multiple: float = P(
+        6.0, 2.0, 10.0, unit="x household income above borrowing_income_floor_eur",
+        doc="Borrowing room for a renovation loan: mortgage + renovation loans may not exceed this multiple "
+            "of the household income above borrowing_income_floor_eur, nor borrowing_ltv_max x the "
+            "dwelling's value.",
+        source="assumption shaped after Dutch lending norms (NIBUD housing-cost shares rise with income): "
+               "about 4.5x income at EUR 60k, 3x at 30k, 1.5x at 20k")
+    borrowing_income_floor_eur: float = P(
+        15000.0, 0.0, 40000.0, unit="EUR/yr in prices of income_limits_year",
+        doc="Income a household needs for living, which cannot service debt (see borrowing_income_multiple).",
+        source="assumption, about 70 % of the 130 % social minimum of a single adult")
+    borrowing_ltv_max: float = P(
+        1.06, 0.5, 1.2, unit="x dwelling value",
+        doc="Borrowing room for a renovation loan: mortgage + renovation loans may not exceed this multiple "
+            "of the dwelling's value (nor borrowing_income_multiple x income).",
+        source="Dutch mortgage rules: loan-to-value at most 100 %, 106 % when the extra is spent on energy "
+               "saving (not in facts.csv)")
+    # -- local instruments (proeftuin levers; by municipality)
+    outreach_multiplier: dict = P(
+        {c: 1.0 for c in MUNICIPALITY_CODES}, 0.0, 10.0, unit="factor on the yearly probability",
+        doc="Outreach (advice at the door, energy coaches): more owners consider renovating and adapting. "
+            "1.0 = none.", source="policy lever; 1.0 in the baseline (national instruments only)")
+    collective_discount: dict = P(
+        {c: 0.0 for c in MUNICIPALITY_CODES}, 0.0, 0.9, unit="share of the cost",
+        doc="Collective procurement lowers the cost of energy renovation by this share. 0.0 = none.",
+        source="policy lever; 0.0 in the baseline")
+    local_grant_eur: dict = P(
+        {c: 0.0 for c in MUNICIPALITY_CODES}, 0.0, 100000.0, unit="EUR per renovation",
+        doc="Local grant for an energy renovation by an owner at or below 130 % of the social minimum "
+            "(at most the cost). 0 = none.",
+        source="policy lever; the 2022 Drenthe scheme paid up to EUR 2,500 (facts.csv "
+               "contribution_to_provincial_isolation_scheme); 0 in the baseline")
+    # -- lifetime-proof adaptation
+    adaptation_intercept: float = P(
+        -4.6, -10.0, 2.0, unit="logit", source=ASSUMPTION, calibratable=True,
+        doc="Logit of the yearly probability that an owner household whose oldest member is 65 adapts a "
+            "home that is not lifetime-proof.")
+    adaptation_age_weight: float = P(
+        0.11, 0.0, 0.5, unit="logit per year of age above 65", source=ASSUMPTION, calibratable=True,
+        doc="The adaptation probability rises with the age of the oldest member (about 5 %/yr at 80).")
+    stairlift_cost_eur: float = P(
+        5000.0, 1000.0, 20000.0, unit="EUR", doc="Straight stairlift.",
+        source="EUR 4,000-6,000 (facts.csv stairlift_straight; commercial site, indicative)")
+    stairlift_curved_cost_eur: float = P(
+        9500.0, 2000.0, 30000.0, unit="EUR", doc="Curved stairlift.",
+        source="EUR 7,000-12,000 (facts.csv stairlift_curved; indicative)")
+    curved_stair_share: float = P(0.3, 0.0, 1.0, unit="share of single-family homes", source=ASSUMPTION,
+                                  doc="Homes whose stair needs a curved stairlift.")
+    accessible_bathroom_cost_eur: float = P(
+        20000.0, 5000.0, 60000.0, unit="EUR", doc="Making the bathroom accessible (or adding one downstairs).",
+        source="EUR 15,000-30,000 (facts.csv accessible_bathroom; indicative)")
+    bathroom_adaptation_share: float = P(
+        0.4, 0.0, 1.0, unit="share of homes", source=ASSUMPTION,
+        doc="Homes that need an accessible bathroom to become lifetime-proof (the others: a stairlift and "
+            "doors suffice).")
+    door_widening_cost_eur: float = P(
+        3500.0, 500.0, 15000.0, unit="EUR", doc="Widening doors and removing thresholds.",
+        source="EUR 2,000-5,000 (facts.csv door_widening; indicative)")
+    adaptation_grant_eur: dict = P(
+        {c: 0.0 for c in MUNICIPALITY_CODES}, 0.0, 100000.0, unit="EUR per adaptation",
+        doc="Local grant for making a home lifetime-proof, for households whose oldest member is at least "
+            "adaptation_grant_min_age (at most the cost). 0 = none.",
+        source="policy lever (MODEL.md proeftuin instruments); 0 in the baseline")
+    adaptation_grant_min_age: int = P(65, 50, 100, unit="years", source="policy lever",
+                                      doc="Minimum age of the oldest member for the adaptation grant.")
 
 
 @dataclass(frozen=True)
 class CorporationParams:
-    """Housing corporations and private landlords: renovation toward label targets, demolition, sales."""
+    """Housing corporations and private landlords: renovation toward label targets, demolition, sales.
+
+    Each year a corporation renovates, in each municipality, its worst dwellings (highest EP2) to
+    ``corporation_target_ep2_kwh_m2``: at least ``corporation_renovation_rate`` of those above the target
+    label, and before ``corporation_efg_deadline_year`` enough to leave no E-G homes by then. Private
+    landlords renovate a random ``private_landlord_renovation_rate`` of their homes above their target.
+    """
+
+    corporation_target_ep2_kwh_m2: float = P(
+        185.0, 100.0, 290.0, unit="kWh/m2.yr",
+        doc="EP2 after a corporation's renovation (185 = just inside label B); dwellings of a worse label "
+            "are candidates.",
+        source="corporations' sector goal of an average label B (energy index about 1.4) by 2030 (Aedes "
+               "Woningwaardering; not in facts.csv)")
+    corporation_renovation_rate: float = P(
+        0.04, 0.0, 0.5, unit="share of candidates per year", calibratable=True,
+        doc="Share of a corporation's dwellings above its target label renovated each year (worst first).",
+        source="assumption; Drenthe corporations raised their A-C share from 29 % (2008) to 50 % (2011), "
+               "about 7 points a year (facts.csv share_label_ABC_corporation); NL 2022: 10 % of "
+               "corporation homes E-G against 16 % of all (share_label_EFG_*)")
+    corporation_efg_deadline_year: int = P(
+        2028, 2019, 2100, unit="year",
+        doc="Corporations renovate their E-G dwellings evenly over the years to this one (2100: no deadline).",
+        source="Nationale Prestatieafspraken 2022: no corporation homes with label E, F or G by 2028 "
+               "(not in facts.csv)")
+    private_landlord_target_ep2_kwh_m2: float = P(
+        245.0, 100.0, 335.0, unit="kWh/m2.yr", source=ASSUMPTION,
+        doc="EP2 after a private landlord's renovation (245 = just inside label C); worse labels are candidates.")
+    private_landlord_renovation_rate: float = P(
+        0.02, 0.0, 0.5, unit="share of candidates per year", calibratable=True,
+        doc="Yearly probability that a private landlord renovates a dwelling of a label worse than its target.",
+        source="assumption; NL 2022: E-G 22 % of private rentals against 19 % of owner-occupied homes "
+               "(facts.csv share_label_EFG_private_rent, share_label_EFG_owner_occupied): slower than owners")
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,399 @@
 """Maintenance and decay, owner renovation and adaptation, renovation of rented stock (processes 4-6).
 
-To be written: see the issue "Housing market, energy labels and owner decisions", items 3-5.
+Per year, after the housing market:
+
+4. :func:`maintenance` — every dwelling of the stock loses condition, faster when old or vacant; owners
+   with the means (savings above the year's maintenance cost plus a reserve) maintain and regain part of
+   what their home lacks, paying from savings; low-income owners do so less often and fall behind;
+   corporations and private landlords maintain at a rate (homes of the Transformatiefonds are left to the
+   fund's own process). A dwelling whose condition falls below ``write_off_condition`` is written off
+   (``written_off``): a state that lasts until it is demolished or rehabilitated (by a later process that
+   sets the condition and clears the flag).
+5. :func:`owner_renovation` — owner-occupiers repay their renovation loans; then each may improve its
+   energy label by one step (to just inside the next better label) or, from label D or worse, by a deep
+   renovation to label B; and a household with a member 65+ in a home that is not lifetime-proof may
+   adapt it. See :class:`model.params.RenovationParams` for the decision; :func:`household_levers` gives
+   the policy levers (grants, loans, outreach, collective procurement) per household, the place where a
+   policy can set them per municipality or wijk.
+6. :func:`corporation_renovation` — corporations renovate their worst dwellings toward a label target
+   (and all E-G before a deadline), private landlords at a lower rate.
+
+Every random draw is a per-entity uniform (:meth:`model.streams.Streams.uniform_by_key`) of the
+``maintenance``, ``renovation`` or ``corporations`` stream, so a household's decision depends only on its
+own state and the scenario: with the same seed, a higher grant or gas price makes no household that
+renovated in the lower one abstain (common random numbers). Written-off homes are neither maintained nor
+renovated by their owners.
 """
 
 from __future__ import annotations
 
+import numpy as np
 
+from .data import MUNICIPALITY_CODES
+from .income import core_limit, daeb_limit, income_limit_factor, path_value
+from .state import (
+    APARTMENT,
+    CORPORATION,
+    DEMOLISHED,
+    EP2_BOUNDS,
+    HEAD,
+    OCCUPIED,
+    OWNER,
+    OWNER_OCCUPIER,
+    PERIOD_STARTS,
+    PRIVATE_LANDLORD,
+    VACANT,
+    label_of,
+)
+
+N_MUN = len(MUNICIPALITY_CODES)
+#: Lower and upper EP2 of each label band A..G (kWh/m2.yr); A and G are open-ended.
+BAND_LO = np.concatenate([[-np.inf], EP2_BOUNDS])
+BAND_HI = np.concatenate([EP2_BOUNDS, [np.inf]])
+#: A fixed draw per dwelling (what its stair and bathroom need): year 0 of the renovation stream.
+_FIXED_YEAR = 0
+_SUB_DECIDE, _SUB_DEPTH, _SUB_ADAPT, _SUB_CURVED, _SUB_BATH = 1, 2, 3, 10, 11
+
+
+# -- shared helpers ------------------------------------------------------------------------------------
+def stock_rows(d) -> np.ndarray:
+    """Rows of the dwellings of the regular stock that stand (not demolished)."""
+    rows = d.alive_rows()
+    return rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+
+
+def household_facts(state) -> dict[str, np.ndarray]:
+    """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
+    p, h = state.persons, state.households
+    rows = p.alive_rows()
+    rows = rows[p.household_id[rows] >= 0]
+    hrow = h.row_of[p.household_id[rows]]
+    age = p.age[rows].astype(np.int64)
+    head = p.role[rows] == HEAD
+    head_age = np.zeros(h.n, dtype=np.int64)
+    head_age[hrow[head]] = age[head]
+    oldest = np.zeros(h.n, dtype=np.int64)
+    np.maximum.at(oldest, hrow, age)
+    return dict(income=np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n),
+                adults=np.bincount(hrow[age >= 18], minlength=h.n),
+                size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+
+
+def _period(built_year: np.ndarray) -> np.ndarray:
+    return np.clip(np.searchsorted(np.array(PERIOD_STARTS), built_year, side="right") - 1, 0, len(PERIOD_STARTS) - 1)
+
+
+def renovation_cost_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: np.ndarray) -> np.ndarray:
+    """Cost of lowering the dwellings' EP2 from ``ep2_from`` to ``ep2_to`` (before grants and discounts):
+    the reduction within each label band x floor area x that band's cost, by type and construction period,
+    plus a fixed cost; 0 where nothing changes."""
+    rp = model.scenario.renovation
+    d = model.state.dwellings
+    hi = np.asarray(ep2_from, dtype=float)[:, None]
+    lo = np.asarray(ep2_to, dtype=float)[:, None]
+    within = np.clip(np.minimum(hi, BAND_HI[None, :]) - np.maximum(lo, BAND_LO[None, :]), 0.0, None)
+    per_m2 = within @ np.array(rp.renovation_cost_eur_per_kwh)
+    factor = (np.array(rp.renovation_cost_type_factor)[np.minimum(d.type[drow], APARTMENT)]
+              * np.array(rp.renovation_cost_period_factor)[_period(d.built_year[drow])])
+    cost = per_m2 * d.floor_area_m2[drow] * factor
+    return np.where(cost > 0, cost + rp.renovation_fixed_cost_eur, 0.0)
+
+
+def gas_saving_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: np.ndarray) -> np.ndarray:
+    """Yearly saving on gas (EUR, at the model year's price) of lowering EP2 (as energy_cost_eur)."""
+    e = model.scenario.energy
+    d = model.state.dwellings
+    m3 = e.gas_m3_per_ep2_kwh * (np.asarray(ep2_from, dtype=float) - ep2_to) * d.floor_area_m2[drow]
+    return m3 * path_value(e.gas_price_eur_m3, model.year)
+
+
+def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:
+    """Yearly payment per EUR over ``years`` at ``rate`` (1/years at rate 0)."""
+    r = np.asarray(rate, dtype=float)
+    safe = np.where(r > 1e-9, r, 1.0)
+    return np.where(r > 1e-9, safe / (1.0 - (1.0 + safe) ** -years), 1.0 / years)
+
+
+def _by_municipality(table: dict, mun: np.ndarray) -> np.ndarray:
+    return np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)[mun]
+
+
+def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
+    """The policy levers that apply to each owner household (rows): national instruments from the scenario,
+    local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays."""
+    rp = model.scenario.renovation
+    mun = model.state.households.municipality[hrow]
+    n = hrow.size
+    return dict(
+        isde_grant_share=np.full(n, rp.isde_grant_share),
+        isde_deep_grant_share=np.full(n, rp.isde_deep_grant_share),
+        warmtefonds_income_limit_eur=np.full(n, rp.warmtefonds_income_limit_eur
+                                             * income_limit_factor(model, rp.warmtefonds_price_year)),
+        warmtefonds_max_loan_eur=np.full(n, rp.warmtefonds_max_loan_eur),
+        no_capacity_loan_eur=np.full(n, rp.no_capacity_loan_eur),
+        outreach_multiplier=_by_municipality(rp.outreach_multiplier, mun),
+        collective_discount=_by_municipality(rp.collective_discount, mun),
+        local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
+        adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
+    )
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+
+# -- 4. maintenance and decay ------------------------------------------------------------------------
 def maintenance(model) -> None:
     """Condition declines with age; owners with means maintain; homes below a threshold are written off."""
+    st, mp = model.state, model.scenario.maintenance
+    d, h = st.dwellings, st.households
+    rows = stock_rows(d)
+    if rows.size == 0:
+        return
+    age = np.maximum(model.year - d.built_year[rows].astype(np.int64), 0)
+    vacant = d.status[rows] == VACANT
+    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
+        vacant, mp.vacant_decay_multiplier, 1.0)
+    cond = np.clip(d.condition[rows].astype(float) - decay, 0.0, 1.0)
+    gain = mp.maintenance_restore_share * (1.0 - cond)
+    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2[rows] * gain
+    owner = d.owner[rows]
+    prob = np.zeros(rows.size)
+    prob[owner == CORPORATION] = mp.maintenance_prob_corporation
+    prob[owner == PRIVATE_LANDLORD] = mp.maintenance_prob_private_landlord
+    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (d.status[rows] == OCCUPIED))
+    hh = h.row_of[d.household_id[rows[own]]]
+    facts = household_facts(st)
+    income = facts["income"][hh]
+    core = income <= core_limit(model, facts["adults"][hh])
+    low = income < daeb_limit(model, facts["size"][hh])
+    factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
+    means = h.savings_eur[hh] - mp.maintenance_savings_reserve_eur >= cost[own]
+    prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
+    written = d.written_off[rows]
+    prob[written] = 0.0
+    u = model.streams.uniform_by_key("maintenance", model.year, d.key[rows])
+    done = u < prob
+    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
+    paid = done[own]
+    h.col("savings_eur")[hh[paid]] -= cost[own][paid]
+    d.col("condition")[rows] = cond
+    newly = ~written & (d.condition[rows] < mp.write_off_condition)  # on the stored (float32) condition
+    d.col("written_off")[rows[newly]] = True
+    mun = d.municipality[rows]
+    model.count_event("maintained_dwellings", municipality=mun[done])
+    model.count_event("maintenance_owner_eur", municipality=mun[own][paid], weights=cost[own][paid])
+    model.count_event("written_off_new", municipality=mun[newly])
+
+
+# -- 5. owner renovation and adaptation --------------------------------------------------------------
+def repay_renovation_loans(model) -> None:
+    """Renovation loans are repaid linearly over ``renovation_loan_term_years`` from the last loan, out of
+    savings as far as they go (what savings cannot pay is carried, as repayment by ability to pay)."""
+    h = model.state.households
+    rp = model.scenario.renovation
+    rows = h.alive_rows()
+    rows = rows[h.renovation_loan_eur[rows] > 0]
+    if rows.size == 0:
+        return
+    years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
+    due = h.renovation_loan_eur[rows] / years_left
+    pay = np.minimum(due, np.maximum(h.savings_eur[rows], 0.0))
+    h.col("savings_eur")[rows] -= pay
+    h.col("renovation_loan_eur")[rows] -= pay
+    h.col("renovation_loan_eur")[rows[h.renovation_loan_eur[rows] < 1.0]] = 0.0
 
 
 def owner_renovation(model) -> None:
     """Owner-occupiers improve their label by one or more steps, or make their home lifetime-proof."""
+    st = model.state
+    h, d = st.households, st.dwellings
+    repay_renovation_loans(model)
+    hrow = h.alive_rows()
+    hrow = hrow[h.tenure[hrow] == OWNER]
+    drow = d.row_of[h.dwelling_id[hrow]]
+    ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
+    hrow, drow = hrow[ok], drow[ok]
+    if hrow.size == 0:
+        return
+    facts = {k: v[hrow] for k, v in household_facts(st).items()}
+    levers = household_levers(model, hrow)
+    energy_renovation(model, hrow, drow, facts, levers)
+    adaptation(model, hrow, drow, facts, levers)
 
 
+def _financing(model, hrow, drow, facts, levers, net_cost):
+    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate)."""
+    rp = model.scenario.renovation
+    h, d = model.state.households, model.state.dwellings
+    own_avail = np.maximum(h.savings_eur[hrow] - rp.renovation_savings_buffer_eur, 0.0)
+    own = np.minimum(own_avail, net_cost)
+    loan = net_cost - own
+    debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
+    floor = rp.borrowing_income_floor_eur * income_limit_factor(model, model.scenario.income.income_limits_year)
+    room = np.maximum(np.minimum(rp.borrowing_income_multiple * np.maximum(facts["income"] - floor, 0.0),
+                                 rp.borrowing_ltv_max * d.value_eur[drow]) - debt, 0.0)
+    loan_cap = np.maximum(np.minimum(levers["warmtefonds_max_loan_eur"], room), levers["no_capacity_loan_eur"])
+    feasible = loan <= loan_cap + 1e-6
+    rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
+    return own, loan, feasible, rate
+
+
+def energy_renovation(model, hrow, drow, facts, levers) -> None:
+    """The label decision of owner households (rows) in their dwellings (rows); see RenovationParams."""
+    rp = model.scenario.renovation
+    h, d = model.state.households, model.state.dwellings
+    e0 = d.ep2_kwh_m2[drow].astype(float)
+    label = label_of(e0).astype(np.int64)
+    cand = np.flatnonzero(label >= 1)
+    if cand.size == 0:
+        return
+    hrow, drow, e0, label = hrow[cand], drow[cand], e0[cand], label[cand]
+    facts = {k: v[cand] for k, v in facts.items()}
+    levers = {k: v[cand] for k, v in levers.items()}
+    income = facts["income"]
+    core = income <= core_limit(model, facts["adults"])
+    low = income < daeb_limit(model, facts["size"])
+    # the two options: one step to just inside the next better label; deep to label B (from D or worse)
+    step_to = np.minimum(EP2_BOUNDS[label - 1] - rp.renovation_ep2_margin_kwh_m2, e0)
+    deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
+    deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
+    crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    options = []
+    for target, share_key, applies in ((step_to, "isde_grant_share", np.ones(e0.size, dtype=bool)),
+                                       (deep_to, "isde_deep_grant_share", deep_ok)):
+        cost = renovation_cost_eur(model, drow, e0, target) * (1.0 - levers["collective_discount"])
+        grant = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
+        own, loan, feasible, rate = _financing(model, hrow, drow, facts, levers, cost - grant)
+        yearly = own * crf_own + loan * capital_recovery(rate, rp.renovation_lifetime_years)
+        saving = gas_saving_eur(model, drow, e0, target)
+        bcr = saving / (yearly + rp.renovation_hassle_eur)
+        usable = applies & feasible & (cost > 0) & (saving > 0)
+        options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan,
+                            bcr=np.where(usable, bcr, 0.0), usable=usable))
+    step, deep = options
+    best = np.maximum(step["bcr"], deep["bcr"])
+    any_usable = step["usable"] | deep["usable"]
+    x = (rp.renovation_intercept + rp.renovation_bcr_weight * np.log(np.where(any_usable, best, 1.0))
+         + rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1)
+         + rp.renovation_retired_weight * (facts["head_age"] == 67)
+         + rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0)
+         + rp.renovation_low_income_weight * low + rp.renovation_core_income_weight * core)
+    prob = np.where(any_usable, np.minimum(levers["outreach_multiplier"] * _logistic(x), 1.0), 0.0)
+    keys = h.key[hrow]
+    go = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE) < prob
+    u_depth = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DEPTH)
+    choose_deep = deep["usable"] & (~step["usable"] | (u_depth < rp.deep_renovation_share))
+    sel = {k: np.where(choose_deep, deep[k], step[k]) for k in ("target", "cost", "grant", "own", "loan")}
+    idx = np.flatnonzero(go)
+    if idx.size == 0:
+        return
+    hr, dr = hrow[idx], drow[idx]
+    new_ep2 = sel["target"][idx]
+    steps = label[idx] - label_of(new_ep2)
+    own, loan = sel["own"][idx], sel["loan"][idx]
+    h.col("savings_eur")[hr] -= own
+    h.col("renovation_loan_eur")[hr] += loan
+    h.col("renovation_loan_year")[hr[loan > 0]] = model.year
+    d.col("ep2_kwh_m2")[dr] = new_ep2
+    d.col("value_eur")[dr] *= 1.0 + rp.renovation_value_uplift_per_step * steps
+    mun = h.municipality[hr]
+    with_loan = loan > 0
+    model.count_event("renovations", municipality=mun)
+    model.count_event("renovations_deep", municipality=mun[choose_deep[idx]])
+    model.count_event("renovations_own_means", municipality=mun[~with_loan])
+    model.count_event("renovations_with_loan", municipality=mun[with_loan])
+    model.count_event("renovations_low_income", municipality=mun[low[idx]])
+    model.count_event("label_steps", municipality=mun, weights=steps.astype(float))
+    model.count_event("renovation_investment_eur", municipality=mun, weights=sel["cost"][idx])
+    model.count_event("grant_eur", municipality=mun, weights=sel["grant"][idx])
+    model.count_event("renovation_loans_eur", municipality=mun, weights=loan)
+
+
+def adaptation_cost_eur(model, drow: np.ndarray) -> np.ndarray:
+    """Cost of making the dwellings lifetime-proof: a stairlift (straight or curved; none in apartments),
+    door widening, and for some homes an accessible bathroom. What a home needs is a fixed draw per dwelling."""
+    rp = model.scenario.renovation
+    d = model.state.dwellings
+    keys = d.key[drow]
+    curved = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_CURVED) < rp.curved_stair_share
+    bath = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_BATH) < rp.bathroom_adaptation_share
+    stair = np.where(d.type[drow] == APARTMENT, 0.0,
+                     np.where(curved, rp.stairlift_curved_cost_eur, rp.stairlift_cost_eur))
+    return stair + rp.door_widening_cost_eur + np.where(bath, rp.accessible_bathroom_cost_eur, 0.0)
+
+
+def adaptation(model, hrow, drow, facts, levers) -> None:
+    """Owner households with a member 65+ in a home that is not lifetime-proof may adapt it, with a
+    probability rising with the age of the oldest member, if savings (above the buffer) and a local
+    adaptation grant pay for it."""
+    rp = model.scenario.renovation
+    h, d = model.state.households, model.state.dwellings
+    cand = np.flatnonzero((facts["oldest"] >= 65) & ~d.lifetime_proof[drow])
+    if cand.size == 0:
+        return
+    hr, dr = hrow[cand], drow[cand]
+    oldest = facts["oldest"][cand]
+    cost = adaptation_cost_eur(model, dr)
+    grant = np.where(oldest >= rp.adaptation_grant_min_age,
+                     np.minimum(levers["adaptation_grant_eur"][cand], cost), 0.0)
+    own = cost - grant
+    feasible = own <= np.maximum(h.savings_eur[hr] - rp.renovation_savings_buffer_eur, 0.0)
+    prob = np.minimum(levers["outreach_multiplier"][cand]
+                      * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)), 1.0)
+    u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
+    idx = np.flatnonzero(feasible & (u < prob))
+    if idx.size == 0:
+        return
+    h.col("savings_eur")[hr[idx]] -= own[idx]
+    d.col("lifetime_proof")[dr[idx]] = True
+    mun = h.municipality[hr[idx]]
+    model.count_event("lifetime_proof_adaptations", municipality=mun)
+    model.count_event("adaptation_investment_eur", municipality=mun, weights=cost[idx])
+    model.count_event("adaptation_grant_eur", municipality=mun, weights=grant[idx])
+
+
+# -- 6. corporations and private landlords -------------------------------------------------------------
 def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
+    cp = model.scenario.corporations
+    d = model.state.dwellings
+    rows = stock_rows(d)
+    rows = rows[~d.written_off[rows]]
+    ep2 = d.ep2_kwh_m2[rows].astype(float)
+    label = label_of(ep2).astype(np.int64)
+    done = []
+    # corporations: worst first, at least the rate, and E-G evenly until the deadline
+    target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
+    years_left = cp.corporation_efg_deadline_year - model.year
+    corp = (d.owner[rows] == CORPORATION) & (label > target_label)
+    for m in range(N_MUN):
+        cand = np.flatnonzero(corp & (d.municipality[rows] == m))
+        if cand.size == 0:
+            continue
+        expected = cp.corporation_renovation_rate * cand.size
+        if years_left >= 0:
+            expected = max(expected, np.count_nonzero(label[cand] >= 4) / (years_left + 1))
+        rng = model.streams.generator("corporations", model.year, sub=m)
+        k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
+        order = np.lexsort((d.key[rows[cand]], -ep2[cand]))  # highest EP2 first, ties by draw key
+        done.append((cand[order[:k]], cp.corporation_target_ep2_kwh_m2))
+    # private landlords: a random share of the homes above their target
+    pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
+    cand = np.flatnonzero((d.owner[rows] == PRIVATE_LANDLORD) & (label > pl_label))
+    u = model.streams.uniform_by_key("corporations", model.year, d.key[rows[cand]], sub=1)
+    done.append((cand[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
+    rp = model.scenario.renovation
+    for idx, target in done:
+        if idx.size == 0:
+            continue
+        dr = rows[idx]
+        new = np.minimum(target, ep2[idx])
+        steps = label[idx] - label_of(new)
+        cost = renovation_cost_eur(model, dr, ep2[idx], new)
+        d.col("ep2_kwh_m2")[dr] = new
+        d.col("value_eur")[dr] *= 1.0 + rp.renovation_value_uplift_per_step * steps
+        mun = d.municipality[dr]
+        model.count_event("rental_renovations", municipality=mun)
+        model.count_event("rental_label_steps", municipality=mun, weights=steps.astype(float))
+        model.count_event("rental_investment_eur", municipality=mun, weights=cost)

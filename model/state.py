@@ -49,7 +49,8 @@ def new_persons() -> EntityTable:
 def new_households() -> EntityTable:
     return EntityTable("households", dict(
         municipality=np.int8, dwelling_id=np.int64, tenure=np.int8, savings_eur=np.float64,
-        mortgage_eur=np.float64, moved_in_year=np.int16))
+        mortgage_eur=np.float64, moved_in_year=np.int16,
+        renovation_loan_eur=np.float64, renovation_loan_year=np.int16))
 
 
 def new_dwellings() -> EntityTable:
@@ -57,7 +58,7 @@ def new_dwellings() -> EntityTable:
         municipality=np.int8, wijk=np.int16, type=np.int8, built_year=np.int16, floor_area_m2=np.float32,
         ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
         value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool,
-        last_sale_year=np.int16))
+        last_sale_year=np.int16, written_off=bool))
 
 
 @dataclass

@@ -334,7 +334,7 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
         D, municipality=m, wijk=wijk, type=dtype, built_year=built, floor_area_m2=area, ep2_kwh_m2=ep2,
         condition=condition, lifetime_proof=lifetime_proof, owner=owner,
         status=np.where(vacant, VACANT, OCCUPIED), value_eur=value, years_vacant=0, household_id=-1,
-        in_stock=True)
+        in_stock=True, written_off=condition.astype(np.float32) < sc.maintenance.write_off_condition)
     n_out = outside_hh.size
     wijk_out = np.repeat(wijk_idx, apportion(n_out, wijk_share))
     o_ids = state.dwellings.add(
