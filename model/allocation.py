@@ -73,7 +73,8 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     if hh_rows.size == 0:
         return housed
     drows = d.alive_rows()
-    vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]]
+    # written-off homes are not for sale or to let to households (they wait for demolition or the fund)
+    vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & ~d.written_off[drows]]
     if budget is None:
         prow = p.alive_rows()
         prow = prow[p.household_id[prow] >= 0]
@@ -135,6 +136,7 @@ def tenant_moves(model) -> None:
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
     drows = d.alive_rows()
     own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)
+                       & ~d.written_off[drows]
                        & (d.last_sale_year[drows] != model.year)]  # a home is sold at most once a year
     for m in np.unique(h.municipality[looking]):
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))

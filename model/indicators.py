@@ -44,7 +44,8 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
      "owner-occupier households with income at or below 130 % of the social minimum"),
     ("mean_value_eur", pa.float64(), "EUR", "mean WOZ-like value of the dwelling stock"),
     ("median_value_eur", pa.float64(), "EUR", "median WOZ-like value of the dwelling stock"),
-    ("owners_under_water", pa.int64(), "households", "owner households whose mortgage exceeds their home's value"),
+    ("owners_under_water", pa.int64(), "households",
+     "owner households whose mortgage and renovation loan exceed their home's value"),
     ("unsellable", pa.int64(), "dwellings",
      "owner-occupied homes for sale without a buyer for unsellable_after_years or more"),
     ("low_income_households", pa.int64(), "households",
@@ -163,7 +164,8 @@ def measure(model) -> dict[str, np.ndarray]:
     out["median_value_eur"] = np.array([np.median(d.value_eur[drow][dm == m]) if (dm == m).any() else np.nan
                                         for m in range(N_MUN)])
     in_stock = d.in_stock[hd]
-    out["owners_under_water"] = cnt(hm[owners & (h.mortgage_eur[hrow] > d.value_eur[hd])])
+    debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
+    out["owners_under_water"] = cnt(hm[owners & (debt > d.value_eur[hd])])
     out["unsellable"] = cnt(dm[unsellable_mask(model, drow)])
     out["low_income_households"] = cnt(hm[low])
     out["low_income_owner_households"] = cnt(hm[low & owners])

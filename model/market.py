@@ -118,7 +118,9 @@ def moves(model) -> None:
         return
     owners = h.tenure[movers] == OWNER
     value = d.value_eur[mhome]
-    equity = np.where(owners, value - h.mortgage_eur[movers], 0.0)
+    # the renovation loan (Energiebespaarlening) is repaid when the home is sold, like the mortgage
+    debt = h.mortgage_eur[movers] + h.renovation_loan_eur[movers]
+    equity = np.where(owners, value - debt, 0.0)
     under_water = owners & (equity < 0)
     means = h.savings_eur[movers] + np.maximum(equity, 0.0)
     borrow = np.where(under_water, 0.0, hp.max_price_to_income * income[movers])
@@ -126,7 +128,7 @@ def moves(model) -> None:
     need_lp = elderly[want]
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
     drows = stock_rows(d)
-    vacant = drows[d.status[drows] == VACANT]
+    vacant = drows[(d.status[drows] == VACANT) & ~d.written_off[drows]]
     for m in np.unique(h.municipality[movers]):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(h.municipality[movers] == m)
@@ -158,6 +160,7 @@ def moves(model) -> None:
                 # the old home is sold at its value: the equity goes to savings, a shortfall stays as debt
                 h.col("savings_eur")[rows_h] = means[grp]
                 h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
+                h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
                 _move(model, rows_h, tgt)
                 if buy:
                     purchase(model, rows_h, tgt)

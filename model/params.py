@@ -153,7 +153,8 @@ class StockParams:
                                     doc="EP2 of apartments relative to single-family homes of the same period.")
     technical_lifetime_years: float = P(
         110.0, 50.0, 200.0, unit="years", source=ASSUMPTION, calibratable=True,
-        doc="Age at which an unmaintained dwelling's technical condition reaches 0 (condition = 1 - age/lifetime).")
+        doc="Scale of the initial condition by age: condition = exp(-age / this) plus noise (homes are "
+            "maintained over their life, so old homes are worn, not gone).")
     condition_sd: float = P(0.12, 0.0, 0.4, unit="condition points", source=ASSUMPTION,
                             doc="Spread of initial technical condition around its age-based expectation.")
     lifetime_proof_share_single_family: float = P(

@@ -299,7 +299,7 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     ep2 = (np.array(s.ep2_median_by_period)[period] * np.where(is_apt, s.ep2_apartment_factor, 1.0)
            * rng.lognormal(0.0, s.ep2_sigma, D))
     dw_age = year - built
-    condition = np.clip(1.0 - dw_age / s.technical_lifetime_years + rng.normal(0, s.condition_sd, D), 0.02, 1.0)
+    condition = np.clip(np.exp(-dw_age / s.technical_lifetime_years) + rng.normal(0, s.condition_sd, D), 0.02, 1.0)
     lifetime_proof = rng.random(D) < np.where(is_apt, s.lifetime_proof_share_apartment,
                                               s.lifetime_proof_share_single_family)
     label = label_of(ep2)

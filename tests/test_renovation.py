@@ -148,6 +148,9 @@ def test_maintenance_decay_without_maintenance():
     mp = model.scenario.maintenance
     d = model.state.dwellings
     rows = renovation.stock_rows(d)
+    # some homes just above the threshold, so that a year of decay writes them off
+    d.col("condition")[rows[::50]] = mp.write_off_condition + 0.001
+    d.col("written_off")[rows[::50]] = False
     c0 = d.condition[rows].astype(float)
     age = model.year - d.built_year[rows].astype(float)
     vacant = d.status[rows] == VACANT
