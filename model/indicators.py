@@ -13,7 +13,7 @@ import pyarrow as pa
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_means
 from .market import unsellable_mask
-from .state import DEMOLISHED, LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of
+from .state import LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of, stock_rows
 
 N_MUN = len(MUNICIPALITY_CODES)
 
@@ -126,8 +126,7 @@ def measure(model) -> dict[str, np.ndarray]:
     inst = p.institution[prow]
     hrow = h.alive_rows()
     hm = h.municipality[hrow]
-    drow = d.alive_rows()
-    drow = drow[d.in_stock[drow] & (d.status[drow] != DEMOLISHED)]
+    drow = stock_rows(d)
     dm = d.municipality[drow]
 
     def cnt(mask_m):

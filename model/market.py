@@ -30,7 +30,6 @@ from .income import household_means, national_price_growth
 from .state import (
     APARTMENT,
     CORPORATION,
-    DEMOLISHED,
     OCCUPIED,
     OTHER_UNIT,
     OWNER,
@@ -38,15 +37,11 @@ from .state import (
     PRIVATE_TENANT,
     SOCIAL_TENANT,
     VACANT,
+    stock_rows,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
 N_SEG = APARTMENT + 1  # segments: terraced, semi-detached, detached, apartment
-
-
-def stock_rows(d) -> np.ndarray:
-    rows = d.alive_rows()
-    return rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
 
 
 def for_sale_vacancy(model) -> np.ndarray:

@@ -34,7 +34,6 @@ from .income import core_limit, daeb_limit, income_limit_factor, path_value
 from .state import (
     APARTMENT,
     CORPORATION,
-    DEMOLISHED,
     EP2_BOUNDS,
     HEAD,
     OCCUPIED,
@@ -44,6 +43,7 @@ from .state import (
     PRIVATE_LANDLORD,
     VACANT,
     label_of,
+    stock_rows,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -56,12 +56,6 @@ _SUB_DECIDE, _SUB_DEPTH, _SUB_ADAPT, _SUB_CURVED, _SUB_BATH = 1, 2, 3, 10, 11
 
 
 # -- shared helpers ------------------------------------------------------------------------------------
-def stock_rows(d) -> np.ndarray:
-    """Rows of the dwellings of the regular stock that stand (not demolished)."""
-    rows = d.alive_rows()
-    return rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
-
-
 def household_facts(state) -> dict[str, np.ndarray]:
     """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
     p, h = state.persons, state.households

@@ -35,6 +35,12 @@ EP2_BOUNDS = np.array([160.0, 190.0, 250.0, 290.0, 335.0, 380.0])
 PERIOD_STARTS = (1900, 1945, 1965, 1975, 1992, 2006)
 
 
+def stock_rows(d: EntityTable) -> np.ndarray:
+    """Rows of the dwellings of the regular stock that stand (in the stock, not demolished)."""
+    rows = d.alive_rows()
+    return rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+
+
 def label_of(ep2: np.ndarray) -> np.ndarray:
     """Energy label index 0 (A) .. 6 (G) from EP2."""
     return np.searchsorted(EP2_BOUNDS, ep2, side="right").astype(np.int8)

@@ -24,6 +24,7 @@ from .state import (
     SOCIAL_TENANT,
     TERRACED,
     VACANT,
+    stock_rows,
 )
 
 
@@ -31,8 +32,7 @@ def demolition(model) -> np.ndarray:
     """Demolish vacant dwellings, worst condition first; returns the number per municipality."""
     d = model.state.dwellings
     sc = model.scenario.stock_change
-    rows = d.alive_rows()
-    rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+    rows = stock_rows(d)
     stock = np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
     rng = model.streams.generator("stock_change", model.year, sub=0)
     u = rng.random(len(MUNICIPALITY_CODES))
@@ -90,8 +90,7 @@ def construction(model) -> np.ndarray:
     st = model.state
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
-    rows = d.alive_rows()
-    rows = rows[d.in_stock[rows] & (d.status[rows] != DEMOLISHED)]
+    rows = stock_rows(d)
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
