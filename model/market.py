@@ -3,7 +3,8 @@
 Per year, after incomes:
 
 1. **Prices** per municipality x segment (dwelling type): every value follows the national price index
-   (scenario input) times a local adjustment driven by excess supply,
+   (scenario input), its own condition (``condition_value_weight`` x its change since the last update),
+   and a local adjustment driven by excess supply,
    ``-price_vacancy_elasticity x (vacancy rate of owner-occupied homes for sale - natural_vacancy_rate)``,
    clipped to +-``max_local_price_change``; homes for sale longer than a year lose ``vacant_value_loss`` a
    year on top. Prices therefore fall relative to the national index where vacancy rises.
@@ -66,6 +67,11 @@ def update_prices(model) -> None:
     factor = (1.0 + national_price_growth(model)) * (1.0 + local[d.municipality[rows], np.minimum(d.type[rows], 3)])
     long_vacant = (d.status[rows] == VACANT) & (d.years_vacant[rows] >= 1)
     factor = np.where(long_vacant, factor * (1.0 - mk.vacant_value_loss), factor)
+    # the dwelling's own condition: value follows its change since the last update (label changes are
+    # priced where renovations happen, model.renovation)
+    change = d.condition[rows].astype(float) - d.priced_condition[rows]
+    factor = factor * np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
+    d.col("priced_condition")[rows] = d.condition[rows]
     d.col("value_eur")[rows] *= factor
 
 

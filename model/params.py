@@ -377,6 +377,10 @@ class MarketParams:
         doc="Vacancy for sale at which local prices move with the national index alone (frictional vacancy).")
     max_local_price_change: float = P(0.1, 0.0, 0.3, unit="per year", source=ASSUMPTION,
                                       doc="Bound on the yearly local price adjustment, up or down.")
+    condition_value_weight: float = P(
+        0.5, 0.0, 2.0, unit="relative value change per condition point", calibratable=True, source=ASSUMPTION,
+        doc="Values follow the technical condition: a home whose condition fell (rose) by 0.1 since the last "
+            "price update loses (gains) this x 10 % of its value.")
     vacant_value_loss: float = P(
         0.03, 0.0, 0.2, unit="per year", source=ASSUMPTION,
         doc="Extra yearly value loss of a home vacant for a year or more (MODEL.md: long-vacant homes lose value).")

@@ -64,7 +64,7 @@ def new_dwellings() -> EntityTable:
         municipality=np.int8, wijk=np.int16, type=np.int8, built_year=np.int16, floor_area_m2=np.float32,
         ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
         value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool,
-        last_sale_year=np.int16, written_off=bool))
+        last_sale_year=np.int16, written_off=bool, priced_condition=np.float32))
 
 
 @dataclass

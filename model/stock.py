@@ -332,7 +332,7 @@ def _build_municipality(state: State, m: int, t: StockTargets, sc: Scenario, q: 
     # write dwellings (stock) and the units outside the stock
     d_ids = state.dwellings.add(
         D, municipality=m, wijk=wijk, type=dtype, built_year=built, floor_area_m2=area, ep2_kwh_m2=ep2,
-        condition=condition, lifetime_proof=lifetime_proof, owner=owner,
+        condition=condition, priced_condition=condition, lifetime_proof=lifetime_proof, owner=owner,
         status=np.where(vacant, VACANT, OCCUPIED), value_eur=value, years_vacant=0, household_id=-1,
         in_stock=True, written_off=condition.astype(np.float32) < sc.maintenance.write_off_condition)
     n_out = outside_hh.size

@@ -122,6 +122,7 @@ def construction(model) -> np.ndarray:
               floor_area_m2=area, ep2_kwh_m2=sc.new_build_ep2_kwh_m2 * rng.lognormal(0.0, 0.1, k),
               condition=1.0, lifetime_proof=rng.random(k) < sc.new_build_lifetime_proof_share,
               owner=np.where(rng.random(k) < sc.new_build_owner_share, OWNER_OCCUPIER, CORPORATION),
-              status=VACANT, value_eur=value, years_vacant=0, household_id=-1, in_stock=True)
+              status=VACANT, value_eur=value, years_vacant=0, household_id=-1, in_stock=True,
+              priced_condition=1.0)
         built[m] = k
     return built
