@@ -35,8 +35,23 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     model.count_event("purchase_value_eur", municipality=d.municipality[dwelling_rows], weights=value)
 
 
-def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Match buyers to affordable dwellings: returns, per buyer, the index into ``free`` or -1."""
+def attractiveness(model, rows: np.ndarray) -> np.ndarray:
+    """How much a buyer prefers a dwelling: minus its yearly cost of living there (energy cost plus
+    ``user_cost_rate`` x value), so that at equal price a better label is preferred. Indexed by row."""
+    from .income import energy_cost_eur
+
+    d = model.state.dwellings
+    score = np.zeros(d.n)
+    score[rows] = -(energy_cost_eur(model, rows) + model.scenario.housing.user_cost_rate * d.value_eur[rows])
+    return score
+
+
+def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray, score: np.ndarray | None = None,
+                 choices: int = 1) -> np.ndarray:
+    """Match buyers to affordable dwellings: returns, per buyer, the index into ``free`` or -1.
+
+    Each buyer looks at ``choices`` random homes within its budget and bids on the one with the highest
+    ``score`` (indexed by dwelling row); two bids on one home: a random bidder wins, the other tries again."""
     got = np.full(budget.size, -1, dtype=np.int64)
     order = np.argsort(value[free], kind="stable")
     avail = free[order]  # sorted by value
@@ -50,7 +65,11 @@ def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray) -
         todo, k = todo[can], k[can]
         if todo.size == 0:
             break
-        pick = (rng.random(todo.size) * k).astype(np.int64)
+        draws = (rng.random((todo.size, max(choices, 1))) * k[:, None]).astype(np.int64)
+        if score is None or choices <= 1:
+            pick = draws[:, 0]
+        else:
+            pick = draws[np.arange(todo.size), np.argmax(score[avail[draws]], axis=1)]
         perm = rng.permutation(todo.size)
         _, first = np.unique(pick[perm], return_index=True)
         win = perm[first]
@@ -91,7 +110,8 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
         # buyers first, then renters, then each group tries the other segment
-        got = match_buyers(rng, budget[want[prefers_buy]], own_free, d.value_eur)
+        pref = attractiveness(model, own_free)
+        got = match_buyers(rng, budget[want[prefers_buy]], own_free, d.value_eur, pref, hp.choice_set_size)
         buyers = want[prefers_buy]
         dwelling[buyers[got >= 0]] = own_free[got[got >= 0]]
         own_left = np.setdiff1d(own_free, dwelling[buyers[got >= 0]])
@@ -101,7 +121,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
         still = renters[k:]
         if still.size and own_left.size:
-            got = match_buyers(rng, budget[still], own_left, d.value_eur)
+            got = match_buyers(rng, budget[still], own_left, d.value_eur, pref, hp.choice_set_size)
             dwelling[still[got >= 0]] = own_left[got[got >= 0]]
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
@@ -144,7 +164,8 @@ def tenant_moves(model) -> None:
         free = own_vacant[d.municipality[own_vacant] == m]
         if free.size == 0:
             continue
-        got = match_buyers(rng, budget[h.municipality[looking] == m], free, d.value_eur)
+        got = match_buyers(rng, budget[h.municipality[looking] == m], free, d.value_eur,
+                           attractiveness(model, free), hp.choice_set_size)
         movers, new = who[got >= 0], free[got[got >= 0]]
         if movers.size == 0:
             continue

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .allocation import match_buyers, purchase
+from .allocation import attractiveness, match_buyers, purchase
 from .data import MUNICIPALITY_CODES
 from .income import household_means, national_price_growth
 from .state import (
@@ -99,6 +99,7 @@ def moves(model) -> None:
     st = model.state
     p, h, d = st.persons, st.households, st.dwellings
     mk, hp = model.scenario.market, model.scenario.housing
+    mk_choices = hp.choice_set_size
     hrow = h.alive_rows()
     income, _ = household_means(st)
     members = p.alive_rows()
@@ -146,7 +147,8 @@ def moves(model) -> None:
             # renters take a vacant rented home; buyers an owner-occupied one within budget
             rent_c = cand[d.owner[cand] != OWNER_OCCUPIER]
             own_c = cand[(d.owner[cand] == OWNER_OCCUPIER) & (d.last_sale_year[cand] != model.year)]
-            got = match_buyers(rng, budget[group], own_c, d.value_eur) if own_c.size else np.full(group.size, -1)
+            got = (match_buyers(rng, budget[group], own_c, d.value_eur, attractiveness(model, own_c),
+                                mk_choices) if own_c.size else np.full(group.size, -1))
             buyers = group[got >= 0]
             targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
             rest = group[got < 0]

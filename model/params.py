@@ -356,6 +356,14 @@ class HousingParams:
     buy_share_if_affordable: float = P(
         0.5, 0.0, 1.0, unit="share", calibratable=True, source=ASSUMPTION,
         doc="Share of households able to buy a vacant owner-occupied dwelling that prefer buying to renting.")
+    choice_set_size: int = P(
+        3, 1, 20, unit="homes", source=ASSUMPTION, calibratable=True,
+        doc="A buyer looks at this many random homes within its budget and bids on the one with the lowest "
+            "yearly cost of living there (energy cost + user_cost_rate x price); 1 = no preference.")
+    user_cost_rate: float = P(
+        0.04, 0.0, 0.15, unit="per year of the price", source="assumption: interest, maintenance and "
+        "depreciation of an owner-occupied home, about 4 % of its value a year",
+        doc="Yearly cost of owning a home as a share of its price, weighed against energy cost by buyers.")
     tenant_buy_rate: float = P(
         0.05, 0.0, 0.3, unit="per tenant household-year", calibratable=True, source=ASSUMPTION,
         doc="Yearly probability that a tenant household looks to buy; it buys an affordable vacant "

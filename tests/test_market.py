@@ -132,8 +132,8 @@ def test_movers_money_is_conserved_and_owners_under_water_do_not_borrow(seed):
     hrow = h.alive_rows()
     home = d.rows(h.dwelling_id[hrow])
     owners = hrow[(h.tenure[hrow] == 0) & d.in_stock[home]]
-    h.col("mortgage_eur")[owners[::7]] = d.value_eur[d.rows(h.dwelling_id[owners[::7]])] * 1.2
-    h.col("savings_eur")[owners[::7]] = 150_000.0  # enough for a cheap home, but only without borrowing
+    h.col("mortgage_eur")[owners[::3]] = d.value_eur[d.rows(h.dwelling_id[owners[::3]])] * 1.2
+    h.col("savings_eur")[owners[::3]] = 150_000.0  # enough for a cheap home, but only without borrowing
     before_home = {int(i): int(x) for i, x in zip(h.id[hrow], h.dwelling_id[hrow], strict=True)}
     worth = {int(i): float(s - mo - lo) for i, s, mo, lo in
              zip(h.id[hrow], h.savings_eur[hrow], h.mortgage_eur[hrow], h.renovation_loan_eur[hrow], strict=True)}
@@ -163,3 +163,23 @@ def test_movers_money_is_conserved_and_owners_under_water_do_not_borrow(seed):
             assert value[new] <= savings[hid] + 1e-6  # paid from savings alone
     assert moved > 10
     assert under_water_buyers > 0, "no owner under water bought: the no-borrowing check was not exercised"
+
+
+def test_buyers_prefer_lower_cost_homes_and_stay_within_budget():
+    """match_buyers: each buyer gets at most one home, no home two buyers, no home above the buyer's budget;
+    looking at more homes raises the mean attractiveness of what is bought (2,000 homes, 1,000 buyers:
+    the difference of means is many standard errors)."""
+    rng_data = np.random.default_rng(0)
+    n = 2000
+    value = rng_data.uniform(50_000, 400_000, n)
+    score = rng_data.normal(0, 1, n)
+    free = np.arange(n)
+    budget = rng_data.uniform(100_000, 500_000, 1000)
+    means = []
+    for choices in (1, 8):
+        got = allocation.match_buyers(np.random.default_rng(1), budget, free, value, score, choices)
+        bought = got[got >= 0]
+        assert bought.size == np.unique(bought).size
+        assert (value[free[got[got >= 0]]] <= budget[got >= 0]).all()
+        means.append(score[free[bought]].mean())
+    assert means[1] > means[0] + 0.5
