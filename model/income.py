@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import OWNER, State
+from .state import HEAD, OWNER, State
 
 
 def path_value(path: dict, year: int) -> float:
@@ -35,15 +35,27 @@ def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
     return (1.0 + model.scenario.income.wage_growth_per_year) ** (y - ref_year)
 
 
-def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:
-    """Per household slot: total income of its members (EUR/yr) and its number of adults."""
+def household_facts(state) -> dict[str, np.ndarray]:
+    """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
     p, h = state.persons, state.households
     rows = p.alive_rows()
     rows = rows[p.household_id[rows] >= 0]
     hrow = h.row_of[p.household_id[rows]]
-    income = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)
-    adults = np.bincount(hrow[p.age[rows] >= 18], minlength=h.n)
-    return income, adults
+    age = p.age[rows].astype(np.int64)
+    head = p.role[rows] == HEAD
+    head_age = np.zeros(h.n, dtype=np.int64)
+    head_age[hrow[head]] = age[head]
+    oldest = np.zeros(h.n, dtype=np.int64)
+    np.maximum.at(oldest, hrow, age)
+    return dict(income=np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n),
+                adults=np.bincount(hrow[age >= 18], minlength=h.n),
+                size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+
+
+def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Per household slot: total income of its members (EUR/yr) and its number of adults."""
+    f = household_facts(state)
+    return f["income"], f["adults"]
 
 
 def core_limit(model, adults: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_means
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts
 from .market import unsellable_mask
 from .state import LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of, stock_rows
 
@@ -152,10 +152,9 @@ def measure(model) -> dict[str, np.ndarray]:
     owners = h.tenure[hrow] == OWNER
     out["owner_households"] = cnt(hm[owners])
     # household means: income, adults, size; the low-income flags of the year
-    income_all, adults_all = household_means(state)
-    income, adults = income_all[hrow], adults_all[hrow]
+    facts = household_facts(state)
+    income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
     members = prow[p.household_id[prow] >= 0]
-    size = np.bincount(h.row_of[p.household_id[members]], minlength=h.n)[hrow]
     out["core_target_owner_households"] = cnt(hm[owners & (income <= core_limit(model, adults))])
     low = income < daeb_limit(model, size)
     out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(

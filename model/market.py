@@ -27,7 +27,7 @@ import numpy as np
 
 from .allocation import attractiveness, match_buyers, purchase
 from .data import MUNICIPALITY_CODES
-from .income import household_means, national_price_growth
+from .income import household_facts, national_price_growth
 from .state import (
     APARTMENT,
     CORPORATION,
@@ -97,17 +97,12 @@ def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:
 def moves(model) -> None:
     """Elderly households to lifetime-proof homes, crowded families to larger ones (within a municipality)."""
     st = model.state
-    p, h, d = st.persons, st.households, st.dwellings
+    h, d = st.households, st.dwellings
     mk, hp = model.scenario.market, model.scenario.housing
     mk_choices = hp.choice_set_size
     hrow = h.alive_rows()
-    income, _ = household_means(st)
-    members = p.alive_rows()
-    members = members[p.household_id[members] >= 0]
-    mh = h.row_of[p.household_id[members]]
-    size = np.bincount(mh, minlength=h.n)
-    oldest = np.zeros(h.n)
-    np.maximum.at(oldest, mh, p.age[members])
+    facts = household_facts(st)
+    income, size, oldest = facts["income"], facts["size"], facts["oldest"]
     home = d.rows(h.dwelling_id[hrow])
     in_stock = d.in_stock[home]
     elderly = in_stock & (oldest[hrow] >= 75) & ~d.lifetime_proof[home]

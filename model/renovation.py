@@ -30,12 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .income import core_limit, daeb_limit, income_limit_factor, path_value
+from .income import core_limit, daeb_limit, household_facts, income_limit_factor, path_value
 from .state import (
     APARTMENT,
     CORPORATION,
     EP2_BOUNDS,
-    HEAD,
     OCCUPIED,
     OWNER,
     OWNER_OCCUPIER,
@@ -56,23 +55,6 @@ _SUB_DECIDE, _SUB_DEPTH, _SUB_ADAPT, _SUB_CURVED, _SUB_BATH = 1, 2, 3, 10, 11
 
 
 # -- shared helpers ------------------------------------------------------------------------------------
-def household_facts(state) -> dict[str, np.ndarray]:
-    """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
-    p, h = state.persons, state.households
-    rows = p.alive_rows()
-    rows = rows[p.household_id[rows] >= 0]
-    hrow = h.row_of[p.household_id[rows]]
-    age = p.age[rows].astype(np.int64)
-    head = p.role[rows] == HEAD
-    head_age = np.zeros(h.n, dtype=np.int64)
-    head_age[hrow[head]] = age[head]
-    oldest = np.zeros(h.n, dtype=np.int64)
-    np.maximum.at(oldest, hrow, age)
-    return dict(income=np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n),
-                adults=np.bincount(hrow[age >= 18], minlength=h.n),
-                size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
-
-
 def _period(built_year: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(np.array(PERIOD_STARTS), built_year, side="right") - 1, 0, len(PERIOD_STARTS) - 1)
 
