@@ -118,12 +118,15 @@ class HousingModel(mesa.Model):
         demography.partnership(self, flows)
         allocation.tenant_moves(self)
         demography.leave_home(self, flows)
-        target_in, extra_out = self._migration_targets(flows)
+        # migration; where a population target holds for next 1 January, aligned to it: extra departures
+        # ranked by out-migration probability, then the arrivals that are still needed
+        targets = self._alignment_targets()
+        aligned = targets is not None and targets >= 0
+        extra_out = None if targets is None else np.where(aligned, np.maximum(self._population() - targets, 0), 0)
         demography.out_migration(self, flows, extra_out)
-        if extra_out is None:
-            target_in = self._in_migration_rate_targets()
-        else:
-            target_in = self._aligned_in(flows, target_in)
+        target_in = self._in_migration_rate_targets()
+        if targets is not None:
+            target_in = np.where(aligned, np.maximum(targets - self._population(), 0), target_in)
         demography.in_migration(self, flows, target_in)
         demography.ageing(self)
         # 2. incomes, savings, mortgages
@@ -176,36 +179,16 @@ class HousingModel(mesa.Model):
         per = np.array([rates[c] for c in MUNICIPALITY_CODES]) / 1000.0
         return np.rint(per * self._population_start).astype(np.int64)
 
-    def _migration_targets(self, flows):
-        """Alignment: for municipalities with a population target next 1 January, the persons that must
-        arrive (>= 0) or additionally leave; otherwise (None, None)."""
+    def _alignment_targets(self) -> np.ndarray | None:
+        """Population targets for next 1 January per municipality, scaled (-1 where none); None if no
+        municipality has one."""
         targets = self.scenario.alignment.population_targets
         nxt = self.year + 1
         if not any(nxt in t for t in targets.values()):
-            return None, None
+            return None
         scale = self.scenario.run.scale
-        default_in = self._in_migration_rate_targets()
-        # expected population after the unaligned out-migration is not known yet: align on the current one
-        current = self._population()
-        need = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
-        extra_out = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
-        self._aligned = np.zeros(len(MUNICIPALITY_CODES), dtype=bool)
-        for m, code in enumerate(MUNICIPALITY_CODES):
-            if nxt in targets.get(code, {}):
-                self._aligned[m] = True
-                target = round(targets[code][nxt] * scale)
-                need[m] = target - current[m]
-                extra_out[m] = max(0, -need[m])
-            else:
-                need[m] = default_in[m]
-        self._align_target = np.array([round(targets.get(c, {}).get(nxt, 0) * scale) for c in MUNICIPALITY_CODES])
-        self._default_in = default_in
-        return need, extra_out
-
-    def _aligned_in(self, flows, _need) -> np.ndarray:
-        """After out-migration: arrivals needed to hit the target where aligned, the rate elsewhere."""
-        current = self._population()
-        return np.where(self._aligned, np.maximum(self._align_target - current, 0), self._default_in)
+        return np.array([round(targets[c][nxt] * scale) if nxt in targets.get(c, {}) else -1
+                         for c in MUNICIPALITY_CODES], dtype=np.int64)
 
     def _collect(self, flows) -> None:
         sc = self.scenario

@@ -214,9 +214,9 @@ def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, events: dict[s
                 r[k] = None
             else:
                 v = events.get(k, np.zeros(len(MUNICIPALITY_CODES)))[m] / scale
-                r[k] = int(np.rint(v)) if dict(SCHEMA_TYPES)[k] == pa.int64() else float(v)
+                r[k] = int(np.rint(v)) if SCHEMA_TYPES[k] == pa.int64() else float(v)
         rows.append(r)
     return rows
 
 
-SCHEMA_TYPES = [(n, t) for n, t, _, _ in SCHEMA]
+SCHEMA_TYPES = {n: t for n, t, _, _ in SCHEMA}

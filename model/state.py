@@ -76,11 +76,3 @@ class State:
     year: int
     notes: list | None = None
     median_income_eur: np.ndarray | None = None  # per municipality: median personal income, working age
-
-    def household_sizes(self) -> np.ndarray:
-        """Members per household slot (index = household row)."""
-        p = self.persons
-        rows = p.alive_rows()
-        hh = p.household_id[rows]
-        hh = hh[hh >= 0]
-        return np.bincount(self.households.row_of[hh], minlength=self.households.n)
