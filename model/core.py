@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, demography, income, market, renovation, stock_change
+from . import allocation, checks, demography, income, market, renovation, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -67,10 +67,12 @@ class HousingModel(mesa.Model):
     """
 
     def __init__(self, scenario=None, rng=None, scale: float | None = None, data_dir: str | None = None,
-                 **overrides):
+                 check: bool = False, **overrides):
         seed = _seed_from(rng)
         super().__init__(rng=seed)
         self.seed = seed
+        # invariant checks every year (model/checks.py): check=True, or ZOD_CHECK=1 in the environment
+        self.check = bool(check) or checks.enabled_by_environment()
         self.scenario = resolve_scenario(scenario, scale=scale, **overrides)
         self.data_dir = str(data_dir) if data_dir else None
         self.facts = load_facts(self.data_dir)
@@ -152,6 +154,8 @@ class HousingModel(mesa.Model):
         self._collect(flows)
         if self.year >= self.scenario.run.end_year:
             self.running = False
+        if self.check:
+            checks.check_year(self)
 
     def count_event(self, name: str, per_municipality: np.ndarray | None = None, *,
                     municipality: np.ndarray | None = None, weights: np.ndarray | None = None) -> None:
