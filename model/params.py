@@ -14,6 +14,7 @@ file, the key and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -853,7 +854,14 @@ def _locate(key: str, where: str) -> tuple[str, str]:
             return sec, name
     elif key in PARAM_INDEX:
         return PARAM_INDEX[key], key
-    raise ScenarioError(f"{where}: unknown parameter '{key}'; see `python run.py params` for the names")
+    raise ScenarioError(f"{where}: unknown parameter '{key}'{did_you_mean(key.split('.')[-1], PARAM_INDEX)}; "
+                        "see `python run.py params` for the names")
+
+
+def did_you_mean(word: str, candidates) -> str:
+    """' (did you mean 'x'?)' for the closest of ``candidates`` to a misspelt ``word``, else ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _range_text(meta) -> str:
@@ -869,8 +877,9 @@ def _number(where, label, v, meta, integer=False):
         raise ScenarioError(f"{where}: {label} = {v!r} is not a number; expected {_range_text(meta)}")
     if integer and not float(v).is_integer():
         raise ScenarioError(f"{where}: {label} = {v!r} is not a whole number; expected {_range_text(meta)}")
-    if not math.isfinite(v) or (meta["low"] is not None and v < meta["low"]) or (
-            meta["high"] is not None and v > meta["high"]):
+    if not math.isfinite(v):
+        raise ScenarioError(f"{where}: {label} = {v!r} is not a finite number; expected {_range_text(meta)}")
+    if (meta["low"] is not None and v < meta["low"]) or (meta["high"] is not None and v > meta["high"]):
         raise ScenarioError(f"{where}: {label} = {v!r} is out of range; allowed {_range_text(meta)}")
     return int(v) if integer else float(v)
 
@@ -907,7 +916,8 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
         out = dict(current if current is not None else f.default_factory())
         for code, x in v.items():
             if code not in MUNICIPALITY_CODES:
-                raise ScenarioError(f"{where}: {label}.{code}: unknown municipality code; expected one of "
+                raise ScenarioError(f"{where}: {label}.{code}: unknown municipality code"
+                                    f"{did_you_mean(code, MUNICIPALITY_CODES)}; expected one of "
                                     f"{', '.join(MUNICIPALITY_CODES)}")
             out[code] = _number(where, f"{label}.{code}", x, meta)
         return out
@@ -921,6 +931,7 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
                 y = int(year)
             except ValueError:
                 raise ScenarioError(f"{where}: {label}.{year}: the key must be a year") from None
+            _check_year_key(where, f"{label}.{year}", y)
             out[y] = _number(where, f"{label}.{year}", x, meta)
         return dict(sorted(out.items()))
     if kind == "targets":
@@ -929,7 +940,8 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
         out = {}
         for code, series in v.items():
             if code not in MUNICIPALITY_CODES:
-                raise ScenarioError(f"{where}: {label}.{code}: unknown municipality code; expected one of "
+                raise ScenarioError(f"{where}: {label}.{code}: unknown municipality code"
+                                    f"{did_you_mean(code, MUNICIPALITY_CODES)}; expected one of "
                                     f"{', '.join(MUNICIPALITY_CODES)}")
             if not isinstance(series, dict):
                 raise ScenarioError(f"{where}: {label}.{code} must be a table {{year = value}}, got {series!r}")
@@ -939,9 +951,20 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
                     y = int(year)
                 except ValueError:
                     raise ScenarioError(f"{where}: {label}.{code}.{year}: the key must be a year") from None
+                _check_year_key(where, f"{label}.{code}.{year}", y)
                 out[code][y] = _number(where, f"{label}.{code}.{year}", x, meta)
         return out
     raise AssertionError(kind)
+
+
+YEAR_KEYS = (2012, 2100)  # years a table may be keyed by: the first base year with data to the last end year
+
+
+def _check_year_key(where: str, label: str, year: int) -> None:
+    lo, hi = YEAR_KEYS
+    if not lo <= year <= hi:
+        raise ScenarioError(f"{where}: {label}: year {year} is outside the years the model covers "
+                            f"({lo} to {hi})")
 
 
 def _cross_checks(s: Scenario, where: str) -> None:
@@ -965,6 +988,12 @@ def read_toml(path: Path, error: type[Exception] = ScenarioError) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a TOML file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); a TOML file must be UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
 
@@ -974,7 +1003,8 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
     path = Path(path)
     where = str(path)
     if path.resolve() in _seen:
-        raise ScenarioError(f"{where}: 'extends' forms a cycle")
+        chain = " -> ".join(p.name for p in (*_seen, path.resolve()))
+        raise ScenarioError(f"{where}: 'extends' forms a cycle ({chain})")
     doc = read_toml(path)
     base = Scenario()
     if "extends" in doc:
@@ -991,14 +1021,20 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
     overrides = {}
     for sec, table in doc.items():
         if sec not in SECTIONS:
-            raise ScenarioError(f"{where}: unknown section or key '{sec}'; expected name, description, "
+            hint = did_you_mean(sec, [*SECTIONS, "name", "description", "extends"])
+            if not hint and sec in PARAM_INDEX:
+                hint = f" ('{sec}' belongs in the section [{PARAM_INDEX[sec]}])"
+            raise ScenarioError(f"{where}: unknown section or key '{sec}'{hint}; expected name, description, "
                                 f"extends or one of the sections [{'], ['.join(SECTIONS)}]")
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: '{sec}' must be a table [{sec}]")
         known = {f.name for f in fields(SECTIONS[sec])}
         for key, value in table.items():
             if key not in known:
-                raise ScenarioError(f"{where}: unknown key '{key}' in [{sec}]; expected one of "
+                hint = did_you_mean(key, known)
+                if not hint and key in PARAM_INDEX:
+                    hint = f" ('{key}' belongs in [{PARAM_INDEX[key]}])"
+                raise ScenarioError(f"{where}: unknown key '{key}' in [{sec}]{hint}; expected one of "
                                     f"{', '.join(sorted(known))}")
             overrides[f"{sec}.{key}"] = value
     out = dataclasses.replace(base, source_file=str(path), **top)
