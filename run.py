@@ -24,8 +24,9 @@ from pathlib import Path
 import pyarrow as pa
 
 import model
-from experiments.dataset import write_json_atomic, write_table_atomic
-from experiments.definition import ExperimentError
+from experiments.dataset import check_writable, write_json_atomic, write_table_atomic
+from experiments.definition import MAX_SEED, ExperimentError
+from model.checks import InvariantError
 from model.indicators import SCHEMA
 from model.params import SECTIONS
 
@@ -269,7 +270,8 @@ def cmd_run(args) -> int:
     out_dir = Path(args.out) if args.out else Path("results") / _safe_name(scenario.name)
     stem = f"{_safe_name(scenario.name)}_seed{args.seed}"
 
-    m = model.HousingModel(scenario, rng=args.seed)
+    m = model.HousingModel(scenario, rng=args.seed, check=args.check)  # reads the data files: errors come now
+    check_writable(out_dir)  # before the run, not after it
     run = scenario.run
     step, close = _progress(run.end_year - run.base_year, stem, args.quiet)
     try:
@@ -313,6 +315,12 @@ def cmd_batch(args) -> int:
     from experiments import experiment_from_args, load_experiment, run_experiment
 
     shard = _shard(args.shard) if args.shard else None
+    if args.scheduler and args.executor != "dask":
+        raise UsageError(f"--scheduler {args.scheduler} is only used with --executor dask")
+    if args.scheduler and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[A-Za-z0-9_.\-\[\]:]+:\d+", args.scheduler):
+        raise UsageError(f"--scheduler {args.scheduler!r}: expected an address such as tcp://HOST:PORT")
+    if args.listen and args.executor != "local":
+        raise UsageError("--listen is only used with --executor local (the cluster this batch starts)")
     if len(args.files) == 1 and _is_experiment_file(args.files[0]):
         if args.seeds or args.set or args.scale is not None or args.end_year is not None:
             raise UsageError(f"{args.files[0]} is an experiment file: give seeds, parameters, scale and end year "
@@ -328,7 +336,8 @@ def cmd_batch(args) -> int:
         print(f"experiment {exp.name}: {len(exp.scenarios)} scenario(s) x {len(exp.parameter_sets)} parameter "
               f"set(s) x {len(exp.seeds)} seed(s) = {n_runs} runs -> {out}", file=sys.stderr)
     summary = run_experiment(exp, out, args.executor, scheduler=args.scheduler, workers=args.workers,
-                             shard=shard, resume=args.resume, progress=not args.quiet)
+                             shard=shard, resume=args.resume, progress=not args.quiet, check=args.check,
+                             listen=args.listen)
     print(out)
     print(summary.line())
     for rec in summary.failures[:10]:
@@ -354,8 +363,18 @@ def _seed(text: str) -> int:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: the seed must be 0 or more")
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r}: the seed must be from 0 to {MAX_SEED}")
+    return v
+
+
+def _workers(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= v <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected from 1 to 1024 workers")
     return v
 
 
@@ -385,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "--scale and --end-year win over --set run.scale / run.end_year")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary; print only the "
                                                         "output path")
+    p.add_argument("--check", action="store_true", help="check the model's accounting identities every year "
+                                                        "(model/checks.py; a few per cent slower)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -403,13 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="serial: in this process; local (default): a Dask LocalCluster on 127.0.0.1, one worker "
                         "per core; dask: an existing cluster given by --scheduler")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=int, metavar="N", help="workers of the local cluster (default: cores)")
+    p.add_argument("--workers", type=_workers, metavar="N", help="workers of the local cluster (default: cores)")
+    p.add_argument("--listen", metavar="HOST", help="address the local cluster listens on (default 127.0.0.1, "
+                                                    "this machine only)")
     p.add_argument("--shard", metavar="I/N", help="run only runs I, I+N, I+2N, ... (0 <= I < N), e.g. per "
                                                   "Slurm array task")
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<experiment name>)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted experiment in DIR: runs whose "
                                                          "file is complete are skipped")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--check", action="store_true", help="check the model's accounting identities every year in "
+                                                        "every run (a failing check fails that run)")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("params", help="list every parameter: default, range, unit, meaning, source",
@@ -444,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except InvariantError as exc:  # --check found an identity that does not hold: a bug, not bad input
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

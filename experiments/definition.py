@@ -34,9 +34,12 @@ import numpy as np
 from scipy.stats import qmc
 
 from model import ScenarioError, load_scenario
-from model.params import PARAM_INDEX, Scenario, read_toml
+from model.params import PARAM_INDEX, Scenario, did_you_mean, read_toml
 
 METHODS = ("grid", "lhs", "sobol")
+MAX_SEED = 2**63 - 1  # seeds are stored as int64
+MAX_RUNS = 1_000_000  # seeds, parameter sets or runs in one experiment: beyond this a typing error is likelier
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
 class ExperimentError(ValueError):
@@ -53,6 +56,7 @@ class RunSpec:
     overrides: dict
     seed: int
     index: int
+    check: bool = False  # invariant checks every year (model/checks.py); not part of the definition
 
     @property
     def run_id(self) -> str:
@@ -75,6 +79,10 @@ class Experiment:
     def runs(self) -> list[RunSpec]:
         loaded = self.scenario_objects()
         names = [loaded[p].name for p in self.scenarios]
+        for path, name in zip(self.scenarios, names, strict=True):
+            if not NAME.fullmatch(name):
+                raise ExperimentError(f"{path}: name = {name!r} cannot name a results folder; use letters, "
+                                      "digits, '_', '-' and '.' (not first)")
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ExperimentError(f"{self.source_file or 'experiment'}: two scenarios are named "
@@ -96,12 +104,16 @@ def parse_seeds(spec: Any, where: str = "--seeds") -> tuple[int, ...]:
     if isinstance(spec, bool):
         raise ExperimentError(f"{where}: {spec!r} is not a seed specification")
     if isinstance(spec, int):
-        if spec < 1:
-            raise ExperimentError(f"{where}: the number of seeds must be at least 1, got {spec}")
+        if spec < 1 or spec > MAX_RUNS:
+            raise ExperimentError(f"{where}: the number of seeds must be at least 1 and at most {MAX_RUNS:,}, got {spec}")
         return tuple(range(spec))
     if isinstance(spec, list):
         if not spec or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in spec):
             raise ExperimentError(f"{where}: seeds must be a non-empty list of whole numbers >= 0, got {spec!r}")
+        if max(spec) > MAX_SEED:
+            raise ExperimentError(f"{where}: seed {max(spec)} is above the largest seed, {MAX_SEED}")
+        if len(spec) > MAX_RUNS:
+            raise ExperimentError(f"{where}: {len(spec):,} seeds; at most {MAX_RUNS:,}")
         if len(set(spec)) != len(spec):
             raise ExperimentError(f"{where}: {spec!r} names a seed twice")
         return tuple(spec)
@@ -116,6 +128,10 @@ def parse_seeds(spec: Any, where: str = "--seeds") -> tuple[int, ...]:
             lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
             if hi < lo:
                 raise ExperimentError(f"{where}: in {spec!r} the range {part} runs backwards")
+            if hi > MAX_SEED:
+                raise ExperimentError(f"{where}: seed {hi} is above the largest seed, {MAX_SEED}")
+            if len(seeds) + hi - lo + 1 > MAX_RUNS:
+                raise ExperimentError(f"{where}: {spec!r} names more than {MAX_RUNS:,} seeds")
             seeds.extend(range(lo, hi + 1))
         if len(set(seeds)) != len(seeds):
             raise ExperimentError(f"{where}: {spec!r} names a seed twice")
@@ -127,7 +143,8 @@ def _check_params(where: str, params: dict) -> None:
     for key in params:
         name = key.split(".", 1)[-1]
         if name not in PARAM_INDEX:
-            raise ExperimentError(f"{where}: unknown parameter '{key}'; see `python run.py params`")
+            raise ExperimentError(f"{where}: unknown parameter '{key}'{did_you_mean(name, PARAM_INDEX)}; "
+                                  "see `python run.py params`")
     try:
         Scenario().with_overrides(where=where, **params)
     except ScenarioError as exc:
@@ -150,23 +167,34 @@ def parameter_sets(where: str, table: dict | None) -> tuple[tuple[str, dict], ..
             if not isinstance(v, list) or not v:
                 raise ExperimentError(f"{where}: [parameters.values] {k} must be a non-empty list of values")
         if table:
-            raise ExperimentError(f"{where}: unknown key(s) in [parameters]: {', '.join(table)}")
+            raise ExperimentError(f"{where}: unknown key(s) in [parameters]: {', '.join(table)}"
+                                  f"{did_you_mean(next(iter(table)), ['method', 'values'])}")
         names = list(values)
+        n_sets = int(np.prod([len(v) for v in values.values()], dtype=float))
+        if n_sets > MAX_RUNS:
+            raise ExperimentError(f"{where}: [parameters.values] makes {n_sets:,} parameter sets; at most "
+                                  f"{MAX_RUNS:,}")
         sets = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
     else:
         ranges = table.pop("ranges", None)
         samples = table.pop("samples", None)
         sample_seed = table.pop("sample_seed", 0)
         if table:
-            raise ExperimentError(f"{where}: unknown key(s) in [parameters]: {', '.join(table)}")
+            raise ExperimentError(f"{where}: unknown key(s) in [parameters]: {', '.join(table)}"
+                                  f"{did_you_mean(next(iter(table)), ['method', 'ranges', 'samples', 'sample_seed'])}")
         if not isinstance(ranges, dict) or not ranges:
             raise ExperimentError(f"{where}: [parameters.ranges] must give [low, high] per parameter for {method}")
-        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-            raise ExperimentError(f"{where}: [parameters] samples = {samples!r}; expected a whole number >= 1")
+        if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_RUNS:
+            raise ExperimentError(f"{where}: [parameters] samples = {samples!r}; expected a whole number from 1 "
+                                  f"to {MAX_RUNS:,}")
+        if not isinstance(sample_seed, int) or isinstance(sample_seed, bool) or not 0 <= sample_seed <= MAX_SEED:
+            raise ExperimentError(f"{where}: [parameters] sample_seed = {sample_seed!r}; expected a whole number "
+                                  ">= 0")
         names = list(ranges)
         lo, hi = [], []
         for k, r in ranges.items():
-            if (not isinstance(r, list) or len(r) != 2 or not all(isinstance(x, (int, float)) for x in r)
+            if (not isinstance(r, list) or len(r) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in r)
                     or r[0] >= r[1]):
                 raise ExperimentError(f"{where}: [parameters.ranges] {k} = {r!r}; expected [low, high] with low < high")
             lo.append(float(r[0]))
@@ -189,7 +217,8 @@ def load_experiment(path: str | Path) -> Experiment:
     known = {"name", "scenarios", "seeds", "scale", "end_year", "parameters"}
     for key in doc:
         if key not in known:
-            raise ExperimentError(f"{where}: unknown key '{key}'; expected one of {', '.join(sorted(known))}")
+            raise ExperimentError(f"{where}: unknown key '{key}'{did_you_mean(key, known)}; expected one of "
+                                  f"{', '.join(sorted(known))}")
     scen = doc.get("scenarios")
     if not isinstance(scen, list) or not scen or not all(isinstance(s, str) for s in scen):
         raise ExperimentError(f"{where}: scenarios must be a non-empty list of scenario file paths")
@@ -202,8 +231,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if run_overrides:
         _check_params(where, run_overrides)
     name = doc.get("name", path.stem)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ExperimentError(f"{where}: name = {name!r}; use letters, digits, '_', '-' and '.'")
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ExperimentError(f"{where}: name = {name!r}; use letters, digits, '_', '-' and '.' (not first)")
     return Experiment(name, scenarios, seeds, parameter_sets(where, doc.get("parameters")), run_overrides,
                       str(path))
 
@@ -213,6 +242,8 @@ def experiment_from_args(scenarios: list[str], seeds: str, overrides: dict, name
     for s in scenarios:
         if not Path(s).exists():
             raise ExperimentError(f"{s}: file not found")
+    if name is not None and not NAME.fullmatch(name):
+        raise ExperimentError(f"--name {name!r}: use letters, digits, '_', '-' and '.' (not first)")
     run_overrides = {k: v for k, v in overrides.items() if k in ("scale", "end_year", "run.scale", "run.end_year")}
     params = {k: v for k, v in overrides.items() if k not in run_overrides}
     if overrides:

@@ -12,10 +12,17 @@ Any executor can take ``shard=(i, n)``: only the runs whose index modulo n is i,
 can split an experiment with no engine at all. Workers run the model and write their run's file
 themselves; only a small status record travels back. A run that raises is recorded as failed with its
 error and the others go on; a worker process that dies is replaced by Dask and its run rescheduled.
+
+Before anything is written, every input is checked (the scenarios with every parameter set, the data files,
+one small model per scenario and base year), the output folder must be writable and is locked against a
+second batch process (:class:`experiments.dataset.OutputLock`). A run whose file cannot be written (disk
+full, folder no longer writable) stops the experiment with :class:`experiments.dataset.OutputError`; the
+files already complete stay as they are, and ``--resume`` finishes the rest.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -29,10 +36,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from model import code_version, simulate
-from model.data import default_data_dir, file_sha256
+from model import HousingModel, code_version, simulate
+from model.data import default_data_dir, file_sha256, validate_data
 
-from .dataset import is_complete, remove_stale_temporaries, run_path, write_json_atomic, write_table_atomic
+from .dataset import (
+    OUTPUT_ERRNOS,
+    OutputError,
+    OutputLock,
+    check_writable,
+    is_complete,
+    open_log,
+    remove_stale_temporaries,
+    run_path,
+    write_json_atomic,
+    write_table_atomic,
+)
 from .definition import Experiment, ExperimentError, RunSpec
 
 EXECUTORS = ("serial", "local", "dask")
@@ -44,7 +62,7 @@ def execute_run(spec: RunSpec, out_dir: str) -> dict:
     record = {"run_id": spec.run_id, "index": spec.index, "scenario": spec.scenario_name,
               "paramset": spec.paramset, "seed": spec.seed, "host": socket.gethostname(), "pid": os.getpid()}
     try:
-        table = simulate(spec.scenario_path, seed=spec.seed, **spec.overrides)
+        table = simulate(spec.scenario_path, seed=spec.seed, check=spec.check, **spec.overrides)
         meta = dict(table.schema.metadata or {})
         manifest = json.loads(meta[b"manifest"])
         manifest["paramset"] = spec.paramset
@@ -54,6 +72,8 @@ def execute_run(spec: RunSpec, out_dir: str) -> dict:
         path = run_path(out_dir, spec.scenario_name, spec.paramset, spec.seed)
         write_table_atomic(table, path)
         record.update(status="done", rows=table.num_rows)
+    except OutputError as exc:  # not this run's fault: the experiment stops (see run_experiment)
+        record.update(status="failed", error=str(exc), output_error=True)
     except Exception as exc:  # a failing run is recorded, the experiment goes on
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc(limit=8))
@@ -140,8 +160,9 @@ WORKER_CONFIG = {
 }
 
 
-def local_cluster(workers: int | None = None):
-    """A Dask LocalCluster on loopback: one single-threaded worker process per core, no dashboard.
+def local_cluster(workers: int | None = None, host: str = "127.0.0.1"):
+    """A Dask LocalCluster on loopback (``host``: another address to listen on, e.g. for workers started
+    elsewhere): one single-threaded worker process per core, no dashboard.
 
     Three Dask defaults slow this model's runs down inside workers, and are switched off here (measured with
     benchmarks/batch_bench.py and a 12-run experiment: mean run 0.82 s with the defaults, 0.62 s without, as
@@ -154,7 +175,7 @@ def local_cluster(workers: int | None = None):
     n = workers or os.cpu_count() or 1
     saved = os.environ.get("MALLOC_TRIM_THRESHOLD_")
     with dask.config.set(WORKER_CONFIG):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host=host,
                                dashboard_address=None, silence_logs=40)
     # the nanny also writes the variable into this process's environment; put it back as it was
     if saved is None:
@@ -172,19 +193,52 @@ def _raise_interrupt(signum, frame):  # SIGTERM from a scheduler: stop cleanly, 
     raise _Interrupted(f"signal {signum}")
 
 
+def preflight(runs: list[RunSpec]) -> None:
+    """Check every input before anything is written: the data files, and one small model (scale 0.001, one
+    year) per scenario file and base year, which reads every figure a run of it needs. Raises
+    ScenarioError, MissingFactError or DataFileError naming the file."""
+    validate_data()
+    seen = set()
+    for spec in runs:
+        params = {k.split(".", 1)[-1]: v for k, v in spec.overrides.items()}
+        key = (spec.scenario_path, params.get("base_year"))
+        if key in seen:
+            continue
+        seen.add(key)
+        params.update(scale=0.001)
+        params.pop("end_year", None)
+        HousingModel(spec.scenario_path, rng=0, **params)
+
+
 def run_experiment(exp: Experiment, out_dir: str | Path, executor: str = "local", *, scheduler: str | None = None,
                    workers: int | None = None, shard: tuple[int, int] | None = None, resume: bool = False,
-                   progress: bool = True, run_fn: Callable[[RunSpec, str], dict] = execute_run) -> Summary:
-    """Run every (scenario, parameter set, seed) of ``exp`` not yet complete in ``out_dir``."""
+                   progress: bool = True, run_fn: Callable[[RunSpec, str], dict] = execute_run,
+                   check: bool = False, listen: str | None = None) -> Summary:
+    """Run every (scenario, parameter set, seed) of ``exp`` not yet complete in ``out_dir``.
+
+    ``check``: invariant checks every year in every run (model/checks.py). ``listen``: the address the
+    local cluster listens on (default 127.0.0.1)."""
     if executor not in EXECUTORS:
         raise ExperimentError(f"executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
     if executor == "dask" and not scheduler:
         raise ExperimentError("the dask executor needs --scheduler tcp://HOST:PORT")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ExperimentError(f"workers = {workers!r}; expected a whole number >= 1")
+    if shard is not None and not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
+        raise ExperimentError(f"shard {shard!r}; expected (I, N) with 0 <= I < N")
     out = Path(out_dir)
     runs = exp.runs()
     for spec in runs:  # names must make safe folder names before anything is written
         run_path(out, spec.scenario_name, spec.paramset, spec.seed)
-    out.mkdir(parents=True, exist_ok=True)
+    if check:
+        runs = [dataclasses.replace(r, check=True) for r in runs]
+    preflight(runs)
+    check_writable(out)
+    with OutputLock(out, shard):
+        return _run_locked(exp, out, runs, executor, scheduler, workers, shard, resume, progress, run_fn, listen)
+
+
+def _run_locked(exp, out, runs, executor, scheduler, workers, shard, resume, progress, run_fn, listen) -> Summary:
     _prepare(exp, out, resume or shard is not None)
     # shards may start while others write: only their own (or hour-old) temporaries are stale
     remove_stale_temporaries(out, older_than_s=3600.0 if shard is not None else 0.0)
@@ -219,14 +273,19 @@ def run_experiment(exp: Experiment, out_dir: str | Path, executor: str = "local"
         else:
             from distributed import Client
             if executor == "local":
-                cluster = local_cluster(workers)
+                cluster = local_cluster(workers, listen or "127.0.0.1")
                 client = Client(cluster)
             else:
                 client = Client(scheduler, timeout="30s")
             results = _iter_dask(todo, str(out.resolve()), run_fn, client)
-        with status_path.open("a", encoding="utf-8") as log:
+        output_error = None
+        with open_log(status_path) as log:
             for rec in results:
                 rec.pop("traceback", None) if rec.get("status") == "done" else None
+                if rec.pop("output_error", False):
+                    output_error = rec["error"]
+                    statuses.pop(rec["run_id"], None)  # not a failure of the run: it reruns on --resume
+                    break
                 log.write(json.dumps(rec, sort_keys=True) + "\n")
                 log.flush()
                 statuses[rec["run_id"]] = rec
@@ -238,10 +297,23 @@ def run_experiment(exp: Experiment, out_dir: str | Path, executor: str = "local"
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+        if output_error is not None:
+            raise OutputError(output_error)
     except (KeyboardInterrupt, _Interrupted):
         summary.seconds = time.perf_counter() - t0
         _record(out, statuses, summary, label, interrupted=True)
         raise KeyboardInterrupt from None
+    except OSError as exc:  # the output could not be written: say so, keep what is complete
+        if not isinstance(exc, OutputError) and exc.errno not in OUTPUT_ERRNOS:
+            raise
+        summary.seconds = time.perf_counter() - t0
+        try:
+            _record(out, statuses, summary, label, interrupted=True)
+        except OSError:
+            pass
+        complete = sum(1 for r in runs if is_complete(run_path(out, r.scenario_name, r.paramset, r.seed)))
+        raise OutputError(f"{exc}; the experiment stopped. The {complete} runs complete in {out} are intact: "
+                          "make room or fix the folder and rerun the same command with --resume") from None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, old_handler)
