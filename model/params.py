@@ -1011,6 +1011,8 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
         parent = doc.pop("extends")
         if not isinstance(parent, str):
             raise ScenarioError(f"{where}: extends = {parent!r} must be a path to a scenario file")
+        if not (path.parent / parent).exists():
+            raise ScenarioError(f"{where}: extends = {parent!r}: {path.parent / parent}: file not found")
         base = load_scenario(path.parent / parent, _seen + (path.resolve(),))
     top = {}
     for key in ("name", "description"):
