@@ -5,7 +5,13 @@ The stocks are read-only for tests: a test that changes a state must build its o
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Invariant checks (model/checks.py) every simulated year in every test, also in the subprocesses and Dask
+# workers tests start (they inherit the environment). ZOD_CHECK=0 switches them off.
+os.environ.setdefault("ZOD_CHECK", "1")
 
 from model.data import load_facts, load_wijk_table
 from model.params import Scenario
