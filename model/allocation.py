@@ -16,17 +16,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import CORPORATION, OCCUPIED, OWNER, OWNER_OCCUPIER, PRIVATE_TENANT, SOCIAL_TENANT, VACANT
+from .state import (
+    FUND,
+    FUND_LET_TEMP,
+    OCCUPIED,
+    OWNER,
+    PRIVATE_TENANT,
+    SOCIAL_TENANT,
+    VACANT,
+    for_rent_mask,
+    for_sale_mask,
+    tenure_in,
+)
 
-_SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4}
+_SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4, "fund": 6}
 _ROUNDS = 6
 
 
 def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     """Households buy dwellings at their value: savings pay first, a mortgage the rest (added to any debt
-    they still have). Counted as ``purchases`` and ``purchase_value_eur``."""
+    they still have). Counted as ``purchases`` and ``purchase_value_eur``. A home the Transformatiefonds
+    listed is paid to the fund and becomes owner-occupied."""
     h, d = model.state.households, model.state.dwellings
     value = d.value_eur[dwelling_rows]
+    from_fund = d.owner[dwelling_rows] == FUND
+    if from_fund.any():
+        model.fund.sold(dwelling_rows[from_fund], value[from_fund])
     own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
     h.col("savings_eur")[hh_rows] -= own_part
     h.col("mortgage_eur")[hh_rows] += value - own_part
@@ -92,8 +107,10 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     if hh_rows.size == 0:
         return housed
     drows = d.alive_rows()
-    # written-off homes are not for sale or to let to households (they wait for demolition or the fund)
-    vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & ~d.written_off[drows]]
+    # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
+    # except those the fund lets temporarily before demolishing them
+    vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]
+                   & (~d.written_off[drows] | ((d.owner[drows] == FUND) & (d.fund_status[drows] == FUND_LET_TEMP)))]
     if budget is None:
         prow = p.alive_rows()
         prow = prow[p.household_id[prow] >= 0]
@@ -105,8 +122,8 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m))
         want = np.flatnonzero(mun_h == m)
         free = vacant[d.municipality[vacant] == m]
-        own_free = free[(d.owner[free] == OWNER_OCCUPIER) & (d.last_sale_year[free] != model.year)]
-        rent_free = free[d.owner[free] != OWNER_OCCUPIER]
+        own_free = free[for_sale_mask(d, free) & (d.last_sale_year[free] != model.year)]
+        rent_free = free[for_rent_mask(d, free)]
         cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
         # buyers first, then renters, then each group tries the other segment
@@ -129,8 +146,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     d.col("household_id")[take] = h.id[hr]
     d.col("years_vacant")[take] = 0
     h.col("dwelling_id")[hr] = d.id[take]
-    owner = d.owner[take]
-    tenure = np.where(owner == OWNER_OCCUPIER, OWNER, np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
+    tenure = tenure_in(d, take)
     h.col("tenure")[hr] = tenure
     h.col("mortgage_eur")[hr] = 0.0
     buyers = tenure == OWNER
@@ -155,7 +171,7 @@ def tenant_moves(model) -> None:
     income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[looking]
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
     drows = d.alive_rows()
-    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & (d.owner[drows] == OWNER_OCCUPIER)
+    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & for_sale_mask(d, drows)
                        & ~d.written_off[drows]
                        & (d.last_sale_year[drows] != model.year)]  # a home is sold at most once a year
     for m in np.unique(h.municipality[looking]):

@@ -339,6 +339,10 @@ def check_dwellings(model, previous: Counts | None) -> None:
                       "households = occupied dwellings + households outside the stock", year=year)
 
 
+#: Event counters that are net amounts and may be negative (policy spending net of receipts).
+SIGNED_EVENTS = frozenset({"policy_spending_eur"})
+
+
 def check_money(model, previous: Counts | None) -> None:
     """No NaN or infinity in money; no negative savings, debts or incomes; every value > 0."""
     year = model.year - 1
@@ -361,7 +365,8 @@ def check_money(model, previous: Counts | None) -> None:
     _require(d.value_eur[rows] > 0, "value_eur > 0 for every dwelling of the stock", d.municipality[rows], year=year)
     for name, arr in model.events.items():
         arr = np.asarray(arr, dtype=float)
-        for m in np.flatnonzero(~np.isfinite(arr) | (arr < 0)):
+        signed = name in SIGNED_EVENTS  # net amounts may be negative
+        for m in np.flatnonzero(~np.isfinite(arr) | ((arr < 0) & (not signed))):
             raise InvariantError(f"event counter {name} is finite and >= 0", year=year, municipality=int(m),
                                  left=arr[m], right=0)
 

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, checks, demography, income, market, renovation, stock_change
+from . import allocation, checks, demography, income, market, policies, renovation, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -81,6 +81,10 @@ class HousingModel(mesa.Model):
         run = self.scenario.run
         self.year = run.base_year
         self.state = build_stock(self.scenario, self.facts, self.wijken, self.streams)
+        self._check_wijk_codes()
+        # the institutions (Mesa agents): the Transformatiefonds and one proeftuin per municipality
+        self.fund = policies.Transformatiefonds(self)
+        self.proeftuinen = [policies.Proeftuin(self, m) for m in range(len(MUNICIPALITY_CODES))]
         self._rows: list[dict] = []
         self.events: dict[str, np.ndarray] = {}
         self.last_flows = None
@@ -139,6 +143,8 @@ class HousingModel(mesa.Model):
         self.count_event("corporation_sales", stock_change.corporation_sales(self))
         # 4.-6. maintenance and decay, owner renovation, corporations and landlords
         renovation.maintenance(self)
+        for pt in self.proeftuinen:  # where the proeftuin instruments act this year (and the outreach)
+            pt.begin_year()
         renovation.owner_renovation(self)
         renovation.corporation_renovation(self)
         # 7. stock change: demolition and new construction
@@ -147,6 +153,8 @@ class HousingModel(mesa.Model):
         self.count_event("structural_vacancy_demolitions", structural)
         self.count_event("demolished", structural + stock_change.demolition(self))
         self.count_event("new_construction", stock_change.construction(self))
+        # 8. policies: the Transformatiefonds buys and disposes (the proeftuinen acted in step 5)
+        self.fund.step()
         self.year += 1
         self._schedules()
         for table in (self.state.persons, self.state.households, self.state.dwellings):
@@ -168,6 +176,15 @@ class HousingModel(mesa.Model):
         self.events[name] = per_municipality.astype(float) if current is None else current + per_municipality
 
     # -- internals ------------------------------------------------------------------------------------
+    def _check_wijk_codes(self) -> None:
+        known = {w.code for w in self.wijken}
+        for code, wijken in self.scenario.proeftuin.proeftuin_wijken.items():
+            for w in wijken:
+                if w not in known:
+                    where = self.scenario.source_file or "scenario"
+                    raise ScenarioError(f"{where}: [proeftuin] proeftuin_wijken.{code}: {w!r} is not a wijk of "
+                                        f"{code} in the CBS wijk table (calibration/data/wijk_shares.csv)")
+
     def _schedules(self) -> None:
         d = self.scenario.demography
         self.mortality_q = mortality_table(self.facts, self.year, d.mortality_improvement_per_year,
@@ -235,7 +252,14 @@ class HousingModel(mesa.Model):
         rows = [dict(r, scenario=self.scenario.name, seed=self.seed) for r in self._rows]
         cols = {f.name: [r[f.name] for r in rows] for f in ARROW_SCHEMA}
         table = pa.Table.from_pydict(cols, schema=ARROW_SCHEMA)
-        return table.replace_schema_metadata({b"manifest": json.dumps(self.manifest(), sort_keys=True).encode()})
+        meta = {b"manifest": json.dumps(self.manifest(), sort_keys=True).encode()}
+        if self.fund.ledger:
+            meta[b"fund_ledger"] = json.dumps(self.fund.ledger_table().to_pylist()).encode()
+        return table.replace_schema_metadata(meta)
+
+    def fund_ledger(self) -> pa.Table:
+        """The Transformatiefonds' ledger: one row per year, balance and cash flows (model.policies)."""
+        return self.fund.ledger_table()
 
     def run_to_end(self, progress=None) -> pa.Table:
         while self.running:

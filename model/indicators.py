@@ -13,7 +13,18 @@ import pyarrow as pa
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts
 from .market import unsellable_mask
-from .state import LABELS, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of, stock_rows
+from .state import (
+    FUND,
+    FUND_FOR_SALE,
+    FUND_LET,
+    LABELS,
+    OCCUPIED,
+    OWNER,
+    OWNER_OCCUPIER,
+    VACANT,
+    label_of,
+    stock_rows,
+)
 
 N_MUN = len(MUNICIPALITY_CODES)
 
@@ -67,6 +78,13 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("owner_households_in_EFG", pa.int64(), "households", "owner households whose home has energy label E, F or G"),
     ("households_with_renovation_loan", pa.int64(), "households",
      "households repaying a renovation loan (Warmtefonds-like)"),
+    # -- policies (model/policies.py) --
+    ("fund_dwellings", pa.int64(), "dwellings", "dwellings of the stock owned by the Transformatiefonds"),
+    ("fund_let_dwellings", pa.int64(), "dwellings", "of which let (as social rent or temporarily)"),
+    ("fund_for_sale_dwellings", pa.int64(), "dwellings", "of which improved or new and listed for sale"),
+    ("proeftuin_owner_households", pa.int64(), "households",
+     "owner households in the wijken where the municipality's proeftuin acted in the previous year"),
+    ("proeftuin_budget_left_eur", pa.float64(), "EUR", "what is left of the proeftuin's budget"),
 ] + [(f"label_{x}", pa.int64(), "dwellings", f"dwellings of the stock with energy label {x}") for x in LABELS] + [
     ("births", pa.int64(), "persons", "live births in the previous year (null in the base year)"),
     ("deaths", pa.int64(), "persons", "deaths in the previous year (null in the base year)"),
@@ -107,6 +125,40 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
      "rented dwellings whose label corporations and private landlords improved in the previous year"),
     ("rental_label_steps", pa.int64(), "label steps", "energy-label steps gained by those renovations"),
     ("rental_investment_eur", pa.float64(), "EUR", "cost of those renovations"),
+    # -- event columns of the policies (model/policies.py; model/renovation.py for the proeftuin's part) --
+    ("fund_purchases", pa.int64(), "dwellings", "homes the Transformatiefonds bought in the previous year"),
+    ("fund_purchase_eur", pa.float64(), "EUR", "price paid for them"),
+    ("fund_sellers_without_home", pa.int64(), "households",
+     "owners who accepted an offer the fund could pay but found no other home in their municipality, so kept "
+     "their home"),
+    ("fund_improvements", pa.int64(), "dwellings", "homes the fund improved (condition, label, lifetime-proof)"),
+    ("fund_works_eur", pa.float64(), "EUR", "cost of those improvements"),
+    ("fund_label_steps", pa.int64(), "label steps", "energy-label steps gained by those improvements"),
+    ("fund_demolitions", pa.int64(), "dwellings", "homes the fund demolished (part of demolished)"),
+    ("fund_demolition_eur", pa.float64(), "EUR", "cost of those demolitions"),
+    ("fund_new_homes", pa.int64(), "dwellings", "lifetime-proof homes the fund built (part of new_construction)"),
+    ("fund_rebuild_eur", pa.float64(), "EUR", "cost of building them"),
+    ("fund_sales", pa.int64(), "dwellings", "fund homes bought by households"),
+    ("fund_sales_eur", pa.float64(), "EUR", "price the fund received for them"),
+    ("fund_rent_eur", pa.float64(), "EUR", "rent the fund received"),
+    ("fund_management_eur", pa.float64(), "EUR", "management cost of the homes the fund held"),
+    ("fund_land_eur", pa.float64(), "EUR", "residual land value the fund received for cleared plots"),
+    ("proeftuin_renovations", pa.int64(), "households",
+     "energy renovations paid for in part by the proeftuin (part of renovations)"),
+    ("proeftuin_label_steps", pa.int64(), "label steps", "label steps gained by those renovations"),
+    ("proeftuin_adaptations", pa.int64(), "households",
+     "lifetime-proof adaptations with a proeftuin grant (part of lifetime_proof_adaptations)"),
+    ("proeftuin_grant_eur", pa.float64(), "EUR", "proeftuin grants for energy renovations"),
+    ("proeftuin_loan_subsidy_eur", pa.float64(), "EUR",
+     "interest the proeftuin pays on zero-interest loans (present value)"),
+    ("proeftuin_procurement_eur", pa.float64(), "EUR", "cost of organising collective procurement"),
+    ("proeftuin_outreach_eur", pa.float64(), "EUR", "cost of outreach to the owners of the active wijken"),
+    ("proeftuin_adaptation_grant_eur", pa.float64(), "EUR", "proeftuin grants for lifetime-proof adaptations"),
+    ("proeftuin_spending_eur", pa.float64(), "EUR", "all proeftuin spending (the five rows above)"),
+    ("policy_spending_eur", pa.float64(), "EUR",
+     "net spending of the policies on this municipality: proeftuin spending + the fund's purchases, works, "
+     "demolition, building and management - its rent, sales and land receipts (the fund's interest and "
+     "repayments are regional: see the fund ledger)"),
 ]
 ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t, _, _ in SCHEMA])
 #: Columns that count events of the previous year (null in the base year): the demographic flows and every
@@ -190,6 +242,18 @@ def measure(model) -> dict[str, np.ndarray]:
     labels = label_of(d.ep2_kwh_m2[drow])
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = cnt(dm[labels == i])
+    # -- policies --
+    fund = d.owner[drow] == FUND
+    fs = d.fund_status[drow]
+    out["fund_dwellings"] = cnt(dm[fund])
+    out["fund_let_dwellings"] = cnt(dm[fund & (fs >= FUND_LET)])
+    out["fund_for_sale_dwellings"] = cnt(dm[fund & (fs == FUND_FOR_SALE)])
+    pts = getattr(model, "proeftuinen", [])
+    active = np.zeros(len(state.wijk_codes), dtype=bool)
+    for pt in pts:
+        active[pt.active] = True
+    out["proeftuin_owner_households"] = cnt(hm[owners & in_stock & active[d.wijk[hd]]])
+    out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:
             out[key] = np.rint(v / scale).astype(np.int64)

@@ -30,15 +30,15 @@ from .data import MUNICIPALITY_CODES
 from .income import household_facts, national_price_growth
 from .state import (
     APARTMENT,
-    CORPORATION,
     OCCUPIED,
     OTHER_UNIT,
     OWNER,
     OWNER_OCCUPIER,
-    PRIVATE_TENANT,
-    SOCIAL_TENANT,
     VACANT,
+    for_rent_mask,
+    for_sale_mask,
     stock_rows,
+    tenure_in,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -49,7 +49,7 @@ def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
     d = model.state.dwellings
     rows = stock_rows(d)
-    rows = rows[d.owner[rows] == OWNER_OCCUPIER]
+    rows = rows[for_sale_mask(d, rows)]
     cell = d.municipality[rows].astype(np.int64) * N_SEG + d.type[rows]
     total = np.bincount(cell, minlength=N_MUN * N_SEG)
     vacant = np.bincount(cell[d.status[rows] == VACANT], minlength=N_MUN * N_SEG)
@@ -89,9 +89,7 @@ def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:
     d.col("years_vacant")[targets] = 0
     h.col("dwelling_id")[movers] = d.id[targets]
     h.col("moved_in_year")[movers] = model.year + 1
-    owner = d.owner[targets]
-    h.col("tenure")[movers] = np.where(owner == OWNER_OCCUPIER, OWNER,
-                                       np.where(owner == CORPORATION, SOCIAL_TENANT, PRIVATE_TENANT))
+    h.col("tenure")[movers] = tenure_in(d, targets)
 
 
 def moves(model) -> None:
@@ -140,8 +138,8 @@ def moves(model) -> None:
             if cand.size == 0:
                 continue
             # renters take a vacant rented home; buyers an owner-occupied one within budget
-            rent_c = cand[d.owner[cand] != OWNER_OCCUPIER]
-            own_c = cand[(d.owner[cand] == OWNER_OCCUPIER) & (d.last_sale_year[cand] != model.year)]
+            rent_c = cand[for_rent_mask(d, cand)]
+            own_c = cand[for_sale_mask(d, cand) & (d.last_sale_year[cand] != model.year)]
             got = (match_buyers(rng, budget[group], own_c, d.value_eur, attractiveness(model, own_c),
                                 mk_choices) if own_c.size else np.full(group.size, -1))
             buyers = group[got >= 0]

@@ -770,6 +770,219 @@ class AlignmentParams:
         source="scenario input (e.g. PBL/CBS regional forecast)")
 
 
+LABEL_CHOICES = ("A", "B", "C", "D", "E", "F", "G")
+FUNDERS = ("rijk", "province") + MUNICIPALITY_CODES
+DISPOSITIONS = ("improve_resell", "improve_let", "let_then_demolish", "demolish", "demolish_rebuild")
+RD1 = ("Regio Deal I 2019-2023: Rijk 20 M, province 10 M, municipalities 10 M (facts.csv total_budget, "
+       "provincial_contribution_RD_I, municipal_contribution_RD_I)")
+
+
+@dataclass(frozen=True)
+class FundParams:
+    """The Transformatiefonds: a revolving fund that buys cheap owner-occupied homes and improves, lets or
+    demolishes them (model/policies.py).
+
+    Each year (process 8) the fund receives its contributions (per funder and year) and, with leverage,
+    borrows; pays interest and repayments; collects rent and pays management; carries out dispositions
+    that fall due (end of temporary letting, rebuilding); then buys eligible homes in priority order as
+    long as its free cash (cash minus what is reserved for committed works) pays the price and the
+    immediate works. The owner household that sells moves to another home in its municipality (to buy or
+    rent, as in the housing market); an owner who finds none keeps the home. Homes the fund improves for
+    resale are listed with the owner-occupied homes for sale, and the fund receives the price when a
+    household buys one. With no contributions the fund does nothing and the run equals the baseline.
+    Money amounts are euros of their year; costs are not indexed (as renovation costs elsewhere).
+    """
+
+    fund_contributions_eur: dict = P(
+        {}, 0.0, 1e9, kind="funders", unit="EUR per funder and year",
+        doc="Money paid into the fund, per funder (rijk, province or a municipality code) and year: "
+            "{rijk = {2020 = 2000000}, GM0114 = {2020 = 350000}}. Empty = no fund (the baseline).",
+        source="policy input; " + RD1)
+    fund_total_budget_eur: float = P(
+        0.0, 0.0, 1e10, unit="EUR",
+        doc="If above 0, the scenario states the fund's total: the contributions must add up to it "
+            "(a check that catches typing errors in the table above).", source="policy input")
+    fund_leverage: float = P(
+        1.0, 1.0, 5.0, unit="EUR of capacity per EUR contributed",
+        doc="Each contributed euro is matched by (leverage - 1) euros borrowed in the same year "
+            "(1 = no borrowing), repaid linearly over fund_loan_term_years with interest.",
+        source="MODEL.md (Policies): optional leverage, '1 euro becomes 4'")
+    fund_loan_interest_rate: float = P(0.02, 0.0, 0.1, unit="per year", source="assumption (BNG-like public "
+                                       "lending rate)", doc="Interest on the fund's borrowing.")
+    fund_loan_term_years: int = P(20, 1, 50, unit="years", source=ASSUMPTION,
+                                  doc="Each year's borrowing is repaid in equal parts over this many years.")
+    fund_start_year: int = P(2020, 2012, 2100, unit="year", source="policy input",
+                             doc="First year in which the fund buys homes.")
+    fund_end_year: int = P(2100, 2012, 2100, unit="year", source="policy input",
+                           doc="Last year in which the fund buys homes (it keeps managing and selling after).")
+    # -- eligibility
+    fund_value_ceiling_eur: float = P(
+        125000.0, 0.0, 1e6, unit="EUR of 2019, indexed with the national price index",
+        doc="Only homes worth at most this (cheap owner-occupied homes).",
+        source="assumption; Emmerhout: owner-occupied homes below EUR 125k more common than on average "
+               "(facts.csv koopwoningen_WOZ_below_125k); regional mean WOZ 2019 about EUR 180k")
+    fund_max_label: str = P(
+        "E", kind="str", choices=LABEL_CHOICES, unit="energy label",
+        doc="Homes with this label or worse qualify (E = E, F and G).", source="policy input")
+    fund_written_off_qualifies: bool = P(
+        True, unit="", source="MODEL.md: the fund buys written-off homes",
+        doc="Written-off homes qualify whatever their label.")
+    fund_owner_income: str = P(
+        "low", kind="str", choices=("core", "low", "any"), unit="",
+        doc="Owners who qualify: 'core' = at or below 130 % of the social minimum, 'low' = below the "
+            "social-rent (DAEB) limit, 'any' = all.", source="policy input (Regio Deal target group)")
+    fund_owner_min_age: int = P(0, 0, 100, unit="years", source="policy input",
+                                doc="Only owners whose household head is at least this old (0 = any age).")
+    fund_unsold_years: int = P(
+        0, 0, 20, unit="years", source="policy input",
+        doc="If above 0, vacant owner-occupied homes for sale this long without a buyer also qualify (their "
+            "sellers, outside the model, accept the offer). 0 = only occupied homes.")
+    fund_sale_probability: float = P(
+        0.1, 0.0, 1.0, unit="per eligible owner household-year", calibratable=True, source=ASSUMPTION,
+        doc="Yearly probability that an eligible owner household accepts the fund's offer (voluntary sale).")
+    fund_priority: str = P(
+        "worst_first", kind="str", choices=("worst_first", "surplus_wijken"), unit="",
+        doc="Order of purchase when money is short: 'worst_first' = lowest condition, then worst label; "
+            "'surplus_wijken' = homes in the wijken with the largest projected surplus first (vacant homes "
+            "plus homes of households whose oldest member is 75+, per dwelling), worst first within.",
+        source="MODEL.md (Policies)")
+    fund_price_factor: float = P(1.0, 0.5, 1.5, unit="x value", source="policy input",
+                                 doc="Purchase price as a multiple of the home's market (WOZ-like) value.")
+    fund_price_premium_eur: float = P(0.0, 0.0, 100000.0, unit="EUR", source="policy input",
+                                      doc="Amount added to the purchase price (e.g. a moving allowance).")
+    # -- disposition
+    fund_disposition: str = P(
+        "improve_resell", kind="str", choices=DISPOSITIONS, unit="",
+        doc="What the fund does with a home that is not written off: improve_resell, improve_let (social "
+            "rent), let_then_demolish, demolish, demolish_rebuild.", source="MODEL.md (Policies)")
+    fund_disposition_written_off: str = P(
+        "demolish_rebuild", kind="str", choices=DISPOSITIONS, unit="",
+        doc="What the fund does with a written-off home (same choices).", source="MODEL.md (Policies)")
+    fund_improve_ep2_kwh_m2: float = P(
+        185.0, 50.0, 290.0, unit="kWh/m2.yr", source="as corporation_target_ep2_kwh_m2 (label B)",
+        doc="EP2 after the fund's improvement (the condition is restored to 1 as well).")
+    fund_improve_condition: float = P(
+        0.8, 0.0, 1.0, unit="condition (0-1)", source=ASSUMPTION,
+        doc="Condition after the fund's improvement (at restoration_cost_eur_m2 per m2 per condition point "
+            "gained; 1 = as new, a full renovation).")
+    fund_improve_lifetime_proof: bool = P(
+        True, unit="", source="Regio Deal: lifetime-proof homes (MODEL.md)",
+        doc="The fund's improvement also makes the home lifetime-proof (at the adaptation cost).")
+    fund_let_years: int = P(5, 1, 30, unit="years", source="policy input",
+                            doc="let_then_demolish: years of temporary letting before demolition.")
+    fund_rent_eur_month: float = P(
+        600.0, 200.0, 1200.0, unit="EUR/month",
+        doc="Rent the fund receives for a let home (social rent, below the liberalisation limit).",
+        source="assumption; liberalisation limit EUR 879.66/month in 2024 (facts.csv liberalisatiegrens_rent)")
+    fund_management_eur_year: float = P(
+        900.0, 0.0, 5000.0, unit="EUR per home held per year", source=ASSUMPTION,
+        doc="Management, insurance and local taxes of a home the fund holds (let or for sale).")
+    fund_demolition_cost_eur_m2: float = P(
+        50.0, 10.0, 200.0, unit="EUR/m2 floor area",
+        doc="Demolition including foundations.",
+        source="EUR 10-50/m2, about 50 with foundations (facts.csv demolition_cost_full_incl_foundation; "
+               "indicative)")
+    fund_demolition_fixed_eur: float = P(
+        1500.0, 0.0, 20000.0, unit="EUR per home",
+        doc="Fixed cost per demolition (asbestos inventory and removal, connections).",
+        source="asbestos roof/facade sanitation EUR 1,513 per dwelling (facts.csv "
+               "asbestos_roof_facade_sanitation_incl_rebuild, 2012)")
+    fund_land_value_eur: float = P(
+        10000.0, 0.0, 100000.0, unit="EUR per plot", source=ASSUMPTION,
+        doc="Residual land value the fund receives for a plot it clears and does not rebuild (sold as "
+            "garden or green space).")
+    fund_rebuild_ratio: float = P(
+        0.5, 0.0, 1.0, unit="new homes per demolished home", source="policy input ('fewer homes', MODEL.md)",
+        doc="demolish_rebuild: lifetime-proof homes built per demolished home; the rest of the land is sold "
+            "at fund_land_value_eur.")
+    fund_rebuild_cost_eur: float = P(
+        180000.0, 50000.0, 500000.0, unit="EUR per new home", source=ASSUMPTION,
+        doc="Construction cost of a new lifetime-proof home (label A).")
+    fund_rebuild_delay_years: int = P(2, 0, 10, unit="years", source=ASSUMPTION,
+                                      doc="Years from demolition to the completion of the new homes.")
+    fund_rebuild_floor_area_m2: float = P(90.0, 40.0, 200.0, unit="m2", source=ASSUMPTION,
+                                          doc="Floor area of a new home built by the fund.")
+
+
+@dataclass(frozen=True)
+class ProeftuinParams:
+    """Proeftuinen 'toekomstbestendig wonen': per municipality a neighbourhood approach for low-income owners
+    (model/policies.py).
+
+    In the target wijken, from the start year for the pilot's duration (and in roll-out wijken after it),
+    the municipality's proeftuin changes the owner decision of model.renovation through its instruments:
+    outreach (more owners consider a renovation or adaptation), collective procurement (a lower cost),
+    a grant per home for owners below an income limit, access to a zero-interest loan whatever the
+    borrowing room, and a grant for making the home lifetime-proof above an age. Its spending (grants,
+    outreach visits, the organisation of collective procurement, the interest it pays on owners' loans)
+    comes out of the municipality's budget, spread evenly over the pilot's years (and the roll-out's); when
+    a year's budget runs out, the remaining owners decide as in the baseline, except for the outreach.
+    A municipality with budget 0 has no proeftuin.
+    """
+
+    proeftuin_budget_eur: dict = P(
+        {c: 0.0 for c in MUNICIPALITY_CODES}, 0.0, 1e9, unit="EUR per municipality (whole period)",
+        doc="Budget of each municipality's proeftuin, for the pilot and any roll-out. 0 = no proeftuin.",
+        source="policy input; " + RD1)
+    proeftuin_total_budget_eur: float = P(
+        0.0, 0.0, 1e10, unit="EUR", source="policy input",
+        doc="If above 0, the municipal budgets must add up to this (a check of the scenario).")
+    proeftuin_wijken: dict = P(
+        {}, kind="wijken", unit="CBS wijk codes per municipality",
+        doc="Target wijken per municipality ({GM0114 = ['WK011410']}); a municipality not listed gets the "
+            "wijk with the most low-income owners in E-G homes at the start year.",
+        source="policy input; wijk codes from calibration/data/wijk_shares.csv (CBS)")
+    proeftuin_start_year: int = P(2020, 2012, 2100, unit="year", source="Regio Deal I 2019-2023",
+                                  doc="First year in which the instruments act.")
+    proeftuin_duration_years: int = P(4, 1, 50, unit="years", source="Regio Deal I 2019-2023",
+                                      doc="Years of the pilot in the target wijken.")
+    proeftuin_rollout_wijken_per_year: int = P(
+        0, 0, 50, unit="wijken per year", source="policy input",
+        doc="After the pilot, this many further wijken per year join (same ranking as the default target), "
+            "while the budget lasts. 0 = no roll-out: the instruments stop after the pilot.")
+    proeftuin_rollout_end_year: int = P(2100, 2012, 2100, unit="year", source="policy input",
+                                        doc="Last year of the roll-out (its budget is spread over the years "
+                                            "to this one, or to the end of the run).")
+    proeftuin_outreach_multiplier: float = P(
+        2.0, 1.0, 10.0, unit="x renovation and adaptation probability", calibratable=True, source=ASSUMPTION,
+        doc="Outreach (energy coaches, kitchen-table talks): multiplies the yearly probability that an owner "
+            "household in a target wijk renovates or adapts.")
+    proeftuin_outreach_cost_eur: float = P(
+        150.0, 0.0, 2000.0, unit="EUR per owner household in an active wijk per year", source=ASSUMPTION,
+        doc="Cost of the outreach (visits, advice).")
+    proeftuin_collective_discount: float = P(
+        0.10, 0.0, 0.4, unit="share of the renovation cost", source=ASSUMPTION,
+        doc="Collective procurement lowers the cost of an energy renovation by this share.")
+    proeftuin_procurement_cost_eur: float = P(
+        300.0, 0.0, 5000.0, unit="EUR per renovation", source=ASSUMPTION,
+        doc="Cost to the proeftuin of organising collective procurement, per renovation done through it.")
+    proeftuin_grant_eur: float = P(
+        2500.0, 0.0, 50000.0, unit="EUR per home",
+        doc="Grant per energy renovation for owners below the income limit (at most the cost).",
+        source="Drenthe isolation scheme 2022: up to EUR 2,500 for owners at or below 130 % of the social "
+               "minimum (facts.csv contribution_to_provincial_isolation_scheme)")
+    proeftuin_grant_income: str = P(
+        "core", kind="str", choices=("core", "low", "any"), unit="",
+        doc="Who gets the grant: 'core' = at or below 130 % of the social minimum, 'low' = below the "
+            "social-rent (DAEB) limit, 'any' = all owners in the wijk.",
+        source="Drenthe isolation scheme 2022 (130 % of the social minimum)")
+    proeftuin_zero_interest_loans: bool = P(
+        True, unit="", source="MODEL.md proeftuin instruments",
+        doc="Owners in the wijk can borrow at 0 % up to proeftuin_loan_max_eur whatever their borrowing room; "
+            "the proeftuin pays the interest (its present value at warmtefonds_interest_rate).")
+    proeftuin_loan_max_eur: float = P(
+        15000.0, 0.0, 100000.0, unit="EUR",
+        doc="Maximum zero-interest loan per owner household in the wijk.",
+        source="assumption; Warmtefonds loans up to EUR 25,000 (facts.csv Warmtefonds_Energiebespaarlening_max)")
+    proeftuin_adaptation_grant_eur: float = P(
+        5000.0, 0.0, 60000.0, unit="EUR per adaptation",
+        doc="Grant for making the home lifetime-proof (at most the cost).",
+        source="assumption; a stairlift costs EUR 4,000-12,000 (facts.csv stairlift_*)")
+    proeftuin_adaptation_min_age: int = P(65, 50, 100, unit="years", source="policy input",
+                                          doc="The adaptation grant goes to households whose oldest member "
+                                              "is at least this old.")
+
+
 SECTIONS: dict[str, type] = {
     "run": RunParams,
     "stock": StockParams,
@@ -784,6 +997,8 @@ SECTIONS: dict[str, type] = {
     "corporations": CorporationParams,
     "stock_change": StockChangeParams,
     "alignment": AlignmentParams,
+    "fund": FundParams,
+    "proeftuin": ProeftuinParams,
 }
 
 
@@ -807,6 +1022,8 @@ class Scenario:
     corporations: CorporationParams = field(default_factory=CorporationParams)
     stock_change: StockChangeParams = field(default_factory=StockChangeParams)
     alignment: AlignmentParams = field(default_factory=AlignmentParams)
+    fund: FundParams = field(default_factory=FundParams)
+    proeftuin: ProeftuinParams = field(default_factory=ProeftuinParams)
 
     def parameters(self) -> dict[str, Any]:
         """All parameter values as {"section.name": value} (JSON-friendly)."""
@@ -898,8 +1115,47 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
         return _number(where, label, v, meta)
     if kind == "str":
         if not isinstance(v, str):
-            raise ScenarioError(f"{where}: {label} = {v!r} is not a string")
+            raise ScenarioError(f"{where}: {label} = {v!r} is not a string; expected {_range_text(meta)}")
+        if meta.get("choices") and v not in meta["choices"]:
+            raise ScenarioError(f"{where}: {label} = {v!r} is not allowed; expected {_range_text(meta)}")
         return v
+    if kind == "funders":
+        if not isinstance(v, dict):
+            raise ScenarioError(f"{where}: {label} must be a table {{funder = {{year = EUR}}}} with funders "
+                                f"{', '.join(FUNDERS)}, got {v!r}")
+        out = {}
+        for funder, series in v.items():
+            if funder not in FUNDERS:
+                raise ScenarioError(f"{where}: {label}.{funder}: unknown funder; expected one of {', '.join(FUNDERS)}")
+            if not isinstance(series, dict):
+                raise ScenarioError(f"{where}: {label}.{funder} must be a table {{year = EUR}}, got {series!r}")
+            out[funder] = {}
+            for year, x in series.items():
+                try:
+                    y = int(year)
+                except ValueError:
+                    raise ScenarioError(f"{where}: {label}.{funder}.{year}: the key must be a year") from None
+                out[funder][y] = _number(where, f"{label}.{funder}.{year}", x, meta)
+        return out
+    if kind == "wijken":
+        if not isinstance(v, dict):
+            raise ScenarioError(f"{where}: {label} must be a table {{GMxxxx = ['WKxxxxyy', ...]}}, got {v!r}")
+        out = {}
+        for code, wijken in v.items():
+            if code not in MUNICIPALITY_CODES:
+                raise ScenarioError(f"{where}: {label}.{code}: unknown municipality code; expected one of "
+                                    f"{', '.join(MUNICIPALITY_CODES)}")
+            if isinstance(wijken, str):
+                wijken = [wijken]
+            if not isinstance(wijken, list) or not wijken:
+                raise ScenarioError(f"{where}: {label}.{code} must be a list of CBS wijk codes, got {wijken!r}")
+            for w in wijken:
+                if not (isinstance(w, str) and len(w) == 8 and w.startswith("WK") and w[2:].isdigit()
+                        and w[2:6] == code[2:]):
+                    raise ScenarioError(f"{where}: {label}.{code}: {w!r} is not a CBS wijk code of {code}; "
+                                        f"expected 'WK{code[2:]}' followed by two digits")
+            out[code] = list(dict.fromkeys(wijken))
+        return out
     if kind == "bool":
         if not isinstance(v, bool):
             raise ScenarioError(f"{where}: {label} = {v!r} is not true or false")
@@ -976,6 +1232,22 @@ def _cross_checks(s: Scenario, where: str) -> None:
         total = sum(getattr(s.stock, name))
         if abs(total - 1.0) > 0.005:
             raise ScenarioError(f"{where}: [stock] {name} sums to {total:.3f}; the shares must sum to 1")
+    f = s.fund
+    if f.fund_total_budget_eur > 0:
+        total = sum(sum(series.values()) for series in f.fund_contributions_eur.values())
+        if abs(total - f.fund_total_budget_eur) > 0.5:
+            raise ScenarioError(f"{where}: [fund] fund_contributions_eur add up to EUR {total:,.0f}, but "
+                                f"fund_total_budget_eur = {f.fund_total_budget_eur:,.0f}; they must be equal")
+    if f.fund_end_year < f.fund_start_year:
+        raise ScenarioError(f"{where}: [fund] fund_end_year = {f.fund_end_year} is before fund_start_year = "
+                            f"{f.fund_start_year}")
+    pt = s.proeftuin
+    if pt.proeftuin_total_budget_eur > 0:
+        total = sum(pt.proeftuin_budget_eur.values())
+        if abs(total - pt.proeftuin_total_budget_eur) > 0.5:
+            raise ScenarioError(f"{where}: [proeftuin] proeftuin_budget_eur add up to EUR {total:,.0f}, but "
+                                f"proeftuin_total_budget_eur = {pt.proeftuin_total_budget_eur:,.0f}; "
+                                "they must be equal")
     if s.run.end_year <= s.run.base_year:
         raise ScenarioError(f"{where}: [run] end_year = {s.run.end_year} must be after base_year = "
                             f"{s.run.base_year}")

@@ -111,6 +111,11 @@ def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
         collective_discount=_by_municipality(rp.collective_discount, mun),
         local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
         adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
+        # set by a proeftuin (model.policies.proeftuin_levers) in its wijken; neutral elsewhere
+        proeftuin_grant_eur=np.zeros(n),
+        proeftuin_adaptation_grant_eur=np.zeros(n),
+        procurement_cost_eur=np.zeros(n),
+        zero_interest=np.zeros(n, dtype=bool),
     )
 
 
@@ -193,9 +198,26 @@ def owner_renovation(model) -> None:
     if hrow.size == 0:
         return
     facts = {k: v[hrow] for k, v in household_facts(st).items()}
-    levers = household_levers(model, hrow)
-    energy_renovation(model, hrow, drow, facts, levers)
-    adaptation(model, hrow, drow, facts, levers)
+    base = household_levers(model, hrow)
+    from .policies import proeftuin_levers
+
+    levers, support = proeftuin_levers(model, hrow, drow, facts, base)
+    energy_renovation(model, hrow, drow, facts, levers, support, base)
+    adaptation(model, hrow, drow, facts, levers, support, base)
+
+
+def _paid_by_proeftuin(model, go, support, cost, keys):
+    """Of the households that decided to go (mask) with a proeftuin's support, those whose proeftuin budget
+    pays ``cost``; the others are returned for a decision without the proeftuin's money."""
+    paid = np.zeros(go.size, dtype=bool)
+    if support is None:
+        return paid, np.zeros(go.size, dtype=bool)
+    asked = go & (support >= 0) & (cost > 0)
+    for pt in model.proeftuinen:
+        sel = np.flatnonzero(asked & (support == pt.m))
+        if sel.size:
+            paid[sel] = pt.charge(cost[sel], keys[sel])
+    return paid, asked & ~paid
 
 
 def _financing(model, hrow, drow, facts, levers, net_cost):
@@ -212,41 +234,46 @@ def _financing(model, hrow, drow, facts, levers, net_cost):
     loan_cap = np.maximum(np.minimum(levers["warmtefonds_max_loan_eur"], room), levers["no_capacity_loan_eur"])
     feasible = loan <= loan_cap + 1e-6
     rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
-    return own, loan, feasible, rate
+    # a proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid
+    subsidy = np.where(levers["zero_interest"] & (rate > 0),
+                       loan * (1.0 - 1.0 / (capital_recovery(rp.warmtefonds_interest_rate,
+                                                             rp.renovation_loan_term_years)
+                                            * rp.renovation_loan_term_years)), 0.0)
+    rate = np.where(levers["zero_interest"], 0.0, rate)
+    return own, loan, feasible, rate, subsidy
 
 
-def energy_renovation(model, hrow, drow, facts, levers) -> None:
-    """The label decision of owner households (rows) in their dwellings (rows); see RenovationParams."""
+def _energy_decide(model, hrow, drow, facts, levers) -> dict:
+    """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
+    per household whether it renovates (``go``) and, if so, how (see RenovationParams)."""
     rp = model.scenario.renovation
-    h, d = model.state.households, model.state.dwellings
+    h = model.state.households
+    d = model.state.dwellings
     e0 = d.ep2_kwh_m2[drow].astype(float)
     label = label_of(e0).astype(np.int64)
-    cand = np.flatnonzero(label >= 1)
-    if cand.size == 0:
-        return
-    hrow, drow, e0, label = hrow[cand], drow[cand], e0[cand], label[cand]
-    facts = {k: v[cand] for k, v in facts.items()}
-    levers = {k: v[cand] for k, v in levers.items()}
     income = facts["income"]
     core = income <= core_limit(model, facts["adults"])
     low = income < daeb_limit(model, facts["size"])
     # the two options: one step to just inside the next better label; deep to label B (from D or worse)
-    step_to = np.minimum(EP2_BOUNDS[label - 1] - rp.renovation_ep2_margin_kwh_m2, e0)
+    safe = np.maximum(label, 1)
+    step_to = np.where(label >= 1, np.minimum(EP2_BOUNDS[safe - 1] - rp.renovation_ep2_margin_kwh_m2, e0), e0)
     deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
     deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     options = []
-    for target, share_key, applies in ((step_to, "isde_grant_share", np.ones(e0.size, dtype=bool)),
-                                       (deep_to, "isde_deep_grant_share", deep_ok)):
+    for target, share_key, applies in ((step_to, "isde_grant_share", label >= 1), (deep_to, "isde_deep_grant_share",
+                                                                                    deep_ok)):
         cost = renovation_cost_eur(model, drow, e0, target) * (1.0 - levers["collective_discount"])
-        grant = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
-        own, loan, feasible, rate = _financing(model, hrow, drow, facts, levers, cost - grant)
+        other = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
+        pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
+        grant = other + pt_grant
+        own, loan, feasible, rate, subsidy = _financing(model, hrow, drow, facts, levers, cost - grant)
         yearly = own * crf_own + loan * capital_recovery(rate, rp.renovation_lifetime_years)
         saving = gas_saving_eur(model, drow, e0, target)
         bcr = saving / (yearly + rp.renovation_hassle_eur)
         usable = applies & feasible & (cost > 0) & (saving > 0)
-        options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan,
-                            bcr=np.where(usable, bcr, 0.0), usable=usable))
+        options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan, pt_grant=pt_grant,
+                            subsidy=subsidy, bcr=np.where(usable, bcr, 0.0), usable=usable))
     step, deep = options
     best = np.maximum(step["bcr"], deep["bcr"])
     any_usable = step["usable"] | deep["usable"]
@@ -260,14 +287,43 @@ def energy_renovation(model, hrow, drow, facts, levers) -> None:
     go = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE) < prob
     u_depth = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DEPTH)
     choose_deep = deep["usable"] & (~step["usable"] | (u_depth < rp.deep_renovation_share))
-    sel = {k: np.where(choose_deep, deep[k], step[k]) for k in ("target", "cost", "grant", "own", "loan")}
-    idx = np.flatnonzero(go)
+    out = {k: np.where(choose_deep, deep[k], step[k])
+           for k in ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy")}
+    out.update(go=go, deep=choose_deep, low=low, label=label,
+               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"])
+    return out
+
+
+def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None) -> None:
+    """Owner households (rows) in label B-G homes decide on an energy renovation. Where a proeftuin supports
+    a household (``support``), its budget pays the proeftuin's part; a household it can no longer pay for
+    decides again without the proeftuin's money (same draws)."""
+    h, d = model.state.households, model.state.dwellings
+    cand = np.flatnonzero(label_of(d.ep2_kwh_m2[drow]) >= 1)
+    if cand.size == 0:
+        return
+    hrow, drow = hrow[cand], drow[cand]
+    facts = {k: v[cand] for k, v in facts.items()}
+    levers = {k: v[cand] for k, v in levers.items()}
+    support = None if support is None else support[cand]
+    dec = _energy_decide(model, hrow, drow, facts, levers)
+    paid, refused = _paid_by_proeftuin(model, dec["go"], support, dec["pt_cost"], h.key[hrow])
+    if refused.any():
+        from .policies import money_free
+
+        idx = np.flatnonzero(refused)
+        again = _energy_decide(model, hrow[idx], drow[idx], {k: v[idx] for k, v in facts.items()},
+                               money_free(levers, idx, {k: v[cand] for k, v in base.items()}))
+        for k, v in again.items():
+            dec[k][idx] = v
+    idx = np.flatnonzero(dec["go"])
     if idx.size == 0:
         return
     hr, dr = hrow[idx], drow[idx]
-    new_ep2 = sel["target"][idx]
-    steps = label[idx] - label_of(new_ep2)
-    own, loan = sel["own"][idx], sel["loan"][idx]
+    rp = model.scenario.renovation
+    new_ep2 = dec["target"][idx]
+    steps = dec["label"][idx] - label_of(new_ep2)
+    own, loan = dec["own"][idx], dec["loan"][idx]
     h.col("savings_eur")[hr] -= own
     h.col("renovation_loan_eur")[hr] += loan
     h.col("renovation_loan_year")[hr[loan > 0]] = model.year
@@ -276,14 +332,26 @@ def energy_renovation(model, hrow, drow, facts, levers) -> None:
     mun = h.municipality[hr]
     with_loan = loan > 0
     model.count_event("renovations", municipality=mun)
-    model.count_event("renovations_deep", municipality=mun[choose_deep[idx]])
+    model.count_event("renovations_deep", municipality=mun[dec["deep"][idx]])
     model.count_event("renovations_own_means", municipality=mun[~with_loan])
     model.count_event("renovations_with_loan", municipality=mun[with_loan])
-    model.count_event("renovations_low_income", municipality=mun[low[idx]])
+    model.count_event("renovations_low_income", municipality=mun[dec["low"][idx]])
     model.count_event("label_steps", municipality=mun, weights=steps.astype(float))
-    model.count_event("renovation_investment_eur", municipality=mun, weights=sel["cost"][idx])
-    model.count_event("grant_eur", municipality=mun, weights=sel["grant"][idx])
+    model.count_event("renovation_investment_eur", municipality=mun, weights=dec["cost"][idx])
+    model.count_event("grant_eur", municipality=mun, weights=dec["grant"][idx])
     model.count_event("renovation_loans_eur", municipality=mun, weights=loan)
+    pt = paid[idx]
+    if pt.any():
+        m = mun[pt]
+        model.count_event("proeftuin_renovations", municipality=m)
+        model.count_event("proeftuin_label_steps", municipality=m, weights=steps[pt].astype(float))
+        for what, col in (("pt_grant", "proeftuin_grant_eur"), ("subsidy", "proeftuin_loan_subsidy_eur")):
+            model.count_event(col, municipality=m, weights=dec[what][idx][pt])
+        procurement = levers["procurement_cost_eur"][idx][pt]
+        model.count_event("proeftuin_procurement_eur", municipality=m, weights=procurement)
+        spent = dec["pt_cost"][idx][pt]
+        model.count_event("proeftuin_spending_eur", municipality=m, weights=spent)
+        model.count_event("policy_spending_eur", municipality=m, weights=spent)
 
 
 def adaptation_cost_eur(model, drow: np.ndarray) -> np.ndarray:
@@ -299,7 +367,7 @@ def adaptation_cost_eur(model, drow: np.ndarray) -> np.ndarray:
     return stair + rp.door_widening_cost_eur + np.where(bath, rp.accessible_bathroom_cost_eur, 0.0)
 
 
-def adaptation(model, hrow, drow, facts, levers) -> None:
+def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> None:
     """Owner households with a member 65+ in a home that is not lifetime-proof may adapt it, with a
     probability rising with the age of the oldest member, if savings (above the buffer) and a local
     adaptation grant pay for it."""
@@ -311,14 +379,27 @@ def adaptation(model, hrow, drow, facts, levers) -> None:
     hr, dr = hrow[cand], drow[cand]
     oldest = facts["oldest"][cand]
     cost = adaptation_cost_eur(model, dr)
-    grant = np.where(oldest >= rp.adaptation_grant_min_age,
-                     np.minimum(levers["adaptation_grant_eur"][cand], cost), 0.0)
-    own = cost - grant
-    feasible = own <= np.maximum(h.savings_eur[hr] - rp.renovation_savings_buffer_eur, 0.0)
-    prob = np.minimum(levers["outreach_multiplier"][cand]
-                      * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)), 1.0)
     u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
-    idx = np.flatnonzero(feasible & (u < prob))
+
+    def decide(lev):
+        local = np.where(oldest >= rp.adaptation_grant_min_age, np.minimum(lev["adaptation_grant_eur"], cost), 0.0)
+        pt_grant = np.minimum(lev["proeftuin_adaptation_grant_eur"], cost - local)
+        own = cost - local - pt_grant
+        feasible = own <= np.maximum(h.savings_eur[hr] - rp.renovation_savings_buffer_eur, 0.0)
+        prob = np.minimum(lev["outreach_multiplier"]
+                          * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)), 1.0)
+        return feasible & (u < prob), local + pt_grant, pt_grant
+
+    lev = {k: v[cand] for k, v in levers.items()}
+    go, grant, pt_grant = decide(lev)
+    paid, refused = _paid_by_proeftuin(model, go, None if support is None else support[cand], pt_grant, h.key[hr])
+    if refused.any():
+        from .policies import money_free
+
+        again = decide(money_free(lev, np.arange(cand.size), {k: v[cand] for k, v in base.items()}))
+        go, grant, pt_grant = (np.where(refused, a, b) for a, b in zip(again, (go, grant, pt_grant), strict=True))
+    idx = np.flatnonzero(go)
+    own = cost - grant
     if idx.size == 0:
         return
     h.col("savings_eur")[hr[idx]] -= own[idx]
@@ -327,6 +408,13 @@ def adaptation(model, hrow, drow, facts, levers) -> None:
     model.count_event("lifetime_proof_adaptations", municipality=mun)
     model.count_event("adaptation_investment_eur", municipality=mun, weights=cost[idx])
     model.count_event("adaptation_grant_eur", municipality=mun, weights=grant[idx])
+    pt = paid[idx]
+    if pt.any():
+        m = mun[pt]
+        model.count_event("proeftuin_adaptations", municipality=m)
+        model.count_event("proeftuin_adaptation_grant_eur", municipality=m, weights=pt_grant[idx][pt])
+        model.count_event("proeftuin_spending_eur", municipality=m, weights=pt_grant[idx][pt])
+        model.count_event("policy_spending_eur", municipality=m, weights=pt_grant[idx][pt])
 
 
 # -- 6. corporations and private landlords -------------------------------------------------------------

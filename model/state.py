@@ -28,6 +28,8 @@ OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, FUND, OTHER_OWNER = 0, 1, 2, 3, 4
 OWNER_NAMES = ("owner_occupier", "corporation", "private_landlord", "transformatiefonds", "other")
 # Dwelling status
 OCCUPIED, VACANT, DEMOLISHED = 0, 1, 2
+# What the Transformatiefonds does with a home it owns (column fund_status; model/policies.py)
+FUND_HELD, FUND_FOR_SALE, FUND_LET, FUND_LET_TEMP = 0, 1, 2, 3
 # Energy labels from EP2 (NTA 8800, kWh/m2.yr): A < 160 <= B < 190 <= C < 250 <= D < 290 <= E < 335 <= F < 380 <= G
 LABELS = ("A", "B", "C", "D", "E", "F", "G")
 EP2_BOUNDS = np.array([160.0, 190.0, 250.0, 290.0, 335.0, 380.0])
@@ -64,7 +66,30 @@ def new_dwellings() -> EntityTable:
         municipality=np.int8, wijk=np.int16, type=np.int8, built_year=np.int16, floor_area_m2=np.float32,
         ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
         value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool,
-        last_sale_year=np.int16, written_off=bool, priced_condition=np.float32))
+        last_sale_year=np.int16, written_off=bool, priced_condition=np.float32, fund_status=np.int8,
+        fund_until=np.int16))
+
+
+def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
+    """Homes that are bought rather than rented when vacant: owner-occupied homes and homes the
+    Transformatiefonds has listed for sale."""
+    owner = d.owner[rows]
+    return (owner == OWNER_OCCUPIER) | ((owner == FUND) & (d.fund_status[rows] == FUND_FOR_SALE))
+
+
+def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
+    """Homes that are rented when vacant: corporation and private-landlord homes and homes the fund lets."""
+    owner = d.owner[rows]
+    return ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD)
+            | ((owner == FUND) & (d.fund_status[rows] >= FUND_LET)))
+
+
+def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
+    """The tenure of a household moving into the dwellings (rows): owner where the home is for sale,
+    social tenant in corporation and fund homes, private tenant otherwise."""
+    owner = d.owner[rows]
+    return np.where(for_sale_mask(d, rows), OWNER,
+                    np.where((owner == CORPORATION) | (owner == FUND), SOCIAL_TENANT, PRIVATE_TENANT)).astype(np.int8)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .state import (
     CORPORATION,
     DEMOLISHED,
     DETACHED,
+    FUND,
     OTHER_OWNER,
     OWNER,
     OWNER_OCCUPIER,
@@ -40,7 +41,8 @@ def demolition(model) -> np.ndarray:
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
-        cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)]
+        cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)
+                    & (d.owner[rows] != FUND)]  # the fund decides on its own homes
         if k <= 0 or cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
@@ -77,6 +79,8 @@ def corporation_sales(model) -> np.ndarray:
     tenants = tenants[u < sc.corporation_sale_rate]
     income, _ = household_means(st)
     home = d.rows(h.dwelling_id[tenants])
+    corp = d.owner[home] == CORPORATION  # tenants of the fund rent from the fund, not a corporation
+    tenants, home = tenants[corp], home[corp]
     can = hp.max_price_to_income * income[tenants] + h.savings_eur[tenants] >= d.value_eur[home]
     buyers, home = tenants[can], home[can]
     d.col("owner")[home] = OWNER_OCCUPIER
