@@ -284,6 +284,9 @@ def cmd_run(args) -> int:
     manifest_path = out_dir / f"{stem}.manifest.json"
     write_table_atomic(table, parquet_path)
     write_json_atomic(manifest, manifest_path)
+    if m.fund.ledger:  # the Transformatiefonds' balance and cash flows per year
+        ledger = m.fund_ledger().replace_schema_metadata({b"manifest": table.schema.metadata[b"manifest"]})
+        write_table_atomic(ledger, out_dir / f"{stem}_fund.parquet")
 
     print(parquet_path)
     if not args.quiet:
@@ -345,6 +348,56 @@ def cmd_batch(args) -> int:
     if len(summary.failures) > 10:
         print(f"  ... and {len(summary.failures) - 10} more (see {out}/experiment.json)")
     return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
+
+
+def _years(text: str) -> tuple[int, ...]:
+    try:
+        years = tuple(int(y) for y in text.split(","))
+    except ValueError:
+        raise UsageError(f"--years {text!r}: expected years separated by commas, e.g. 2030,2040") from None
+    return years
+
+
+def cmd_compare(args) -> int:
+    from experiments import experiment_from_args, run_experiment
+    from experiments.comparison import compare, headline, load_runs, write
+
+    if len(args.files) < 2:
+        raise UsageError("compare needs the baseline scenario file and at least one scenario to compare with it")
+    years = _years(args.years)
+    scenarios = [model.load_scenario(f) for f in args.files]  # errors name the file before any run
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names):
+        raise UsageError(f"the scenario files have the same name ({', '.join(names)}); give each its own 'name'")
+    overrides = parse_sets(args.set)
+    overrides.update({k: v for k, v in (("scale", args.scale), ("end_year", args.end_year)) if v is not None})
+    exp = experiment_from_args(args.files, args.seeds, overrides, name=args.name)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    n_runs = len(exp.scenarios) * len(exp.seeds)
+    if not args.quiet:
+        print(f"compare: {len(exp.scenarios)} scenarios x {len(exp.seeds)} seeds = {n_runs} runs -> {out}",
+              file=sys.stderr)
+    summary = run_experiment(exp, out, args.executor, scheduler=args.scheduler, workers=args.workers,
+                             resume=args.resume, progress=not args.quiet, check=args.check)
+    if summary.failed:
+        print(summary.line())
+        for rec in summary.failures[:10]:
+            print(f"  failed: {rec['run_id']}: {rec.get('error')}")
+        return EXIT_FAILURE
+    df, ledgers = load_runs(out)
+    df = df[df.seed.isin(exp.seeds) & df.scenario.isin(names)]
+    if not ledgers.empty:
+        ledgers = ledgers[ledgers.seed.isin(exp.seeds) & ledgers.scenario.isin(names)]
+    table = compare(df, ledgers, baseline=names[0])
+    path = out / "comparison.parquet"
+    write(table, path, dict(baseline=names[0], scenarios=names, files=args.files, seeds=list(exp.seeds),
+                            overrides=overrides, code_version=model.code_version()))
+    print(path)
+    present = tuple(y for y in years if y in set(table.year))
+    print(f"Difference against {names[0]}, six municipalities together; mean over {len(exp.seeds)} seeds "
+          "[5 %, 95 %]:")
+    print(headline(table, present))
+    return EXIT_OK
 
 
 def cmd_params(args) -> int:
@@ -436,6 +489,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="check the model's accounting identities every year in "
                                                         "every run (a failing check fails that run)")
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser(
+        "compare", help="run scenarios against a baseline over seeds; paired differences and cost per result",
+        description="Run the baseline (the first file) and the other scenarios with the same seeds (common random "
+                    "numbers), then write DIR/comparison.parquet: per scenario x year x municipality (and REGION) "
+                    "the mean and 5-95 %% band of the paired differences, cost per result and deadweight "
+                    "(experiments/comparison.py). Runs go to DIR/runs as with 'batch'; --resume continues.")
+    p.add_argument("files", nargs="+", metavar="SCENARIO.toml", help="the baseline first, then the scenarios")
+    p.add_argument("--seeds", default="0-9", metavar="SPEC", help="seeds: '0-19', '1,5,7' (default 0-9)")
+    p.add_argument("--scale", type=float, metavar="F", help="share of the population simulated in every run")
+    p.add_argument("--end-year", type=int, metavar="Y", help="last year of every run")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one parameter in every run (repeatable)")
+    p.add_argument("--years", default="2030,2040", metavar="Y,Y", help="years of the printed table (default "
+                                                                       "2030,2040)")
+    p.add_argument("--name", default="compare", help="name of the comparison (default 'compare')")
+    p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
+                   help="as for batch: serial, local (default; a Dask LocalCluster on 127.0.0.1) or dask")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
+    p.add_argument("--workers", type=_workers, metavar="N", help="workers of the local cluster (default: cores)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<name>)")
+    p.add_argument("--resume", action="store_true", help="reuse the complete runs already in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--check", action="store_true", help="check the accounting identities every year")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("params", help="list every parameter: default, range, unit, meaning, source",
                        description="List every scenario parameter.")
