@@ -227,3 +227,32 @@ def test_manifest_and_ledger_travel_with_the_table():
     assert [r["year"] for r in ledger] == list(range(2019, 2024))
     manifest = json.loads(meta[b"manifest"])
     assert manifest["parameters"]["fund.fund_total_budget_eur"] == 10_000_000
+
+
+# -- scenario validation of the policy sections -----------------------------------------------------------
+@pytest.mark.parametrize("body, expected", [
+    ('[fund]\nfund_contributions_eur.rijk = {2020 = 1000000}\nfund_total_budget_eur = 2000000\n',
+     "[fund] fund_contributions_eur add up to EUR 1,000,000, but fund_total_budget_eur = 2,000,000"),
+    ('[fund]\nfund_contributions_eur.gemeente = {2020 = 1000000}\n', "fund_contributions_eur.gemeente: unknown funder"),
+    ('[fund]\nfund_disposition = "sell"\n', "[fund] fund_disposition = 'sell' is not allowed; expected one of"),
+    ('[fund]\nfund_max_label = "H"\n', "[fund] fund_max_label = 'H' is not allowed"),
+    ('[fund]\nfund_start_year = 2030\nfund_end_year = 2025\n', "fund_end_year = 2025 is before fund_start_year"),
+    ('[proeftuin]\nproeftuin_budget_eur = {GM0114 = 1000000}\nproeftuin_total_budget_eur = 3000000\n',
+     "proeftuin_budget_eur add up to EUR 1,000,000, but proeftuin_total_budget_eur = 3,000,000"),
+    ('[proeftuin]\nproeftuin_budget_eur = {GM9999 = 1000000}\n', "GM9999"),
+    ('[proeftuin]\nproeftuin_wijken = {GM0114 = ["WK010910"]}\n', "'WK010910' is not a CBS wijk code of GM0114"),
+    ('[proeftuin]\nproeftuin_wijken = {GM0114 = ["WK011499"]}\n', "'WK011499' is not a wijk of GM0114"),
+    ('[proeftuin]\nproeftuin_grant_eur = -5\n', "[proeftuin] proeftuin_grant_eur = -5 is out of range"),
+])
+def test_policy_scenario_errors_name_file_key_and_expectation(tmp_path, capsys, body, expected):
+    import run
+
+    path = tmp_path / "policy.toml"
+    path.write_text(f'extends = "{(SC / "baseline.toml").as_posix()}"\nname = "x"\n' + body)
+    out = tmp_path / "out"
+    code = run.main(["run", str(path), "--scale", "0.01", "--end-year", "2020", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(path) in err and expected in err, err
+    assert "Traceback" not in err
+    assert not out.exists()
