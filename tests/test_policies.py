@@ -256,3 +256,30 @@ def test_policy_scenario_errors_name_file_key_and_expectation(tmp_path, capsys, 
     assert str(path) in err and expected in err, err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_proeftuin_rolls_out_to_further_wijken_after_the_pilot():
+    m = HousingModel(SC / "proeftuin.toml", rng=2, scale=0.03, end_year=2028, check=True,
+                     proeftuin_duration_years=2, proeftuin_rollout_wijken_per_year=1)
+    active = {}
+    while m.running:
+        m.step()
+        active[m.year - 1] = [len(pt.active) for pt in m.proeftuinen]
+    assert active[2020] == active[2021] == [1] * 6  # the pilot: one wijk each
+    emmen = m.proeftuinen[0]
+    assert active[2022][0] == 2 and active[2023][0] == 3  # then one more a year while the budget lasts
+    assert set(emmen.targets) <= set(emmen.active.tolist())
+    t = m.table().to_pandas()
+    em = t[t.municipality_code == "GM0114"].set_index("year").proeftuin_owner_households
+    assert em[2024] > em[2022] > 0  # (rows describe 1 January: the wijken active in the year before)
+
+
+def test_fund_priority_surplus_wijken_buys_in_the_wijk_with_the_largest_surplus_first():
+    m = HousingModel(SC / "transformatiefonds.toml", rng=1, scale=0.05, end_year=2021,
+                     fund_priority="surplus_wijken", fund_sale_probability=1.0)
+    m.step()
+    homes, _ = m.fund._eligible()
+    order = m.fund._priority(homes)
+    surplus = m.fund._wijk_surplus()[m.state.dwellings.wijk[homes]]
+    assert surplus[order[0]] == surplus.max()
+    assert np.all(np.diff(surplus[order]) <= 1e-12)  # wijken in decreasing surplus
