@@ -1280,12 +1280,22 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
     doc = read_toml(path)
     base = Scenario()
     if "extends" in doc:
-        parent = doc.pop("extends")
-        if not isinstance(parent, str):
-            raise ScenarioError(f"{where}: extends = {parent!r} must be a path to a scenario file")
-        if not (path.parent / parent).exists():
-            raise ScenarioError(f"{where}: extends = {parent!r}: {path.parent / parent}: file not found")
-        base = load_scenario(path.parent / parent, _seen + (path.resolve(),))
+        parents = doc.pop("extends")
+        if isinstance(parents, str):
+            parents = [parents]
+        if not (isinstance(parents, list) and parents and all(isinstance(x, str) for x in parents)):
+            raise ScenarioError(f"{where}: extends = {parents!r} must be a path to a scenario file or a list of "
+                                "paths")
+        for parent in parents:
+            if not (path.parent / parent).exists():
+                raise ScenarioError(f"{where}: extends = {parent!r}: {path.parent / parent}: file not found")
+        base = load_scenario(path.parent / parents[0], _seen + (path.resolve(),))
+        # further parents: the values each changes from the defaults, applied in order (later ones win)
+        defaults = Scenario().parameters()
+        for parent in parents[1:]:
+            other = load_scenario(path.parent / parent, _seen + (path.resolve(),)).parameters()
+            changed = {k: v for k, v in other.items() if v != defaults[k]}
+            base = base.with_overrides(where=f"{where} (extends {parent})", **changed)
     top = {}
     for key in ("name", "description"):
         if key in doc:

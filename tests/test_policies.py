@@ -283,3 +283,18 @@ def test_fund_priority_surplus_wijken_buys_in_the_wijk_with_the_largest_surplus_
     surplus = m.fund._wijk_surplus()[m.state.dwellings.wijk[homes]]
     assert surplus[order[0]] == surplus.max()
     assert np.all(np.diff(surplus[order]) <= 1e-12)  # wijken in decreasing surplus
+
+
+def test_extends_a_list_applies_each_parent_in_order(tmp_path):
+    from model.params import load_scenario
+
+    combined = load_scenario(SC / "combined.toml")
+    fund = load_scenario(SC / "transformatiefonds.toml")
+    pt = load_scenario(SC / "proeftuin.toml")
+    assert combined.fund == fund.fund and combined.proeftuin == pt.proeftuin
+    path = tmp_path / "later_wins.toml"
+    first, second = (SC / "proeftuin.toml").as_posix(), (SC / "transformatiefonds.toml").as_posix()
+    path.write_text(f'extends = ["{first}", "{second}"]\n[proeftuin]\nproeftuin_grant_eur = 1000\n')
+    s = load_scenario(path)
+    assert s.fund == fund.fund and s.proeftuin.proeftuin_grant_eur == 1000
+    assert s.proeftuin.proeftuin_budget_eur == pt.proeftuin.proeftuin_budget_eur
