@@ -67,7 +67,7 @@ def execute_run(spec: RunSpec, out_dir: str) -> dict:
         manifest = json.loads(meta[b"manifest"])
         manifest["paramset"] = spec.paramset
         manifest["overrides"] = spec.overrides
-        keep = {k: v for k, v in meta.items() if k == b"fund_ledger"}  # the fund's ledger travels along
+        keep = {k: v for k, v in meta.items() if k.endswith(b"_ledger")}  # the ledgers travel along
         table = table.drop_columns(["scenario"]).replace_schema_metadata(
             {b"manifest": json.dumps(manifest, sort_keys=True).encode(), **keep})
         path = run_path(out_dir, spec.scenario_name, spec.paramset, spec.seed)

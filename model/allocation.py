@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from .state import (
+    CORPORATION_FUND,
     FUND,
     FUND_LET_TEMP,
     OCCUPIED,
     OWNER,
+    POLICY_OWNERS,
     PRIVATE_TENANT,
     SOCIAL_TENANT,
     VACANT,
@@ -39,9 +41,10 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     listed is paid to the fund and becomes owner-occupied."""
     h, d = model.state.households, model.state.dwellings
     value = d.value_eur[dwelling_rows]
-    from_fund = d.owner[dwelling_rows] == FUND
-    if from_fund.any():
-        model.fund.sold(dwelling_rows[from_fund], value[from_fund])
+    for owner, seller in ((FUND, "fund"), (CORPORATION_FUND, "corporation_fund")):
+        from_fund = d.owner[dwelling_rows] == owner
+        if from_fund.any():
+            getattr(model, seller).sold(dwelling_rows[from_fund], value[from_fund])
     own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
     h.col("savings_eur")[hh_rows] -= own_part
     h.col("mortgage_eur")[hh_rows] += value - own_part
@@ -110,7 +113,8 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
     # except those the fund lets temporarily before demolishing them
     vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]
-                   & (~d.written_off[drows] | ((d.owner[drows] == FUND) & (d.fund_status[drows] == FUND_LET_TEMP)))]
+                   & (~d.written_off[drows] | (np.isin(d.owner[drows], POLICY_OWNERS)
+                                               & (d.fund_status[drows] == FUND_LET_TEMP)))]
     if budget is None:
         prow = p.alive_rows()
         prow = prow[p.household_id[prow] >= 0]

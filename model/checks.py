@@ -39,6 +39,7 @@ import numpy as np
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .state import (
     CORPORATION,
+    CORPORATION_FUND,
     DEMOLISHED,
     FUND,
     HEAD,
@@ -190,8 +191,8 @@ def check_tenure(state: State, where: str = "") -> None:
     owner = d.owner[d.rows(h.dwelling_id[hrows])]
     expected = np.select(
         [owner == OWNER_OCCUPIER, owner == CORPORATION, owner == PRIVATE_LANDLORD, owner == FUND,
-         owner == OTHER_OWNER],
-        [OWNER, SOCIAL_TENANT, PRIVATE_TENANT, SOCIAL_TENANT, OTHER_TENURE], -9)
+         owner == OTHER_OWNER, owner == CORPORATION_FUND],
+        [OWNER, SOCIAL_TENANT, PRIVATE_TENANT, SOCIAL_TENANT, OTHER_TENURE, SOCIAL_TENANT], -9)
     _require(h.tenure[hrows] == expected, "a household's tenure follows its dwelling's owner",
              h.municipality[hrows], where=where)
 

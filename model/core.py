@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, checks, demography, income, market, policies, renovation, stock_change
+from . import allocation, checks, corporation_levers, demography, income, market, policies, renovation, stock_change
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -85,6 +85,10 @@ class HousingModel(mesa.Model):
         # the institutions (Mesa agents): the Transformatiefonds and one proeftuin per municipality
         self.fund = policies.Transformatiefonds(self)
         self.proeftuinen = [policies.Proeftuin(self, m) for m in range(len(MUNICIPALITY_CODES))]
+        # the experimenteerruimte: corporations' levers (off unless a scenario gives them money or homes)
+        self.corporation_fund = corporation_levers.CorporationFund(self)
+        self.corporation_lifetime = corporation_levers.CorporationLifetime(self)
+        self.corporation_energy = corporation_levers.CorporationEnergy(self)
         self._rows: list[dict] = []
         self.events: dict[str, np.ndarray] = {}
         self.last_flows = None
@@ -155,6 +159,9 @@ class HousingModel(mesa.Model):
         self.count_event("new_construction", stock_change.construction(self))
         # 8. policies: the Transformatiefonds buys and disposes (the proeftuinen acted in step 5)
         self.fund.step()
+        self.corporation_fund.step()
+        self.corporation_lifetime.step()
+        self.corporation_energy.step()
         self.year += 1
         self._schedules()
         for table in (self.state.persons, self.state.households, self.state.dwellings):
@@ -253,9 +260,18 @@ class HousingModel(mesa.Model):
         cols = {f.name: [r[f.name] for r in rows] for f in ARROW_SCHEMA}
         table = pa.Table.from_pydict(cols, schema=ARROW_SCHEMA)
         meta = {b"manifest": json.dumps(self.manifest(), sort_keys=True).encode()}
-        if self.fund.ledger:
-            meta[b"fund_ledger"] = json.dumps(self.fund.ledger_table().to_pylist()).encode()
+        for key, agent in self.ledgers().items():
+            meta[key.encode()] = json.dumps(agent.ledger_table().to_pylist()).encode()
         return table.replace_schema_metadata(meta)
+
+    def ledgers(self) -> dict:
+        """The institutions with a ledger this run ({metadata key: agent}): the fund and the levers in use."""
+        out = {"fund_ledger": self.fund} if self.fund.ledger else {}
+        for key, agent in (("corp_fund_ledger", self.corporation_fund), ("corp_lp_ledger", self.corporation_lifetime),
+                           ("corp_energy_ledger", self.corporation_energy)):
+            if agent.enabled:
+                out[key] = agent
+        return out
 
     def fund_ledger(self) -> pa.Table:
         """The Transformatiefonds' ledger: one row per year, balance and cash flows (model.policies)."""

@@ -79,10 +79,20 @@ def gas_m3(model, dwelling_rows: np.ndarray) -> np.ndarray:
             * d.floor_area_m2[dwelling_rows])
 
 
+def heat_price_factor(model, dwelling_rows: np.ndarray):
+    """Price of heat relative to the gas price: the corporation's tariff share for homes connected to its
+    supply (model.corporation_levers.CorporationEnergy), 1 elsewhere (a scalar 1.0 when none is connected)."""
+    connected = model.state.dwellings.energy_connected[dwelling_rows]
+    if not connected.any():
+        return 1.0
+    return np.where(connected, model.scenario.corporation_energy.corp_energy_tariff_share, 1.0)
+
+
 def energy_cost_eur(model, dwelling_rows: np.ndarray) -> np.ndarray:
-    """Yearly energy cost of living in the dwellings (gas and electricity) at the model year's prices."""
+    """Yearly energy cost of living in the dwellings (gas or heat, and electricity) at the model year's prices."""
     e = model.scenario.energy
     return (gas_m3(model, dwelling_rows) * path_value(e.gas_price_eur_m3, model.year)
+            * heat_price_factor(model, dwelling_rows)
             + e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year))
 
 

@@ -14,6 +14,7 @@ from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts
 from .market import unsellable_mask
 from .state import (
+    CORPORATION_FUND,
     FUND,
     FUND_FOR_SALE,
     FUND_LET,
@@ -27,6 +28,28 @@ from .state import (
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
+
+#: Event columns of the Transformatiefonds (model/policies.py); the corporations' purchases under the
+#: experimenteerruimte have the same columns with the prefix corp_ (model/corporation_levers.py).
+_FUND_EVENTS: list[tuple[str, pa.DataType, str, str]] = [
+    ("fund_purchases", pa.int64(), "dwellings", "homes the Transformatiefonds bought in the previous year"),
+    ("fund_purchase_eur", pa.float64(), "EUR", "price paid for them"),
+    ("fund_sellers_without_home", pa.int64(), "households",
+     "owners who accepted an offer the fund could pay but found no other home in their municipality, so kept "
+     "their home"),
+    ("fund_improvements", pa.int64(), "dwellings", "homes the fund improved (condition, label, lifetime-proof)"),
+    ("fund_works_eur", pa.float64(), "EUR", "cost of those improvements"),
+    ("fund_label_steps", pa.int64(), "label steps", "energy-label steps gained by those improvements"),
+    ("fund_demolitions", pa.int64(), "dwellings", "homes the fund demolished (part of demolished)"),
+    ("fund_demolition_eur", pa.float64(), "EUR", "cost of those demolitions"),
+    ("fund_new_homes", pa.int64(), "dwellings", "lifetime-proof homes the fund built (part of new_construction)"),
+    ("fund_rebuild_eur", pa.float64(), "EUR", "cost of building them"),
+    ("fund_sales", pa.int64(), "dwellings", "fund homes bought by households"),
+    ("fund_sales_eur", pa.float64(), "EUR", "price the fund received for them"),
+    ("fund_rent_eur", pa.float64(), "EUR", "rent the fund received"),
+    ("fund_management_eur", pa.float64(), "EUR", "management cost of the homes the fund held"),
+    ("fund_land_eur", pa.float64(), "EUR", "residual land value the fund received for cleared plots"),
+]
 
 #: (column, arrow type, unit, meaning). The schema users read; docs/output.md is generated from it.
 SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
@@ -85,6 +108,10 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("proeftuin_owner_households", pa.int64(), "households",
      "owner households in the wijken where the municipality's proeftuin acted in the previous year"),
     ("proeftuin_budget_left_eur", pa.float64(), "EUR", "what is left of the proeftuin's budget"),
+    ("corp_fund_dwellings", pa.int64(), "dwellings",
+     "dwellings owned by corporations through their purchases of owner-occupied homes (experimenteerruimte)"),
+    ("corp_energy_connected_dwellings", pa.int64(), "dwellings",
+     "dwellings connected to a corporation's heat supply (experimenteerruimte)"),
 ] + [(f"label_{x}", pa.int64(), "dwellings", f"dwellings of the stock with energy label {x}") for x in LABELS] + [
     ("births", pa.int64(), "persons", "live births in the previous year (null in the base year)"),
     ("deaths", pa.int64(), "persons", "deaths in the previous year (null in the base year)"),
@@ -126,23 +153,19 @@ SCHEMA: list[tuple[str, pa.DataType, str, str]] = [
     ("rental_label_steps", pa.int64(), "label steps", "energy-label steps gained by those renovations"),
     ("rental_investment_eur", pa.float64(), "EUR", "cost of those renovations"),
     # -- event columns of the policies (model/policies.py; model/renovation.py for the proeftuin's part) --
-    ("fund_purchases", pa.int64(), "dwellings", "homes the Transformatiefonds bought in the previous year"),
-    ("fund_purchase_eur", pa.float64(), "EUR", "price paid for them"),
-    ("fund_sellers_without_home", pa.int64(), "households",
-     "owners who accepted an offer the fund could pay but found no other home in their municipality, so kept "
-     "their home"),
-    ("fund_improvements", pa.int64(), "dwellings", "homes the fund improved (condition, label, lifetime-proof)"),
-    ("fund_works_eur", pa.float64(), "EUR", "cost of those improvements"),
-    ("fund_label_steps", pa.int64(), "label steps", "energy-label steps gained by those improvements"),
-    ("fund_demolitions", pa.int64(), "dwellings", "homes the fund demolished (part of demolished)"),
-    ("fund_demolition_eur", pa.float64(), "EUR", "cost of those demolitions"),
-    ("fund_new_homes", pa.int64(), "dwellings", "lifetime-proof homes the fund built (part of new_construction)"),
-    ("fund_rebuild_eur", pa.float64(), "EUR", "cost of building them"),
-    ("fund_sales", pa.int64(), "dwellings", "fund homes bought by households"),
-    ("fund_sales_eur", pa.float64(), "EUR", "price the fund received for them"),
-    ("fund_rent_eur", pa.float64(), "EUR", "rent the fund received"),
-    ("fund_management_eur", pa.float64(), "EUR", "management cost of the homes the fund held"),
-    ("fund_land_eur", pa.float64(), "EUR", "residual land value the fund received for cleared plots"),
+] + _FUND_EVENTS + [
+] + [(f"corp_{name}", t, unit, f"corporations' purchases of owner-occupied homes (experimenteerruimte): {doc}")
+      for name, t, unit, doc in _FUND_EVENTS] + [
+    ("corp_lp_homes", pa.int64(), "dwellings",
+     "lifetime-proof homes corporations built or converted for elderly owners (experimenteerruimte)"),
+    ("corp_lp_investment_eur", pa.float64(), "EUR", "cost of building or converting them"),
+    ("corp_lp_elderly_moves", pa.int64(), "households",
+     "elderly owner households who sold their home and moved into one of them"),
+    ("corp_lp_rent_eur", pa.float64(), "EUR", "rent the corporations received for those homes"),
+    ("corp_lp_purchase_eur", pa.float64(), "EUR", "price corporations paid for the homes those households left"),
+    ("corp_energy_connections", pa.int64(), "dwellings", "homes connected to a corporation's heat supply"),
+    ("corp_energy_investment_eur", pa.float64(), "EUR", "investment in those connections"),
+    ("corp_energy_margin_eur", pa.float64(), "EUR", "the corporations' margin on the heat supplied (tariff - cost)"),
     ("proeftuin_renovations", pa.int64(), "households",
      "energy renovations paid for in part by the proeftuin (part of renovations)"),
     ("proeftuin_label_steps", pa.int64(), "label steps", "label steps gained by those renovations"),
@@ -228,9 +251,12 @@ def measure(model) -> dict[str, np.ndarray]:
     old_home = d.rows(h.dwelling_id[h.row_of[p.household_id[old]]])
     out["persons_75plus_not_lifetime_proof"] = cnt(p.municipality[old][~d.lifetime_proof[old_home]])
     occ = drow[d.status[drow] == OCCUPIED]
-    gas = np.bincount(d.municipality[occ], weights=gas_m3(model, occ), minlength=N_MUN)
+    connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
+    gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
+    heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
+    co2_share = model.scenario.corporation_energy.corp_energy_co2_share
     out["gas_m3"] = gas / scale
-    out["co2_tonnes"] = gas * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
+    out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
     written = d.written_off[drow]
     out["written_off_dwellings"] = cnt(dm[written])
@@ -246,6 +272,8 @@ def measure(model) -> dict[str, np.ndarray]:
     fund = d.owner[drow] == FUND
     fs = d.fund_status[drow]
     out["fund_dwellings"] = cnt(dm[fund])
+    out["corp_fund_dwellings"] = cnt(dm[d.owner[drow] == CORPORATION_FUND])
+    out["corp_energy_connected_dwellings"] = cnt(dm[d.energy_connected[drow]])
     out["fund_let_dwellings"] = cnt(dm[fund & (fs >= FUND_LET)])
     out["fund_for_sale_dwellings"] = cnt(dm[fund & (fs == FUND_FOR_SALE)])
     pts = getattr(model, "proeftuinen", [])

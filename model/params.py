@@ -983,6 +983,127 @@ class ProeftuinParams:
                                               "is at least this old.")
 
 
+ANTICIPATION_REGION = ["GM1680", "GM1681", "GM0109", "GM0114"]
+EXPERIMENT_SOURCE = ("Regio Deal proposal 2018 (../shared/seeds/, WONEN): experimenteerruimte for corporations in "
+                     "the anticipation region of Oost-Drenthe (Aa en Hunze, Borger-Odoorn, Coevorden, Emmen)")
+
+
+@dataclass(frozen=True)
+class CorporationFundParams:
+    """Experimenteerruimte 1: corporations buy eligible owner-occupied homes with their own capital
+    (model/corporation_levers.py). They work as the Transformatiefonds does ([fund]: eligibility, purchase,
+    costs of works, demolition and building), with their own money, municipalities, eligibility and
+    dispositions; the homes they buy are owned by 'corporation_fund' and let as social rent (or demolished).
+    Capital 0 = off."""
+
+    corp_fund_municipalities: list = P(
+        ANTICIPATION_REGION, kind="municipalities", unit="municipality codes",
+        doc="Municipalities where the corporations may buy.", source=EXPERIMENT_SOURCE)
+    corp_fund_capital_eur: float = P(
+        0.0, 0.0, 1e10, unit="EUR", source="scenario input (corporations' equity in the named municipalities)",
+        doc="Capital of the corporations of the named municipalities; 0 = the lever is off.")
+    corp_fund_max_capital_share: float = P(
+        0.02, 0.0, 0.5, unit="share of capital", source="policy input (the limit the deregulation would set)",
+        doc="Share of that capital the corporations may put into buying owner-occupied homes (paid in at the "
+            "start year).")
+    corp_fund_start_year: int = P(2020, 2012, 2100, unit="year", source="policy input",
+                                  doc="First year in which the corporations buy.")
+    corp_fund_end_year: int = P(2100, 2012, 2100, unit="year", source="policy input",
+                                doc="Last year in which the corporations buy.")
+    corp_fund_value_ceiling_eur: float = P(
+        125000.0, 0.0, 1e6, unit="EUR of 2019, indexed with the national price index",
+        source="as fund_value_ceiling_eur",
+        doc="Only homes worth at most this.")
+    corp_fund_max_label: str = P("E", kind="str", choices=LABEL_CHOICES, unit="energy label",
+                                 source="policy input", doc="Homes with this label or worse qualify (or written off).")
+    corp_fund_owner_income: str = P("low", kind="str", choices=("core", "low", "any"), unit="",
+                                    source="policy input", doc="Owners who qualify (as fund_owner_income).")
+    corp_fund_sale_probability: float = P(
+        0.1, 0.0, 1.0, unit="per eligible owner household-year", source=ASSUMPTION,
+        doc="Yearly probability that an eligible owner accepts the corporation's offer.")
+    corp_fund_disposition: str = P(
+        "improve_let", kind="str", choices=("improve_let", "let_then_demolish", "demolish", "demolish_rebuild"),
+        unit="", source="issue: typically let as social rent, or demolish and rebuild",
+        doc="What the corporations do with a home that is not written off (new homes are let as social rent).")
+    corp_fund_disposition_written_off: str = P(
+        "demolish_rebuild", kind="str", choices=("improve_let", "let_then_demolish", "demolish", "demolish_rebuild"),
+        unit="", source="policy input", doc="What the corporations do with a written-off home.")
+    corp_fund_rent_eur_month: float = P(600.0, 200.0, 1200.0, unit="EUR/month", source="as fund_rent_eur_month",
+                                        doc="Rent of the homes the corporations let.")
+
+
+@dataclass(frozen=True)
+class CorporationLifetimeParams:
+    """Experimenteerruimte 2: corporations build (or convert) lifetime-proof homes for elderly owners from the
+    cheap owner-occupied stock (model/corporation_levers.py). Each year, in each named municipality, they
+    add homes kept for those owners; an eligible elderly owner household accepts with a probability, sells its
+    home (to the market, the Transformatiefonds or the corporation) and rents the new home. Homes per year 0 =
+    off."""
+
+    corp_lp_municipalities: list = P(
+        ANTICIPATION_REGION, kind="municipalities", unit="municipality codes",
+        doc="Municipalities where the corporations build.", source=EXPERIMENT_SOURCE)
+    corp_lp_homes_per_year: int = P(0, 0, 1000, unit="homes per municipality per year", source="policy input",
+                                    doc="Lifetime-proof homes added each year in each named municipality; 0 = off.")
+    corp_lp_start_year: int = P(2020, 2012, 2100, unit="year", source="policy input", doc="First year.")
+    corp_lp_end_year: int = P(2030, 2012, 2100, unit="year", source="policy input", doc="Last year.")
+    corp_lp_mode: str = P("build", kind="str", choices=("build", "convert"), unit="", source="issue 10",
+                          doc="'build' new homes, or 'convert' vacant corporation homes.")
+    corp_lp_build_cost_eur: float = P(170000.0, 50000.0, 500000.0, unit="EUR per home", source=ASSUMPTION,
+                                      doc="Construction cost of a new lifetime-proof corporation home.")
+    corp_lp_floor_area_m2: float = P(75.0, 40.0, 150.0, unit="m2", source=ASSUMPTION,
+                                     doc="Floor area of a new home.")
+    corp_lp_convert_cost_eur: float = P(
+        25000.0, 2000.0, 100000.0, unit="EUR per home",
+        doc="Cost of making a vacant corporation home lifetime-proof.",
+        source="lifetime-proofing EUR 4,000-30,000 by measure (MODEL.md; facts.csv stairlift_*, accessible_bathroom)")
+    corp_lp_rent_eur_month: float = P(650.0, 200.0, 1200.0, unit="EUR/month", source=ASSUMPTION,
+                                      doc="Rent the elderly tenants pay.")
+    corp_lp_min_age: int = P(70, 55, 100, unit="years", source="policy input",
+                             doc="Households whose oldest member is at least this old qualify.")
+    corp_lp_value_ceiling_eur: float = P(
+        150000.0, 0.0, 1e6, unit="EUR of 2019, indexed with the national price index", source="policy input",
+        doc="Only owners of a home worth at most this (the cheap owner-occupied stock) qualify.")
+    corp_lp_acceptance: float = P(0.2, 0.0, 1.0, unit="per eligible household-year", source=ASSUMPTION,
+                                  doc="Yearly probability that an eligible elderly owner household takes a home.")
+    corp_lp_sell_to: str = P(
+        "market", kind="str", choices=("market", "fund", "corporation"), unit="", source="issue 10",
+        doc="Who buys the home the household leaves: 'market' (for sale), 'fund' (the Transformatiefonds, if "
+            "the home qualifies and the fund has the money; otherwise the market) or 'corporation' (which then "
+            "lets it as social rent).")
+
+
+@dataclass(frozen=True)
+class CorporationEnergyParams:
+    """Experimenteerruimte 3: the corporation as energy supplier (model/corporation_levers.py). From the start
+    year, the corporations connect their homes in the named municipalities and, each year, owner-occupied
+    homes whose owners take it up, to a collective supply (solar, heat network) while the investment budget
+    lasts. Connected homes pay a tariff instead of the gas price for their heat, which changes their energy
+    cost, energy poverty and the owner's gain from an energy renovation; their heat emits a share of the
+    CO2 of gas. Budget 0 = off."""
+
+    corp_energy_municipalities: list = P(
+        ANTICIPATION_REGION, kind="municipalities", unit="municipality codes",
+        doc="Municipalities where the corporations supply energy.", source=EXPERIMENT_SOURCE)
+    corp_energy_budget_eur: float = P(0.0, 0.0, 1e10, unit="EUR", source="policy input",
+                                      doc="Investment budget for connections (all named municipalities); 0 = off.")
+    corp_energy_start_year: int = P(2022, 2012, 2100, unit="year", source="policy input", doc="First year.")
+    corp_energy_investment_eur: float = P(
+        8000.0, 500.0, 50000.0, unit="EUR per connected home", source=ASSUMPTION,
+        doc="Investment per home connected (share of the collective installation and the connection).")
+    corp_energy_tariff_share: float = P(
+        0.8, 0.1, 1.5, unit="x the year's gas price per m3 of gas replaced", source="policy input",
+        doc="Tariff a connected home pays for its heat, relative to the gas price.")
+    corp_energy_cost_share: float = P(
+        0.5, 0.0, 1.5, unit="x the year's gas price per m3 of gas replaced", source=ASSUMPTION,
+        doc="The corporation's running cost of the supply; tariff minus cost is its yearly margin.")
+    corp_energy_co2_share: float = P(0.3, 0.0, 1.0, unit="x the CO2 of gas", source=ASSUMPTION,
+                                     doc="CO2 of the collective heat relative to the gas it replaces.")
+    corp_energy_owner_uptake: float = P(
+        0.05, 0.0, 1.0, unit="per owner household-year", source=ASSUMPTION,
+        doc="Yearly probability that an owner-occupied home in a named municipality connects.")
+
+
 SECTIONS: dict[str, type] = {
     "run": RunParams,
     "stock": StockParams,
@@ -999,6 +1120,9 @@ SECTIONS: dict[str, type] = {
     "alignment": AlignmentParams,
     "fund": FundParams,
     "proeftuin": ProeftuinParams,
+    "corporation_fund": CorporationFundParams,
+    "corporation_lifetime": CorporationLifetimeParams,
+    "corporation_energy": CorporationEnergyParams,
 }
 
 
@@ -1024,6 +1148,9 @@ class Scenario:
     alignment: AlignmentParams = field(default_factory=AlignmentParams)
     fund: FundParams = field(default_factory=FundParams)
     proeftuin: ProeftuinParams = field(default_factory=ProeftuinParams)
+    corporation_fund: CorporationFundParams = field(default_factory=CorporationFundParams)
+    corporation_lifetime: CorporationLifetimeParams = field(default_factory=CorporationLifetimeParams)
+    corporation_energy: CorporationEnergyParams = field(default_factory=CorporationEnergyParams)
 
     def parameters(self) -> dict[str, Any]:
         """All parameter values as {"section.name": value} (JSON-friendly)."""
@@ -1137,6 +1264,17 @@ def _check(where: str, sec: str, name: str, v: Any, f, current: Any = None) -> A
                     raise ScenarioError(f"{where}: {label}.{funder}.{year}: the key must be a year") from None
                 out[funder][y] = _number(where, f"{label}.{funder}.{year}", x, meta)
         return out
+    if kind == "municipalities":
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list | tuple) or not v:
+            raise ScenarioError(f"{where}: {label} must be a list of municipality codes "
+                                f"({', '.join(MUNICIPALITY_CODES)}), got {v!r}")
+        for code in v:
+            if code not in MUNICIPALITY_CODES:
+                raise ScenarioError(f"{where}: {label}: unknown municipality code {code!r}; expected one of "
+                                    f"{', '.join(MUNICIPALITY_CODES)}")
+        return list(dict.fromkeys(v))
     if kind == "wijken":
         if not isinstance(v, dict):
             raise ScenarioError(f"{where}: {label} must be a table {{GMxxxx = ['WKxxxxyy', ...]}}, got {v!r}")

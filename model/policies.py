@@ -58,6 +58,7 @@ LEDGER_SCHEMA: list[tuple[str, str, str]] = [
     ("contributions_rijk_eur", "EUR", "contributions received from the Rijk"),
     ("contributions_province_eur", "EUR", "contributions received from the province"),
     ("contributions_municipalities_eur", "EUR", "contributions received from the municipalities"),
+    ("contributions_corporations_eur", "EUR", "capital put in by corporations (experimenteerruimte)"),
     ("borrowed_eur", "EUR", "new borrowing (leverage)"),
     ("rent_eur", "EUR", "rent received"),
     ("sales_eur", "EUR", "homes sold to households"),
@@ -82,7 +83,7 @@ LEDGER_SCHEMA: list[tuple[str, str, str]] = [
     ("homes_demolished", "dwellings", "homes demolished so far (cumulative)"),
 ]
 INFLOWS = ("contributions_rijk_eur", "contributions_province_eur", "contributions_municipalities_eur",
-           "borrowed_eur", "rent_eur", "sales_eur", "land_eur")
+           "contributions_corporations_eur", "borrowed_eur", "rent_eur", "sales_eur", "land_eur")
 OUTFLOWS = ("purchases_eur", "works_eur", "demolition_eur", "rebuild_eur", "management_eur", "interest_eur",
             "repayment_eur")
 
@@ -253,11 +254,20 @@ def money_free(levers: dict, idx: np.ndarray, base: dict) -> dict:
 
 # -- the Transformatiefonds ----------------------------------------------------------------------------
 class Transformatiefonds(mesa.Agent):
-    """The revolving fund: balance sheet, eligibility, purchases and dispositions (see the module doc)."""
+    """The revolving fund: balance sheet, eligibility, purchases and dispositions (see the module doc).
 
-    def __init__(self, model):
+    The corporations' purchases under the experimenteerruimte (model.corporation_levers.CorporationFund)
+    are the same machine with another owner code, event prefix, municipalities and parameters."""
+
+    owner_code = FUND
+    prefix = "fund"
+    rebuilt_status = FUND_FOR_SALE  # homes built on cleared plots: listed for sale
+    accept_sub = _SUB_ACCEPT  # sub-stream of the owners' acceptance draws
+
+    def __init__(self, model, params=None, municipalities: np.ndarray | None = None):
         super().__init__(model)
-        self.p = model.scenario.fund
+        self.p = params if params is not None else model.scenario.fund
+        self.municipalities = municipalities  # bool per municipality where it buys; None = all
         self.scale = model.scenario.run.scale
         self.cash = 0.0
         self.payables = 0.0
@@ -312,8 +322,8 @@ class Transformatiefonds(mesa.Agent):
         d.col("owner")[rows] = OWNER_OCCUPIER
         d.col("fund_status")[rows] = FUND_HELD
         self.counts["sold"] += rows.size
-        self.model.count_event("fund_sales", municipality=mun)
-        self.model.count_event("fund_sales_eur", municipality=mun, weights=values)
+        self.model.count_event(f"{self.prefix}_sales", municipality=mun)
+        self.model.count_event(f"{self.prefix}_sales_eur", municipality=mun, weights=values)
 
     # -- the year -----------------------------------------------------------------------------------
     def step(self) -> None:
@@ -334,8 +344,8 @@ class Transformatiefonds(mesa.Agent):
             amount = series.get(year, 0.0) * self.scale
             if amount <= 0:
                 continue
-            key = {"rijk": "contributions_rijk_eur", "province": "contributions_province_eur"}.get(
-                funder, "contributions_municipalities_eur")
+            key = {"rijk": "contributions_rijk_eur", "province": "contributions_province_eur",
+                   "corporations": "contributions_corporations_eur"}.get(funder, "contributions_municipalities_eur")
             self._in(key, amount)
             total += amount
         # 2. debt service on earlier borrowing: interest, then linear repayment
@@ -364,16 +374,16 @@ class Transformatiefonds(mesa.Agent):
         # 3. rent and management of the homes held
         d = model.state.dwellings
         rows = stock_rows(d)
-        held = rows[d.owner[rows] == FUND]
+        held = rows[d.owner[rows] == self.owner_code]
         let = held[(d.status[held] == OCCUPIED) & (d.fund_status[held] >= FUND_LET)]
         rent = np.full(let.size, 12.0 * p.fund_rent_eur_month)
         self._in("rent_eur", float(rent.sum()), d.municipality[let], rent)
-        model.count_event("fund_rent_eur", municipality=d.municipality[let], weights=rent)
+        model.count_event(f"{self.prefix}_rent_eur", municipality=d.municipality[let], weights=rent)
         mgmt = np.full(held.size, p.fund_management_eur_year)
         if held.size:
             self._pay_due("management_eur", float(mgmt.sum()))
             model.count_event("policy_spending_eur", municipality=d.municipality[held], weights=mgmt)
-            model.count_event("fund_management_eur", municipality=d.municipality[held], weights=mgmt)
+            model.count_event(f"{self.prefix}_management_eur", municipality=d.municipality[held], weights=mgmt)
         # 4. dispositions that fall due, 5. purchases
         self._end_temporary_letting(held)
         self._rebuild()
@@ -384,7 +394,7 @@ class Transformatiefonds(mesa.Agent):
     def _close(self, cash_start: float) -> None:
         d = self.model.state.dwellings
         rows = stock_rows(d)
-        held = rows[d.owner[rows] == FUND]
+        held = rows[d.owner[rows] == self.owner_code]
         value = float(d.value_eur[held].sum())
         row = dict(year=self.model.year, cash_start_eur=cash_start, cash_end_eur=self.cash, loan_eur=self.loan,
                    provisions_eur=self.provisions, payables_eur=self.payables, homes_value_eur=value,
@@ -449,6 +459,8 @@ class Transformatiefonds(mesa.Agent):
         h, d = st.households, st.dwellings
         rows = stock_rows(d)
         rows = rows[(d.owner[rows] == OWNER_OCCUPIER) & (d.last_sale_year[rows] != model.year)]
+        if self.municipalities is not None:
+            rows = rows[self.municipalities[d.municipality[rows]]]
         worst = LABELS.index(p.fund_max_label)
         home_ok = (d.value_eur[rows] <= p.fund_value_ceiling_eur * self.index) & (
             (label_of(d.ep2_kwh_m2[rows]) >= worst) | (d.written_off[rows] & p.fund_written_off_qualifies))
@@ -458,7 +470,7 @@ class Transformatiefonds(mesa.Agent):
         facts = household_facts(st)
         ok = (h.tenure[hh] == OWNER) & _income_rule(model, p.fund_owner_income, facts, hh)
         ok &= facts["head_age"][hh] >= p.fund_owner_min_age
-        u = model.streams.uniform_by_key("fund", model.year, h.key[hh], sub=_SUB_ACCEPT)
+        u = model.streams.uniform_by_key("fund", model.year, h.key[hh], sub=self.accept_sub)
         ok &= u < p.fund_sale_probability
         homes, sellers = [occ[ok]], [hh[ok]]
         if p.fund_unsold_years > 0:
@@ -530,22 +542,53 @@ class Transformatiefonds(mesa.Agent):
             h.col("mortgage_eur")[hr[~housed]] = mortgage[~housed]
             h.col("renovation_loan_eur")[hr[~housed]] = renovation_loan[~housed]
             moved[np.flatnonzero(occ)] = housed
-            model.count_event("fund_sellers_without_home", municipality=h.municipality[hr[~housed]])
+            model.count_event(f"{self.prefix}_sellers_without_home", municipality=h.municipality[hr[~housed]])
         homes, price = homes[moved], price[moved]
         plan = {k: v[moved] for k, v in plan.items()}
-        if homes.size == 0:
-            return
+        if homes.size:
+            self._acquire(homes, price, plan)
+
+    def take_over(self, homes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Buy homes (rows) their owners have just left, where they qualify and the money is there (in
+        draw-key order); returns (taken mask, price: the fund's price where taken, else the value)."""
+        model, p = self.model, self.p
+        d = model.state.dwellings
+        value = d.value_eur[homes].copy()
+        taken = np.zeros(homes.size, dtype=bool)
+        if not (p.fund_start_year <= model.year <= p.fund_end_year):
+            return taken, value
+        worst = LABELS.index(p.fund_max_label)
+        ok = (value <= p.fund_value_ceiling_eur * self.index) & (
+            (label_of(d.ep2_kwh_m2[homes]) >= worst) | (d.written_off[homes] & p.fund_written_off_qualifies))
+        if self.municipalities is not None:
+            ok &= self.municipalities[d.municipality[homes]]
+        cand = np.flatnonzero(ok)
+        cand = cand[np.argsort(d.key[homes[cand]], kind="stable")]
+        price = value * p.fund_price_factor + p.fund_price_premium_eur
+        plan = self._plan(homes[cand])
+        need = price[cand] + plan["now"] + plan["reserve"]
+        fits = np.cumsum(need) <= self.cash - self.provisions + 1e-6
+        cand = cand[fits]
+        if cand.size:
+            taken[cand] = True
+            self._acquire(homes[cand], price[cand], {k: v[fits] for k, v in plan.items()})
+        return taken, np.where(taken, price, value)
+
+    def _acquire(self, homes: np.ndarray, price: np.ndarray, plan: dict) -> None:
+        """Pay for vacant homes (rows), own them and carry out their disposition."""
+        model = self.model
+        d = model.state.dwellings
         mun = d.municipality[homes]
         d.col("household_id")[homes] = -1
         d.col("status")[homes] = VACANT
         d.col("years_vacant")[homes] = 0
-        d.col("owner")[homes] = FUND
+        d.col("owner")[homes] = self.owner_code
         d.col("fund_status")[homes] = FUND_HELD
         d.col("last_sale_year")[homes] = model.year
         self._out("purchases_eur", float(price.sum()), mun, price)
         self.counts["bought"] += homes.size
-        model.count_event("fund_purchases", municipality=mun)
-        model.count_event("fund_purchase_eur", municipality=mun, weights=price)
+        model.count_event(f"{self.prefix}_purchases", municipality=mun)
+        model.count_event(f"{self.prefix}_purchase_eur", municipality=mun, weights=price)
         self._dispose(homes, plan)
 
     # -- dispositions -------------------------------------------------------------------------------
@@ -567,9 +610,9 @@ class Transformatiefonds(mesa.Agent):
             if p.fund_improve_lifetime_proof:
                 d.col("lifetime_proof")[rows] = True
             d.col("fund_status")[rows] = np.where(disp[improve] == "improve_resell", FUND_FOR_SALE, FUND_LET)
-            model.count_event("fund_works_eur", municipality=mun, weights=works)
-            model.count_event("fund_improvements", municipality=mun)
-            model.count_event("fund_label_steps", municipality=mun, weights=steps.astype(float))
+            model.count_event(f"{self.prefix}_works_eur", municipality=mun, weights=works)
+            model.count_event(f"{self.prefix}_improvements", municipality=mun)
+            model.count_event(f"{self.prefix}_label_steps", municipality=mun, weights=steps.astype(float))
         temp = disp == "let_then_demolish"
         if temp.any():
             rows = homes[temp]
@@ -585,7 +628,7 @@ class Transformatiefonds(mesa.Agent):
             land = np.where(rebuild, (1.0 - p.fund_rebuild_ratio) * p.fund_land_value_eur, p.fund_land_value_eur)
             mun = d.municipality[rows]
             self._in("land_eur", float(land.sum()), mun, land)
-            model.count_event("fund_land_eur", municipality=mun, weights=land)
+            model.count_event(f"{self.prefix}_land_eur", municipality=mun, weights=land)
             due = model.year + p.fund_rebuild_delay_years
             for m, w in zip(mun[rebuild], d.wijk[rows[rebuild]], strict=True):
                 self.plots.append((due, int(m), int(w), p.fund_rebuild_ratio))
@@ -597,8 +640,8 @@ class Transformatiefonds(mesa.Agent):
         d.col("status")[rows] = DEMOLISHED
         d.col("household_id")[rows] = -1
         self.counts["demolished"] += rows.size
-        self.model.count_event("fund_demolitions", municipality=mun)
-        self.model.count_event("fund_demolition_eur", municipality=mun, weights=cost)
+        self.model.count_event(f"{self.prefix}_demolitions", municipality=mun)
+        self.model.count_event(f"{self.prefix}_demolition_eur", municipality=mun, weights=cost)
         self.model.count_event("demolished", municipality=mun)
 
     def _end_temporary_letting(self, held: np.ndarray) -> None:
@@ -664,10 +707,10 @@ class Transformatiefonds(mesa.Agent):
             self._out("rebuild_eur", float(cost.sum()), mun, cost)
             d.add(k, municipality=m, wijk=wijk_of.get(m, 0), type=TERRACED, built_year=year,
                   floor_area_m2=p.fund_rebuild_floor_area_m2, ep2_kwh_m2=sc.new_build_ep2_kwh_m2, condition=1.0,
-                  priced_condition=1.0, lifetime_proof=True, owner=FUND, status=VACANT, value_eur=value,
-                  years_vacant=0, household_id=-1, in_stock=True, fund_status=FUND_FOR_SALE,
+                  priced_condition=1.0, lifetime_proof=True, owner=self.owner_code, status=VACANT, value_eur=value,
+                  years_vacant=0, household_id=-1, in_stock=True, fund_status=self.rebuilt_status,
                   last_sale_year=year)
             self.counts["built"] += k
-            model.count_event("fund_new_homes", municipality=mun)
-            model.count_event("fund_rebuild_eur", municipality=mun, weights=cost)
+            model.count_event(f"{self.prefix}_new_homes", municipality=mun)
+            model.count_event(f"{self.prefix}_rebuild_eur", municipality=mun, weights=cost)
             model.count_event("new_construction", municipality=mun)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .income import core_limit, daeb_limit, household_facts, income_limit_factor, path_value
+from .income import core_limit, daeb_limit, heat_price_factor, household_facts, income_limit_factor, path_value
 from .state import (
     APARTMENT,
     CORPORATION,
@@ -80,7 +80,7 @@ def gas_saving_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: np.nda
     e = model.scenario.energy
     d = model.state.dwellings
     m3 = e.gas_m3_per_ep2_kwh * (np.asarray(ep2_from, dtype=float) - ep2_to) * d.floor_area_m2[drow]
-    return m3 * path_value(e.gas_price_eur_m3, model.year)
+    return m3 * path_value(e.gas_price_eur_m3, model.year) * heat_price_factor(model, drow)
 
 
 def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:

@@ -24,12 +24,18 @@ TENURE_NAMES = ("owner", "social_tenant", "private_tenant", "other")
 TERRACED, SEMI_DETACHED, DETACHED, APARTMENT, OTHER_UNIT = 0, 1, 2, 3, 4
 TYPE_NAMES = ("terraced", "semi_detached", "detached", "apartment", "other")
 # Dwelling owners
-OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, FUND, OTHER_OWNER = 0, 1, 2, 3, 4
-OWNER_NAMES = ("owner_occupier", "corporation", "private_landlord", "transformatiefonds", "other")
+OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, FUND, OTHER_OWNER, CORPORATION_FUND = 0, 1, 2, 3, 4, 5
+OWNER_NAMES = ("owner_occupier", "corporation", "private_landlord", "transformatiefonds", "other",
+               "corporation_fund")
+#: Owners that buy and dispose of homes as a policy (model/policies.py): the Transformatiefonds, and the
+#: corporations' purchases under the experimenteerruimte (model/corporation_levers.py)
+POLICY_OWNERS = (FUND, CORPORATION_FUND)
 # Dwelling status
 OCCUPIED, VACANT, DEMOLISHED = 0, 1, 2
 # What the Transformatiefonds does with a home it owns (column fund_status; model/policies.py)
 FUND_HELD, FUND_FOR_SALE, FUND_LET, FUND_LET_TEMP = 0, 1, 2, 3
+#: A corporation home kept vacant for elderly owners (fund_status of a corporation home; model/corporation_levers.py)
+RESERVED = 4
 # Energy labels from EP2 (NTA 8800, kWh/m2.yr): A < 160 <= B < 190 <= C < 250 <= D < 290 <= E < 335 <= F < 380 <= G
 LABELS = ("A", "B", "C", "D", "E", "F", "G")
 EP2_BOUNDS = np.array([160.0, 190.0, 250.0, 290.0, 335.0, 380.0])
@@ -67,21 +73,24 @@ def new_dwellings() -> EntityTable:
         ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
         value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool,
         last_sale_year=np.int16, written_off=bool, priced_condition=np.float32, fund_status=np.int8,
-        fund_until=np.int16))
+        fund_until=np.int16, energy_connected=bool))
 
 
 def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are bought rather than rented when vacant: owner-occupied homes and homes the
     Transformatiefonds has listed for sale."""
     owner = d.owner[rows]
-    return (owner == OWNER_OCCUPIER) | ((owner == FUND) & (d.fund_status[rows] == FUND_FOR_SALE))
+    policy = (owner == FUND) | (owner == CORPORATION_FUND)
+    return (owner == OWNER_OCCUPIER) | (policy & (d.fund_status[rows] == FUND_FOR_SALE))
 
 
 def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are rented when vacant: corporation and private-landlord homes and homes the fund lets."""
     owner = d.owner[rows]
-    return ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD)
-            | ((owner == FUND) & (d.fund_status[rows] >= FUND_LET)))
+    status = d.fund_status[rows]
+    policy = (owner == FUND) | (owner == CORPORATION_FUND)
+    return (((owner == CORPORATION) & (status != RESERVED)) | (owner == PRIVATE_LANDLORD)
+            | (policy & (status >= FUND_LET)))
 
 
 def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
@@ -89,7 +98,8 @@ def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     social tenant in corporation and fund homes, private tenant otherwise."""
     owner = d.owner[rows]
     return np.where(for_sale_mask(d, rows), OWNER,
-                    np.where((owner == CORPORATION) | (owner == FUND), SOCIAL_TENANT, PRIVATE_TENANT)).astype(np.int8)
+                    np.where((owner == CORPORATION) | (owner == FUND) | (owner == CORPORATION_FUND), SOCIAL_TENANT,
+                             PRIVATE_TENANT)).astype(np.int8)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from .data import MUNICIPALITY_CODES
 from .state import (
     APARTMENT,
     CORPORATION,
+    CORPORATION_FUND,
     DEMOLISHED,
     DETACHED,
     FUND,
@@ -42,7 +43,7 @@ def demolition(model) -> np.ndarray:
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
         cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)
-                    & (d.owner[rows] != FUND)]  # the fund decides on its own homes
+                    & (d.owner[rows] != FUND) & (d.owner[rows] != CORPORATION_FUND)]  # the funds decide on their own
         if k <= 0 or cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]

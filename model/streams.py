@@ -18,7 +18,7 @@ import numpy as np
 PROCESSES = (
     "stock", "mortality", "care", "fertility", "separation", "partnership", "leave_home",
     "out_migration", "in_migration", "allocation", "alignment", "stock_change", "income", "market",
-    "maintenance", "renovation", "corporations", "fund",
+    "maintenance", "renovation", "corporations", "fund", "corporation_levers",
 )
 
 
