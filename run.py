@@ -400,6 +400,18 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from report import ReportError, build_report
+
+    years = _years(args.years)
+    try:
+        path = build_report(args.results, lang=args.lang, out=args.out, years=years)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    print(path)
+    return EXIT_OK
+
+
 def cmd_params(args) -> int:
     print(params_markdown() if args.markdown else params_text())
     return EXIT_OK
@@ -514,6 +526,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--check", action="store_true", help="check the accounting identities every year")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "report", help="figures (PNG) and a self-contained HTML report of a 'compare' folder, in Dutch or English",
+        description="Write DIR/report/<lang>/report.html (figures embedded, nothing fetched from the network) and "
+                    "every figure as PNG beside it, from the runs of 'run.py compare ... --out DIR' (docs/report.md).")
+    p.add_argument("results", metavar="RESULTS_DIR", help="the --out folder of 'run.py compare'")
+    p.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the report (default nl)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default RESULTS_DIR/report/<lang>)")
+    p.add_argument("--years", default="2030,2040", metavar="Y,Y", help="years of the headline table (default "
+                                                                       "2030,2040)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("params", help="list every parameter: default, range, unit, meaning, source",
                        description="List every scenario parameter.")

@@ -1,0 +1,1 @@
+"""The interactive view of the model (Mesa SolaraViz): ``solara run app/app.py`` after ``pip install .[app]``."""
