@@ -68,8 +68,7 @@ def headline_table(res: Results, year: int, lang: str) -> str:
     c = res.comparison
     c = c[(c.municipality_code == REGION) & (c.year == year)]
     colours = figures.scenario_colours(res)
-    head = [f"<th>{word('measure', lang)}</th>", f"<th>{html.escape(word('baseline', lang))} "
-            f"({html.escape(res.baseline)})</th>"]
+    head = [f"<th>{word('measure', lang)}</th>", f"<th>{html.escape(figures.baseline_label(res, lang))}</th>"]
     head += [f"<th><span class='swatch' style='background:{colours[s]}'></span>{html.escape(s)}</th>"
              for s in res.scenarios]
     rows = []
