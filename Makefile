@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	  echo "$(VENV) uses a Python older than 3.12: recreating it"; rm -rf $(VENV); fi
 	@[ -x "$(VPY)" ] || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[dev]'
+	$(VPY) -m pip install --quiet -e '.[dev,app]'
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -360,7 +360,7 @@ def _years(text: str) -> tuple[int, ...]:
 
 def cmd_compare(args) -> int:
     from experiments import experiment_from_args, run_experiment
-    from experiments.comparison import compare, headline, load_runs, write
+    from experiments.comparison import HEADLINE, compare, headline, load_runs, write
 
     if len(args.files) < 2:
         raise UsageError("compare needs the baseline scenario file and at least one scenario to compare with it")
@@ -396,7 +396,12 @@ def cmd_compare(args) -> int:
     present = tuple(y for y in years if y in set(table.year))
     print(f"Difference against {names[0]}, six municipalities together; mean over {len(exp.seeds)} seeds "
           "[5 %, 95 %]:")
-    print(headline(table, present))
+    measures = tuple(args.measures.split(",")) if args.measures else HEADLINE
+    unknown = sorted(set(measures) - set(table.measure))
+    if unknown:
+        raise UsageError(f"--measures: unknown measure(s) {', '.join(unknown)}; the measures are in "
+                         f"{path} (column 'measure'), e.g. {', '.join(HEADLINE[:3])}")
+    print(headline(table, present, measures=measures))
     return EXIT_OK
 
 
@@ -516,6 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override one parameter in every run (repeatable)")
     p.add_argument("--years", default="2030,2040", metavar="Y,Y", help="years of the printed table (default "
                                                                        "2030,2040)")
+    p.add_argument("--measures", metavar="M,M", help="measures of the printed table (default: the headline "
+                                                     "ones; any 'measure' of comparison.parquet)")
     p.add_argument("--name", default="compare", help="name of the comparison (default 'compare')")
     p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
                    help="as for batch: serial, local (default; a Dask LocalCluster on 127.0.0.1) or dask")

@@ -41,8 +41,9 @@ STOCK = ("population", "households", "vacant_dwellings", "long_term_vacant_dwell
          "persons_75plus_not_lifetime_proof", "dwellings_in_EFG", "gas_m3", "co2_tonnes", "fund_dwellings",
          "written_off_dwellings")
 FLOWS = ("policy_spending_eur", "proeftuin_spending_eur", "renovations", "label_steps_all", "proeftuin_renovations",
-         "proeftuin_label_steps", "fund_label_steps", "lifetime_proof_adaptations", "proeftuin_adaptations",
-         "fund_purchases", "fund_demolitions", "fund_new_homes", "fund_sales", "demolished", "new_construction")
+         "proeftuin_label_steps", "fund_label_steps", "corp_fund_label_steps", "lifetime_proof_adaptations",
+         "proeftuin_adaptations", "fund_purchases", "fund_demolitions", "fund_new_homes", "fund_sales", "demolished",
+         "new_construction")
 #: result name -> (stock or cumulative measure, sign: +1 if more is better)
 RESULTS = {
     "label_step": ("cum_label_steps_all", 1),
@@ -78,7 +79,8 @@ def _measures(df: pd.DataFrame, ledgers: pd.DataFrame) -> pd.DataFrame:
     """Per scenario x seed x year x municipality (incl. REGION): the stock measures and cumulative flows."""
     df = df.copy()
     df["dwellings_in_EFG"] = df["label_E"] + df["label_F"] + df["label_G"]
-    df["label_steps_all"] = df["label_steps"] + df["rental_label_steps"] + df["fund_label_steps"]
+    df["label_steps_all"] = (df["label_steps"] + df["rental_label_steps"] + df["fund_label_steps"]
+                             + df["corp_fund_label_steps"])
     keys = ["scenario", "seed", "year"]
     value_sum = (df["mean_value_eur"] * df["dwellings"]).groupby([df[k] for k in keys]).sum()
     region = df.groupby(keys, as_index=False)[[*STOCK, *FLOWS, "dwellings"]].sum(min_count=1)
@@ -143,7 +145,8 @@ def compare(df: pd.DataFrame, ledgers: pd.DataFrame, baseline: str, seed: int = 
                 mean = spend.mean() / gain.mean() if gain.mean() > 0 else np.nan
                 lo, hi = _bootstrap_ratio(spend, gain, rng) if gain.mean() > 0 else (np.nan, np.nan)
                 rows.append((scen, year, code, muni, f"eur_per_{result}", np.nan, np.nan, mean, lo, hi, n))
-            paid = (sv["cum_proeftuin_label_steps"] + sv["cum_fund_label_steps"]).to_numpy(float)
+            paid = (sv["cum_proeftuin_label_steps"] + sv["cum_fund_label_steps"]
+                    + sv["cum_corp_fund_label_steps"]).to_numpy(float)
             net = d["cum_label_steps_all"].to_numpy(float)
             dw = 1.0 - net.mean() / paid.mean() if paid.mean() > 0 else np.nan
             rows.append((scen, year, code, muni, "deadweight_share_label_steps", np.nan, np.nan, dw, np.nan, np.nan, n))
@@ -169,32 +172,46 @@ def _fmt(x: float, money: bool = False) -> str:
     return f"{x:+,.0f}"
 
 
-def headline(table: pd.DataFrame, years: tuple[int, ...], code: str = REGION) -> str:
-    """A Markdown table of the headline measures (difference against the baseline, mean [5 %, 95 %])."""
-    labels = {
-        "cum_policy_spending_eur": "policy spending so far (EUR)",
-        "low_income_owners_in_EFG": "low-income owners in E-G homes",
-        "energy_poor_households": "energy-poor households",
-        "persons_75plus_not_lifetime_proof": "persons 75+ in homes not lifetime-proof",
-        "long_term_vacant_dwellings": "long-term vacant homes",
-        "cum_label_steps_all": "label steps gained so far",
-        "eur_per_low_income_owner_out_of_EFG": "EUR per low-income owner out of E-G",
-        "eur_per_label_step": "EUR per label step",
-    }
-    t = table[(table.municipality_code == code) & table.year.isin(years) & table.measure.isin(HEADLINE)]
+LABELS = {
+    "cum_policy_spending_eur": "policy spending so far (EUR)",
+    "low_income_owners_in_EFG": "low-income owners in E-G homes",
+    "energy_poor_households": "energy-poor households",
+    "persons_75plus_not_lifetime_proof": "persons 75+ in homes not lifetime-proof",
+    "long_term_vacant_dwellings": "long-term vacant homes",
+    "cum_label_steps_all": "label steps gained so far",
+    "eur_per_low_income_owner_out_of_EFG": "EUR per low-income owner out of E-G",
+    "eur_per_label_step": "EUR per label step",
+    "eur_per_energy_poor_household_fewer": "EUR per energy-poor household fewer",
+    "eur_per_person_75plus_in_lifetime_proof_home": "EUR per person 75+ out of a home not lifetime-proof",
+    "eur_per_long_term_vacant_home_avoided": "EUR per long-term vacant home avoided",
+    "co2_tonnes": "CO2 (t/yr)",
+    "cum_proeftuin_renovations": "proeftuin renovations so far",
+    "cum_fund_purchases": "fund purchases so far",
+    "deadweight_share_label_steps": "deadweight (share of paid label steps)",
+}
+
+
+def headline(table: pd.DataFrame, years: tuple[int, ...], code: str = REGION,
+             measures: tuple[str, ...] = HEADLINE) -> str:
+    """A Markdown table of measures (default the headline ones): difference against the baseline, mean over
+    seeds [5 %, 95 %]."""
+    t = table[(table.municipality_code == code) & table.year.isin(years) & table.measure.isin(measures)]
     scenarios = sorted(t.scenario.unique())
-    head = "| scenario | year | " + " | ".join(labels[m] for m in HEADLINE) + " |"
-    lines = [head, "|" + "---|" * (len(HEADLINE) + 2)]
+    head = "| scenario | year | " + " | ".join(LABELS.get(m, m) for m in measures) + " |"
+    lines = [head, "|" + "---|" * (len(measures) + 2)]
     for scen in scenarios:
         for year in years:
             cells = []
-            for mname in HEADLINE:
+            for mname in measures:
                 r = t[(t.scenario == scen) & (t.year == year) & (t.measure == mname)]
                 if r.empty:
                     cells.append("-")
                     continue
                 r = r.iloc[0]
                 money = mname.startswith(("cum_policy", "eur_per"))
+                if mname.startswith("deadweight"):
+                    cells.append(f"{r.difference_mean:.0%}" if np.isfinite(r.difference_mean) else "-")
+                    continue
                 mid = _fmt(r.difference_mean, money)
                 band = (f" [{_fmt(r.difference_p05, money)}, {_fmt(r.difference_p95, money)}]"
                         if np.isfinite(r.difference_p05) else "")
