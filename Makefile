@@ -28,7 +28,8 @@ run: $(STAMP)
 	$(VPY) run.py run scenarios/baseline.toml --seed 1 --out results/baseline
 	rm -rf results/compare
 	$(VPY) run.py compare scenarios/baseline.toml scenarios/proeftuin.toml scenarios/transformatiefonds.toml \
-	  scenarios/combined.toml --seeds 1-4 --scale 0.25 --end-year 2041 --out results/compare --quiet
+	  scenarios/combined.toml scenarios/experimenteerruimte.toml --seeds 1-4 --scale 0.25 --end-year 2041 \
+	  --out results/compare --quiet
 	@path=$$($(VPY) run.py report results/compare) && echo "report: $$path"
 
 test: $(STAMP)
