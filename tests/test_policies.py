@@ -298,3 +298,16 @@ def test_extends_a_list_applies_each_parent_in_order(tmp_path):
     s = load_scenario(path)
     assert s.fund == fund.fund and s.proeftuin.proeftuin_grant_eur == 1000
     assert s.proeftuin.proeftuin_budget_eur == pt.proeftuin.proeftuin_budget_eur
+
+
+def test_the_yearly_checks_catch_a_broken_fund_ledger():
+    """model.checks.check_policies runs every year with --check: a fund whose cash does not follow its flows
+    stops the run naming the identity and the year."""
+    from model.checks import InvariantError
+
+    m = HousingModel(SC / "transformatiefonds.toml", rng=1, scale=0.03, end_year=2024, check=True)
+    m.step()
+    m.step()  # 2020: contributions arrive
+    m.fund.flows["rent_eur"] += 1000.0  # a flow booked without the cash
+    with pytest.raises(InvariantError, match=r"year 2021.*Transformatiefonds: cash at the end"):
+        m.step()
