@@ -417,6 +417,24 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args) -> int:
+    from calibration.cli import calibrate_command
+
+    return calibrate_command(args)
+
+
+def cmd_validate(args) -> int:
+    from calibration.cli import validate_command
+
+    return validate_command(args)
+
+
+def cmd_sensitivity(args) -> int:
+    from calibration.cli import sensitivity_command
+
+    return sensitivity_command(args)
+
+
 def cmd_params(args) -> int:
     print(params_markdown() if args.markdown else params_text())
     return EXIT_OK
@@ -544,6 +562,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years", default="2030,2040", metavar="Y,Y", help="years of the headline table (default "
                                                                        "2030,2040)")
     p.set_defaults(func=cmd_report)
+
+    from calibration import cli as calibration_cli
+
+    p = sub.add_parser("calibrate", help="calibrate the free parameters on the CBS targets (2012 -> 2019, SMM)",
+                       description="Simulated method of moments from the 2012 stock to the 2017-2019 targets: "
+                                   "differential evolution then least squares, candidates on the batch executors; "
+                                   "writes calibration/calibrated.toml, parameters.csv and the fit report "
+                                   "(docs/calibration.md).")
+    calibration_cli.add_calibrate_args(p)
+    p.set_defaults(func=cmd_calibrate)
+    p = sub.add_parser("validate", help="observed vs simulated per target, MAPE beside naive forecasts, plots",
+                       description="Run the calibrated model from the 2012 stock and report its fit "
+                                   "(docs/calibration.md).")
+    calibration_cli.add_validate_args(p)
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("sensitivity", help="Morris screening and Sobol indices (SALib) of policy outcomes",
+                       description="Global sensitivity analysis of vacancy, low-income owners in E-G homes and "
+                                   "the fund's cost per label step in 2030 (docs/calibration.md).")
+    calibration_cli.add_sensitivity_args(p)
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("params", help="list every parameter: default, range, unit, meaning, source",
                        description="List every scenario parameter.")
