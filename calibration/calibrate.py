@@ -325,7 +325,12 @@ def calibrate(scenario: Scenario | str | Path, targets: list[Target], free: list
                         prob.lower, prob.upper)
     log(f"local polish: least squares (trust region), Jacobian by forward differences, {polish_nfev} steps")
     if polish_nfev > 0:
-        ls = least_squares(prob.residuals, start, jac=lambda x: prob.jacobian(x), bounds=(prob.lower, prob.upper),
+        def resid(x):
+            r = prob.residuals(x)
+            log(f"  polish: distance {float(np.sum(r ** 2)):.1f} ({prob.evaluations} runs so far)")
+            return r
+
+        ls = least_squares(resid, start, jac=lambda x: prob.jacobian(x), bounds=(prob.lower, prob.upper),
                            x_scale=prob.upper - prob.lower, max_nfev=polish_nfev, method="trf")
         est = ls.x if prob.distance(ls.x) <= prob.distance(start) else start
     else:
@@ -368,7 +373,9 @@ def calibrated_toml(result: Result, fit_lines: list[str], when: str | None = Non
             f"(calibration/targets.csv); {len(result.seeds)} seeds per candidate, scale {result.scale}, "
             f"{result.evaluations} runs, distance {result.distance:.1f} over {result.n_moments} moments.")
     lines = ["# Calibrated parameter values (written by `python run.py calibrate`; do not edit by hand).",
-             "# Only the calibrated values are here; scenarios/baseline.toml extends this file.",
+             "# Only the calibrated values are here; a scenario uses them with",
+             "#   extends = \"../calibration/calibrated.toml\"",
+             "# (see docs/calibration.md for whether scenarios/baseline.toml does).",
              "# estimate [95 % range] per parameter:"]
     for p, x, a, b in zip(result.free, result.estimate, lo, hi, strict=True):
         lines.append(f"#   {p.key} = {x:.4g} [{a:.4g}, {b:.4g}]")

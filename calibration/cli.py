@@ -56,6 +56,8 @@ def add_calibrate_args(p) -> None:
     p.add_argument("--write", default=str(CALIBRATED_FILE),
                    help="the calibrated scenario file to write (default calibration/calibrated.toml)")
     p.add_argument("--validation-seeds", default="10-13", help="fresh seeds for the fit report")
+    p.add_argument("--start", help="a calibrated scenario file whose values start the search (default: the model "
+                                   "defaults)")
     _executor_args(p)
 
 
@@ -131,7 +133,7 @@ def calibrate_command(args) -> int:
         free = load_priors(args.priors)
         sc = calibration_scenario(None, args.scenario)
         seeds = _seeds(args.seeds)
-        x0 = [p.value_in(sc) for p in free]
+        x0 = [p.value_in(calibration_scenario(args.start, args.scenario) if args.start else sc) for p in free]
         with Executor(args.executor, args.workers, args.scheduler) as ex:
             print(f"calibrating {len(free)} parameters on {sum(t.weight > 0 and t.kind != 'soft' for t in targets)} "
                   f"targets; {len(seeds)} seeds per candidate, scale {args.scale}, executor {args.executor}")

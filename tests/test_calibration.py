@@ -149,3 +149,19 @@ def test_the_calibration_scenario_starts_from_the_2012_panel():
     sc = load_scenario(CALIBRATION_SCENARIO)
     assert (sc.run.base_year, sc.run.end_year) == (2012, 2019)
     assert sc.market.national_price_growth[2012] < 0 < sc.market.national_price_growth[2017]
+
+
+def test_shipped_calibrated_file_holds_the_reported_estimates_of_calibratable_parameters():
+    import csv
+    from pathlib import Path
+
+    from calibration.calibrate import CALIBRATED_FILE, calibrated_overrides
+
+    sc = load_scenario(CALIBRATED_FILE)
+    rows = list(csv.DictReader((Path(CALIBRATED_FILE).parent / "report" / "parameters.csv").open()))
+    assert len(rows) >= 10
+    for r in rows:
+        p = free_param(r["parameter"], float(r["prior_low"]), float(r["prior_high"]))
+        assert p.value_in(sc) == pytest.approx(float(r["estimate"]), abs=1e-4)
+        assert float(r["ci95_low"]) <= p.value_in(sc) <= float(r["ci95_high"])
+    assert set(calibrated_overrides(CALIBRATED_FILE)) <= {r["parameter"].split(".")[0] for r in rows}
