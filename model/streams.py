@@ -44,9 +44,13 @@ class Streams:
         # draw in blocks of 2**16 keys keyed by block number so a growing key space does not shift values
         out = np.empty(ids.size)
         blocks = ids >> 16
-        for b in np.unique(blocks):
-            gb = np.random.default_rng([self.seed, self.key(name), int(year), 1000 + int(sub), int(b)])
-            u = gb.random(1 << 16)
-            m = blocks == b
-            out[m] = u[ids[m] & 0xFFFF]
+        order = np.argsort(blocks, kind="stable")  # group the keys by block once (not a mask per block)
+        sorted_blocks = blocks[order]
+        cuts = np.flatnonzero(sorted_blocks[1:] != sorted_blocks[:-1]) + 1
+        key = self.key(name)
+        for lo, hi in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [ids.size]]), strict=True):
+            b = int(sorted_blocks[lo])
+            u = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+            sel = order[lo:hi]
+            out[sel] = u[ids[sel] & 0xFFFF]
         return out
