@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.12*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$p; break; fi; done)
 
-.PHONY: run test lint bench bench-batch baseline-refresh clean venv
+.PHONY: run test lint bench bench-batch bench-national baseline-refresh clean venv
 
 venv: $(STAMP)
 
@@ -47,6 +47,9 @@ clean:
 
 bench: $(STAMP)
 	$(VPY) -m benchmarks.bench
+
+bench-national: $(STAMP)
+	$(VPY) -m benchmarks.national --copies 58 --years 2
 
 bench-batch: $(STAMP)
 	$(VPY) -m benchmarks.batch_bench --repeat 2

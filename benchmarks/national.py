@@ -1,0 +1,101 @@
+"""National-scale benchmark: the region's synthetic stock replicated until it has the size of the Netherlands.
+
+    python -m benchmarks.national [--copies 30] [--years 2] [--seed 1]
+
+The full-region stock of 2019 (about 310,000 persons, 135,000 households and 137,000 dwellings) is built
+once and its three tables are replicated ``--copies`` times (ids, draw keys and the links between persons,
+households and dwellings shifted per copy), which keeps the six municipalities' distributions; 30 copies
+give about 9.3 million persons, 4.0 million households and 4.1 million dwellings, 58 copies about the
+Netherlands (18 million persons). The model then runs ``--years`` years and the harness prints agents,
+years, wall seconds (build, replication, each year), agent-years per second and peak resident memory. It
+measures the years it runs and extrapolates nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from model import HousingModel
+from model.entities import KEY_BITS, EntityTable
+
+LOW = (1 << KEY_BITS) - 1
+
+
+def _replicate_table(t: EntityTable, copies: int, links: dict[str, int]) -> None:
+    """Replace the table's rows by ``copies`` copies of them; ``links`` maps columns holding ids of another
+    table to that table's id count (the shift per copy; -1 stays -1)."""
+    n, next_id = t.n, t.next_id
+    kmax = max(t._key_next.values()) if t._key_next else 0
+    cols = {}
+    for name, arr in t._cols.items():
+        base = arr[:n]
+        parts = []
+        for r in range(copies):
+            part = base.copy()
+            if name == "id":
+                part += r * next_id
+            elif name == "key":
+                part = ((part >> KEY_BITS) << KEY_BITS) | ((part & LOW) + r * kmax)
+            elif name in links:
+                part = np.where(part >= 0, part + r * links[name], part)
+            parts.append(part)
+        cols[name] = np.concatenate(parts)
+    t._cols = cols
+    t._cap = n * copies
+    t.n = n * copies
+    t.next_id = next_id * copies
+    t.row_of = np.full(t.next_id, -1, dtype=np.int64)
+    alive = cols["alive"]
+    t.row_of[cols["id"][alive]] = np.flatnonzero(alive)
+    t._key_next = {m: kmax * copies for m in t._key_next}
+
+
+def replicate(model: HousingModel, copies: int) -> None:
+    """Replicate the model's persons, households and dwellings ``copies`` times in place."""
+    st = model.state
+    n_h, n_d = st.households.next_id, st.dwellings.next_id
+    _replicate_table(st.persons, copies, {"household_id": n_h})
+    _replicate_table(st.households, copies, {"dwelling_id": n_d})
+    _replicate_table(st.dwellings, copies, {"household_id": n_h})
+    model._rows.clear()  # the base-year rows describe the replicated stock
+    model._collect(None)
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=30, help="copies of the region's stock (58 = the Netherlands)")
+    ap.add_argument("--years", type=int, default=2, help="years to simulate from 2019")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    m = HousingModel(None, rng=args.seed, end_year=2019 + args.years)
+    t1 = time.perf_counter()
+    replicate(m, args.copies)
+    t2 = time.perf_counter()
+    st = m.state
+    counts = st.persons.count(), st.households.count(), st.dwellings.count()
+    agents = sum(counts)
+    print(f"copies {args.copies}: {counts[0]:,} persons, {counts[1]:,} households, {counts[2]:,} dwellings "
+          f"({agents:,} agents); build {t1 - t0:.2f} s, replication {t2 - t1:.2f} s")
+    years = []
+    while m.running:
+        t = time.perf_counter()
+        m.step()
+        years.append(time.perf_counter() - t)
+        print(f"  year {m.year - 1}: {years[-1]:.2f} s, peak memory {peak_mib():,.0f} MiB", flush=True)
+    run = sum(years)
+    print(f"agents {agents:,}  years {len(years)}  run {run:.2f} s  agent-years/s {agents * len(years) / run:,.0f}  "
+          f"peak MiB {peak_mib():,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
