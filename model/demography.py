@@ -318,6 +318,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     mig = model.scenario.migration
     rows, hrow, size, heads, partners = household_table(state)
     head_rows = rows[p.role[rows] == HEAD]
+    income_of = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)  # households existing now
     for m in range(N_MUN):
         rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
@@ -341,7 +342,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             if fits.size:
                 tmpl = np.append(tmpl, hm[fits[np.argmax(w[fits] * rng.random(fits.size))]])
         t_hrow = h.row_of[p.household_id[tmpl]]
-        t_income = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)[t_hrow]
+        t_income = income_of[t_hrow]
         t_savings = h.savings_eur[t_hrow]
         new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
                         mortgage_eur=0.0, moved_in_year=model.year + 1)
@@ -361,7 +362,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         starts = np.searchsorted(mhh, src_hh, side="left")
         ends = np.searchsorted(mhh, src_hh, side="right")
         counts = ends - starts
-        idx = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
+        idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
         src = members[idx]
         age = np.clip(p.age[src] + rng.integers(-2, 3, src.size), 0, 100)
         age = np.where(p.age[src] < 18, np.minimum(age, 17), np.maximum(age, 18))
