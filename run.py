@@ -318,10 +318,7 @@ def cmd_batch(args) -> int:
     from experiments import experiment_from_args, load_experiment, run_experiment
 
     shard = _shard(args.shard) if args.shard else None
-    if args.scheduler and args.executor != "dask":
-        raise UsageError(f"--scheduler {args.scheduler} is only used with --executor dask")
-    if args.scheduler and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[A-Za-z0-9_.\-\[\]:]+:\d+", args.scheduler):
-        raise UsageError(f"--scheduler {args.scheduler!r}: expected an address such as tcp://HOST:PORT")
+    _check_scheduler(args)
     if args.listen and args.executor != "local":
         raise UsageError("--listen is only used with --executor local (the cluster this batch starts)")
     if len(args.files) == 1 and _is_experiment_file(args.files[0]):
@@ -342,12 +339,23 @@ def cmd_batch(args) -> int:
                              shard=shard, resume=args.resume, progress=not args.quiet, check=args.check,
                              listen=args.listen)
     print(out)
+    _print_summary(summary, out)
+    return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
+
+
+def _check_scheduler(args) -> None:
+    if args.scheduler and args.executor != "dask":
+        raise UsageError(f"--scheduler {args.scheduler} is only used with --executor dask")
+    if args.scheduler and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[A-Za-z0-9_.\-\[\]:]+:\d+", args.scheduler):
+        raise UsageError(f"--scheduler {args.scheduler!r}: expected an address such as tcp://HOST:PORT")
+
+
+def _print_summary(summary, out: Path) -> None:
     print(summary.line())
     for rec in summary.failures[:10]:
         print(f"  failed: {rec['run_id']}: {rec.get('error')}")
     if len(summary.failures) > 10:
         print(f"  ... and {len(summary.failures) - 10} more (see {out}/experiment.json)")
-    return EXIT_OK if summary.failed == 0 else EXIT_FAILURE
 
 
 def _years(text: str) -> tuple[int, ...]:
@@ -365,6 +373,7 @@ def cmd_compare(args) -> int:
     if len(args.files) < 2:
         raise UsageError("compare needs the baseline scenario file and at least one scenario to compare with it")
     years = _years(args.years)
+    _check_scheduler(args)
     scenarios = [model.load_scenario(f) for f in args.files]  # errors name the file before any run
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
@@ -380,9 +389,7 @@ def cmd_compare(args) -> int:
     summary = run_experiment(exp, out, args.executor, scheduler=args.scheduler, workers=args.workers,
                              resume=args.resume, progress=not args.quiet, check=args.check)
     if summary.failed:
-        print(summary.line())
-        for rec in summary.failures[:10]:
-            print(f"  failed: {rec['run_id']}: {rec.get('error')}")
+        _print_summary(summary, out)
         return EXIT_FAILURE
     df, ledgers = load_runs(out)
     df = df[df.seed.isin(exp.seeds) & df.scenario.isin(names)]
@@ -466,6 +473,23 @@ def _workers(text: str) -> int:
     return v
 
 
+def _run_options(p: argparse.ArgumentParser) -> None:
+    """Options applied to every run of a batch or comparison."""
+    p.add_argument("--scale", type=float, metavar="F", help="share of the population simulated in every run")
+    p.add_argument("--end-year", type=int, metavar="Y", help="last year of every run")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one parameter in every run (repeatable)")
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """Where the runs of a batch or comparison execute."""
+    p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
+                   help="serial: in this process; local (default): a Dask LocalCluster on 127.0.0.1, one worker "
+                        "per core; dask: an existing cluster given by --scheduler")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
+    p.add_argument("--workers", type=_workers, metavar="N", help="workers of the local cluster (default: cores)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description="Housing-stock transition model of Zuid- en Oost-Drenthe.",
@@ -503,16 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "seed=<n>.parquet, with DIR/experiment.json. Exit code 1 if any run failed.")
     p.add_argument("files", nargs="+", metavar="FILE", help="EXPERIMENT.toml, or one or more scenario files")
     p.add_argument("--seeds", metavar="SPEC", help="seeds for scenario files: '0-99', '1,5,7' (default 0)")
-    p.add_argument("--scale", type=float, metavar="F", help="share of the population simulated in every run")
-    p.add_argument("--end-year", type=int, metavar="Y", help="last year of every run")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override one parameter in every run (repeatable)")
+    _run_options(p)
     p.add_argument("--name", help="experiment name for scenario files (default 'batch')")
-    p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
-                   help="serial: in this process; local (default): a Dask LocalCluster on 127.0.0.1, one worker "
-                        "per core; dask: an existing cluster given by --scheduler")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=_workers, metavar="N", help="workers of the local cluster (default: cores)")
+    _executor_options(p)
     p.add_argument("--listen", metavar="HOST", help="address the local cluster listens on (default 127.0.0.1, "
                                                     "this machine only)")
     p.add_argument("--shard", metavar="I/N", help="run only runs I, I+N, I+2N, ... (0 <= I < N), e.g. per "
@@ -529,23 +546,17 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="run scenarios against a baseline over seeds; paired differences and cost per result",
         description="Run the baseline (the first file) and the other scenarios with the same seeds (common random "
                     "numbers), then write DIR/comparison.parquet: per scenario x year x municipality (and REGION) "
-                    "the mean and 5-95 %% band of the paired differences, cost per result and deadweight "
+                    "the mean and 5-95 % band of the paired differences, cost per result and deadweight "
                     "(experiments/comparison.py). Runs go to DIR/runs as with 'batch'; --resume continues.")
     p.add_argument("files", nargs="+", metavar="SCENARIO.toml", help="the baseline first, then the scenarios")
     p.add_argument("--seeds", default="0-9", metavar="SPEC", help="seeds: '0-19', '1,5,7' (default 0-9)")
-    p.add_argument("--scale", type=float, metavar="F", help="share of the population simulated in every run")
-    p.add_argument("--end-year", type=int, metavar="Y", help="last year of every run")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override one parameter in every run (repeatable)")
+    _run_options(p)
     p.add_argument("--years", default="2030,2040", metavar="Y,Y", help="years of the printed table (default "
                                                                        "2030,2040)")
     p.add_argument("--measures", metavar="M,M", help="measures of the printed table (default: the headline "
                                                      "ones; any 'measure' of comparison.parquet)")
     p.add_argument("--name", default="compare", help="name of the comparison (default 'compare')")
-    p.add_argument("--executor", choices=("serial", "local", "dask"), default="local",
-                   help="as for batch: serial, local (default; a Dask LocalCluster on 127.0.0.1) or dask")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="address of a running Dask scheduler")
-    p.add_argument("--workers", type=_workers, metavar="N", help="workers of the local cluster (default: cores)")
+    _executor_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default results/<name>)")
     p.add_argument("--resume", action="store_true", help="reuse the complete runs already in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -80,7 +80,7 @@ class HousingView(mesa.Model):
              if k not in ("mean_household_size", "vacancy_rate", "mean_value_eur", "median_value_eur",
                           "mean_condition")}
         efg = s["label_E"] + s["label_F"] + s["label_G"]
-        ledger = h.fund.ledger[-1] if h.fund.ledger else None
+        ledger = h.fund.ledger.rows[-1] if h.fund.ledger.rows else None
         self.indicators = {
             "Population": s["population"], "Households": s["households"],
             "Vacancy rate": 100.0 * s["vacant_dwellings"] / max(s["dwellings"], 1),

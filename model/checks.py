@@ -406,7 +406,7 @@ def check_policies(model, previous: Counts | None) -> None:
     """The ledgers of the Transformatiefonds and the experimenteerruimte levers: each year's cash at the end
     is the cash at the start plus inflows minus outflows, and never negative; the fund owns exactly the homes
     it bought and built minus those it sold and demolished, and no more than it bought and built."""
-    from .policies import INFLOWS, OUTFLOWS
+    from .policies import Transformatiefonds
 
     year = model.year - 1
     agents = [getattr(model, name, None) for name in ("fund", "corporation_fund", "corporation_lifetime",
@@ -416,20 +416,19 @@ def check_policies(model, previous: Counts | None) -> None:
     for agent in agents:
         if agent is None or not getattr(agent, "enabled", False):
             continue
-        rows_ = agent.ledger if isinstance(agent.ledger, list) else agent.ledger.rows
-        if not rows_ or rows_[-1]["year"] != year:
+        ledger = agent.ledger
+        if not ledger.rows or ledger.rows[-1]["year"] != year:
             continue
-        row = rows_[-1]
-        ins = INFLOWS if isinstance(agent.ledger, list) else agent.ledger.inflows
-        outs = OUTFLOWS if isinstance(agent.ledger, list) else agent.ledger.outflows
-        expected = row["cash_start_eur"] + sum(row[k] for k in ins) - sum(row[k] for k in outs)
+        row = ledger.rows[-1]
+        expected = (row["cash_start_eur"] + sum(row[k] for k in ledger.inflows)
+                    - sum(row[k] for k in ledger.outflows))
         name = type(agent).__name__
         if abs(row["cash_end_eur"] - expected) > 1e-6 * max(1.0, abs(expected)) + 0.01:
             raise InvariantError(f"{name}: cash at the end = cash at the start + inflows - outflows", year=year,
                                  left=row["cash_end_eur"], right=expected)
         if row["cash_end_eur"] < -1e-6:
             raise InvariantError(f"{name}: cash >= 0", year=year, left=row["cash_end_eur"], right=0)
-        if isinstance(agent.ledger, list):  # the fund's machine: the homes it owns
+        if isinstance(agent, Transformatiefonds):  # the fund's machine (also the corporations'): its homes
             c = agent.counts
             owned = int(np.count_nonzero(d.owner[rows] == agent.owner_code))
             if owned != c["bought"] + c["built"] - c["sold"] - c["demolished"] or owned > c["bought"] + c["built"]:

@@ -266,7 +266,7 @@ class HousingModel(mesa.Model):
 
     def ledgers(self) -> dict:
         """The institutions with a ledger this run ({metadata key: agent}): the fund and the levers in use."""
-        out = {"fund_ledger": self.fund} if self.fund.ledger else {}
+        out = {"fund_ledger": self.fund} if self.fund.ledger.rows else {}
         for key, agent in (("corp_fund_ledger", self.corporation_fund), ("corp_lp_ledger", self.corporation_lifetime),
                            ("corp_energy_ledger", self.corporation_energy)):
             if agent.enabled:

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES
 from .income import household_facts, national_price_growth
-from .policies import Transformatiefonds
+from .policies import CashLedger, Transformatiefonds
 from .state import (
     CORPORATION,
     CORPORATION_FUND,
@@ -51,43 +51,6 @@ _SUB_CORP_ACCEPT, _SUB_LP_ACCEPT, _SUB_ENERGY = 2, 3, 4
 
 def _mask(codes) -> np.ndarray:
     return np.array([c in codes for c in MUNICIPALITY_CODES])
-
-
-class CashLedger:
-    """A small cash account with named inflows and outflows and one closed row per year."""
-
-    def __init__(self, inflows: tuple[str, ...], outflows: tuple[str, ...], scale: float):
-        self.inflows, self.outflows, self.scale = inflows, outflows, scale
-        self.cash = 0.0
-        self.flows = {k: 0.0 for k in inflows + outflows}
-        self.rows: list[dict] = []
-
-    def add(self, kind: str, amount: float) -> None:
-        if kind in self.outflows:
-            assert amount <= self.cash + 1e-6, f"{kind}: spending money that is not there"
-            self.cash -= amount
-        else:
-            self.cash += amount
-        self.flows[kind] += amount
-
-    def close(self, year: int, **extra) -> None:
-        start = self.rows[-1]["cash_end_eur"] if self.rows else 0.0
-        self.rows.append(dict(year=year, cash_start_eur=start, **self.flows, cash_end_eur=self.cash, **extra))
-        self.flows = {k: 0.0 for k in self.inflows + self.outflows}
-
-    def table(self) -> pa.Table:
-        if not self.rows:
-            return pa.table({})
-        cols = {}
-        for name in self.rows[0]:
-            vals = [r[name] for r in self.rows]
-            if name == "year":
-                cols[name] = pa.array(vals, pa.int16())
-            elif isinstance(vals[0], int):
-                cols[name] = pa.array([round(v / self.scale) for v in vals], pa.int64())
-            else:
-                cols[name] = pa.array([v / self.scale for v in vals], pa.float64())
-        return pa.table(cols)
 
 
 # -- 1. corporations take part in the Transformatiefonds ---------------------------------------------------

@@ -88,6 +88,45 @@ OUTFLOWS = ("purchases_eur", "works_eur", "demolition_eur", "rebuild_eur", "mana
             "repayment_eur")
 
 
+class CashLedger:
+    """A cash account with named inflows and outflows and one closed row per year (the Transformatiefonds'
+    ledger and the experimenteerruimte levers'): cash_end = cash_start + inflows - outflows, and an
+    outflow never exceeds the cash."""
+
+    def __init__(self, inflows: tuple[str, ...], outflows: tuple[str, ...], scale: float):
+        self.inflows, self.outflows, self.scale = inflows, outflows, scale
+        self.cash = 0.0
+        self.flows = {k: 0.0 for k in inflows + outflows}
+        self.rows: list[dict] = []
+
+    def add(self, kind: str, amount: float) -> None:
+        if kind in self.outflows:
+            assert amount <= self.cash + 1e-6, f"{kind}: spending money that is not there"
+            self.cash -= amount
+        else:
+            self.cash += amount
+        self.flows[kind] += amount
+
+    def close(self, year: int, **extra) -> None:
+        start = self.rows[-1]["cash_end_eur"] if self.rows else 0.0
+        self.rows.append(dict(year=year, cash_start_eur=start, **self.flows, cash_end_eur=self.cash, **extra))
+        self.flows = {k: 0.0 for k in self.inflows + self.outflows}
+
+    def table(self) -> pa.Table:
+        if not self.rows:
+            return pa.table({})
+        cols = {}
+        for name in self.rows[0]:
+            vals = [r[name] for r in self.rows]
+            if name == "year":
+                cols[name] = pa.array(vals, pa.int16())
+            elif isinstance(vals[0], int):
+                cols[name] = pa.array([round(v / self.scale) for v in vals], pa.int64())
+            else:
+                cols[name] = pa.array([v / self.scale for v in vals], pa.float64())
+        return pa.table(cols)
+
+
 def _income_rule(model, rule: str, facts: dict, hrow: np.ndarray) -> np.ndarray:
     """Households (rows) that meet an income rule: 'core' (<= 130 % social minimum), 'low' (below the
     DAEB limit) or 'any'."""
@@ -200,9 +239,6 @@ class Proeftuin(mesa.Agent):
             self.year_spent += spent
         return paid
 
-    def step(self) -> None:  # process 8: the proeftuin's own bookkeeping happens as it spends
-        pass
-
 
 def proeftuin_levers(model, hrow: np.ndarray, drow: np.ndarray, facts: dict, levers: dict):
     """The levers of owner households (rows, in dwellings ``drow``) with the proeftuin instruments applied
@@ -226,14 +262,13 @@ def proeftuin_levers(model, hrow: np.ndarray, drow: np.ndarray, facts: dict, lev
                                           out["outreach_multiplier"])
     out["collective_discount"] = np.where(s, np.maximum(out["collective_discount"], p.proeftuin_collective_discount),
                                           out["collective_discount"])
-    hf = facts  # facts are per candidate household already
-    rule = _income_rule(model, p.proeftuin_grant_income, {k: v for k, v in hf.items()}, np.arange(hrow.size))
+    rule = _income_rule(model, p.proeftuin_grant_income, facts, np.arange(hrow.size))  # facts: per household here
     out["proeftuin_grant_eur"] = np.where(s & rule, p.proeftuin_grant_eur, 0.0)
     if p.proeftuin_zero_interest_loans:
         out["zero_interest"] = s.copy()
         out["no_capacity_loan_eur"] = np.where(s, np.maximum(out["no_capacity_loan_eur"], p.proeftuin_loan_max_eur),
                                                out["no_capacity_loan_eur"])
-    out["proeftuin_adaptation_grant_eur"] = np.where(s & (hf["oldest"] >= p.proeftuin_adaptation_min_age),
+    out["proeftuin_adaptation_grant_eur"] = np.where(s & (facts["oldest"] >= p.proeftuin_adaptation_min_age),
                                                      p.proeftuin_adaptation_grant_eur, 0.0)
     out["procurement_cost_eur"] = np.where(s & (p.proeftuin_collective_discount > 0),
                                            p.proeftuin_procurement_cost_eur, 0.0)
@@ -269,7 +304,7 @@ class Transformatiefonds(mesa.Agent):
         self.p = params if params is not None else model.scenario.fund
         self.municipalities = municipalities  # bool per municipality where it buys; None = all
         self.scale = model.scenario.run.scale
-        self.cash = 0.0
+        self.ledger = CashLedger(INFLOWS, OUTFLOWS, self.scale)
         self.payables = 0.0
         self.tranches: list[list[float]] = []  # [year borrowed, amount, outstanding]
         self.temp_provision: dict[int, float] = {}  # dwelling id -> demolition cost reserved
@@ -277,12 +312,14 @@ class Transformatiefonds(mesa.Agent):
         self.carry = np.zeros(N_MUN)  # fractional homes to build per municipality
         self.index = 1.0  # national price index since the base year
         self.counts = dict(bought=0, built=0, sold=0, demolished=0)
-        self.flows = {k: 0.0 for k in INFLOWS + OUTFLOWS}
-        self.ledger: list[dict] = []
 
     @property
     def enabled(self) -> bool:
         return any(v > 0 for series in self.p.fund_contributions_eur.values() for v in series.values())
+
+    @property
+    def cash(self) -> float:
+        return self.ledger.cash
 
     @property
     def loan(self) -> float:
@@ -295,15 +332,12 @@ class Transformatiefonds(mesa.Agent):
 
     # -- money --------------------------------------------------------------------------------------
     def _in(self, what: str, amount: float, mun: np.ndarray | None = None, weights=None) -> None:
-        self.cash += amount
-        self.flows[what] += amount
+        self.ledger.add(what, amount)
         if mun is not None:
             self.model.count_event("policy_spending_eur", municipality=mun, weights=-np.asarray(weights, float))
 
     def _out(self, what: str, amount: float, mun: np.ndarray | None = None, weights=None) -> None:
-        assert amount <= self.cash + 1e-6, "the fund never spends money it does not have"
-        self.cash -= amount
-        self.flows[what] += amount
+        self.ledger.add(what, amount)  # refuses to spend money the fund does not have
         if mun is not None:
             self.model.count_event("policy_spending_eur", municipality=mun, weights=np.asarray(weights, float))
 
@@ -333,7 +367,6 @@ class Transformatiefonds(mesa.Agent):
         model, p = self.model, self.p
         year = model.year
         self.index *= 1.0 + national_price_growth(model)
-        cash_start = self.ledger[-1]["cash_end_eur"] if self.ledger else 0.0
         # payables of last year first
         if self.payables > 0:
             due, self.payables = self.payables, 0.0
@@ -389,32 +422,22 @@ class Transformatiefonds(mesa.Agent):
         self._rebuild()
         if p.fund_start_year <= year <= p.fund_end_year:
             self._buy()
-        self._close(cash_start)
+        self._close()
 
-    def _close(self, cash_start: float) -> None:
+    def _close(self) -> None:
         d = self.model.state.dwellings
         rows = stock_rows(d)
         held = rows[d.owner[rows] == self.owner_code]
         value = float(d.value_eur[held].sum())
-        row = dict(year=self.model.year, cash_start_eur=cash_start, cash_end_eur=self.cash, loan_eur=self.loan,
-                   provisions_eur=self.provisions, payables_eur=self.payables, homes_value_eur=value,
-                   net_assets_eur=self.cash + value - self.loan - self.payables, homes_owned=int(held.size),
-                   **{f"homes_{k}": v for k, v in self.counts.items()}, **self.flows)
-        self.ledger.append(row)
-        self.flows = {k: 0.0 for k in INFLOWS + OUTFLOWS}
+        self.ledger.close(self.model.year, loan_eur=self.loan, provisions_eur=self.provisions,
+                          payables_eur=self.payables, homes_value_eur=value,
+                          net_assets_eur=self.cash + value - self.loan - self.payables, homes_owned=int(held.size),
+                          **{f"homes_{k}": v for k, v in self.counts.items()})
 
     def ledger_table(self) -> pa.Table:
-        """The ledger, one row per year the fund was active, amounts and counts expanded by 1/scale."""
-        cols = {}
-        for name, _, _ in LEDGER_SCHEMA:
-            vals = [r[name] for r in self.ledger]
-            if name == "year":
-                cols[name] = pa.array(vals, pa.int16())
-            elif name.startswith("homes_") and not name.endswith("_eur"):
-                cols[name] = pa.array([round(v / self.scale) for v in vals], pa.int64())
-            else:
-                cols[name] = pa.array([v / self.scale for v in vals], pa.float64())
-        return pa.table(cols)
+        """The ledger (columns as LEDGER_SCHEMA), one row per year the fund was active, amounts and counts
+        expanded by 1/scale."""
+        return self.ledger.table()
 
     # -- costs --------------------------------------------------------------------------------------
     def _demolition_cost(self, rows: np.ndarray) -> np.ndarray:
@@ -459,12 +482,7 @@ class Transformatiefonds(mesa.Agent):
         h, d = st.households, st.dwellings
         rows = stock_rows(d)
         rows = rows[(d.owner[rows] == OWNER_OCCUPIER) & (d.last_sale_year[rows] != model.year)]
-        if self.municipalities is not None:
-            rows = rows[self.municipalities[d.municipality[rows]]]
-        worst = LABELS.index(p.fund_max_label)
-        home_ok = (d.value_eur[rows] <= p.fund_value_ceiling_eur * self.index) & (
-            (label_of(d.ep2_kwh_m2[rows]) >= worst) | (d.written_off[rows] & p.fund_written_off_qualifies))
-        rows = rows[home_ok]
+        rows = rows[self._home_qualifies(rows)]
         occ = rows[d.status[rows] == OCCUPIED]
         hh = h.row_of[d.household_id[occ]]
         facts = household_facts(st)
@@ -478,6 +496,17 @@ class Transformatiefonds(mesa.Agent):
             homes.append(vac)
             sellers.append(np.full(vac.size, -1, dtype=np.int64))
         return np.concatenate(homes), np.concatenate(sellers)
+
+    def _home_qualifies(self, rows: np.ndarray) -> np.ndarray:
+        """Homes (rows) the fund may buy: in its municipalities, worth at most the (indexed) ceiling, with the
+        label or worse or written off."""
+        p, d = self.p, self.model.state.dwellings
+        ok = (d.value_eur[rows] <= p.fund_value_ceiling_eur * self.index) & (
+            (label_of(d.ep2_kwh_m2[rows]) >= LABELS.index(p.fund_max_label))
+            | (d.written_off[rows] & p.fund_written_off_qualifies))
+        if self.municipalities is not None:
+            ok &= self.municipalities[d.municipality[rows]]
+        return ok
 
     def _priority(self, rows: np.ndarray) -> np.ndarray:
         d = self.model.state.dwellings
@@ -557,12 +586,7 @@ class Transformatiefonds(mesa.Agent):
         taken = np.zeros(homes.size, dtype=bool)
         if not (p.fund_start_year <= model.year <= p.fund_end_year):
             return taken, value
-        worst = LABELS.index(p.fund_max_label)
-        ok = (value <= p.fund_value_ceiling_eur * self.index) & (
-            (label_of(d.ep2_kwh_m2[homes]) >= worst) | (d.written_off[homes] & p.fund_written_off_qualifies))
-        if self.municipalities is not None:
-            ok &= self.municipalities[d.municipality[homes]]
-        cand = np.flatnonzero(ok)
+        cand = np.flatnonzero(self._home_qualifies(homes))
         cand = cand[np.argsort(d.key[homes[cand]], kind="stable")]
         price = value * p.fund_price_factor + p.fund_price_premium_eur
         plan = self._plan(homes[cand])

@@ -308,6 +308,6 @@ def test_the_yearly_checks_catch_a_broken_fund_ledger():
     m = HousingModel(SC / "transformatiefonds.toml", rng=1, scale=0.03, end_year=2024, check=True)
     m.step()
     m.step()  # 2020: contributions arrive
-    m.fund.flows["rent_eur"] += 1000.0  # a flow booked without the cash
+    m.fund.ledger.flows["rent_eur"] += 1000.0  # a flow booked without the cash
     with pytest.raises(InvariantError, match=r"year 2021.*Transformatiefonds: cash at the end"):
         m.step()
