@@ -1,11 +1,18 @@
-"""Benchmark harness: wall time and agent-years per second of the vectorised model.
+"""Benchmark harness: wall time and agent-years per second of the vectorised model and of the object-per-agent
+reference, side by side in one run.
 
-    python -m benchmarks.bench [--scales 0.1 1.0] [--end-year 2050] [--seed 1]
+    python -m benchmarks.bench [--scales 0.01 0.1 1.0] [--reference-scales 0.01 0.1] [--end-year 2050] [--seed 1]
+                               [--scenario scenarios/baseline.toml]
 
-Prints, per scale: agents (persons + households + dwellings at the start), years, wall seconds (stock
-build and simulation separately), agent-years per second, peak resident memory, and the time per
-process. The object-per-agent Mesa reference that the issues ask to compare against is not written yet
-(issue "Performance: a benchmark harness, an object-per-agent reference, and national scale").
+Per scale, a ``vectorised`` row (model.HousingModel) and, for the scales in ``--reference-scales``, a
+``reference`` row: the same yearly rules written the plain Mesa way, one agent object per person, household
+and dwelling (benchmarks/reference; an exact oracle, see tests/test_reference.py), run on the same stock
+(same scale and seed) over the same years. Columns: agents (persons + households + dwellings at the start),
+years, wall seconds (stock build and simulation separately), agent-years per second (agents x years / run
+seconds), peak resident memory of the process so far, and on the reference row the speed ratio
+vectorised / reference of agent-years per second. The reference runs only on the scales given (nothing is
+extrapolated); it implements no policies, so the scenario must have none switched on (the baseline).
+Then the time per process for each scale (both implementations where the reference ran).
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ import argparse
 import resource
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from model import HousingModel, demography, income, market, renovation, stock_change
 from model import allocation as allocation_mod
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
 def timed_processes():
@@ -51,11 +61,15 @@ def timed_processes():
     return totals, restore
 
 
-def bench(scale: float, end_year: int, seed: int) -> dict:
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench(scale: float, end_year: int, seed: int, scenario=BASELINE) -> dict:
     totals, restore = timed_processes()
     try:
         t0 = time.perf_counter()
-        m = HousingModel(None, rng=seed, scale=scale, end_year=end_year)
+        m = HousingModel(scenario, rng=seed, scale=scale, end_year=end_year)
         t1 = time.perf_counter()
         agents = m.state.persons.count() + m.state.households.count() + m.state.dwellings.count()
         years = 0
@@ -65,31 +79,82 @@ def bench(scale: float, end_year: int, seed: int) -> dict:
         t2 = time.perf_counter()
     finally:
         restore()
-    return dict(scale=scale, agents=agents, years=years, build_s=t1 - t0, run_s=t2 - t1,
-                agent_years_per_s=agents * years / (t2 - t1), processes=dict(totals))
+    return dict(implementation="vectorised", scale=scale, agents=agents, years=years, build_s=t1 - t0,
+                run_s=t2 - t1, agent_years_per_s=agents * years / (t2 - t1), processes=dict(totals),
+                peak_mib=peak_mib())
+
+
+def bench_reference(scale: float, end_year: int, seed: int, scenario=BASELINE) -> dict:
+    """The object-per-agent reference on the same stock; its steps are timed process by process (exactly
+    what ReferenceModel.step does: begin_year, the processes in order, end_year)."""
+    from benchmarks.reference import ReferenceModel
+
+    totals: dict[str, float] = defaultdict(float)
+    t0 = time.perf_counter()
+    m = ReferenceModel(scenario, rng=seed, scale=scale, end_year=end_year)
+    t1 = time.perf_counter()
+    agents = len(m.agents)
+    years = 0
+    while m.running:
+        m.begin_year()
+        for name, process in m.processes():
+            t = time.perf_counter()
+            process()
+            totals[name] += time.perf_counter() - t
+        m.end_year()
+        years += 1
+    t2 = time.perf_counter()
+    return dict(implementation="reference", scale=scale, agents=agents, years=years, build_s=t1 - t0,
+                run_s=t2 - t1, agent_years_per_s=agents * years / (t2 - t1), processes=dict(totals),
+                peak_mib=peak_mib())
+
+
+HEADER = (f"{'implementation':<16}{'scale':>7}{'agents':>10}{'years':>7}{'build s':>9}{'run s':>9}"
+          f"{'agent-years/s':>15}{'peak MiB':>10}{'vectorised/reference':>22}")
+
+
+def row(r: dict, ratio: float | None = None) -> str:
+    return (f"{r['implementation']:<16}{r['scale']:>7}{r['agents']:>10,}{r['years']:>7}{r['build_s']:>9.2f}"
+            f"{r['run_s']:>9.2f}{r['agent_years_per_s']:>15,.0f}{r['peak_mib']:>10.0f}"
+            + ("" if ratio is None else f"{ratio:>21.1f}x"))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
+    ap.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1, 1.0],
+                    help="scales of the vectorised model (the reference scales are added)")
+    ap.add_argument("--reference-scales", type=float, nargs="*", default=[0.01, 0.1],
+                    help="scales the object-per-agent reference runs on too (none: --reference-scales)")
     ap.add_argument("--end-year", type=int, default=2050)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", default=str(BASELINE), help="scenario file (no policies if the reference runs)")
     args = ap.parse_args(argv)
-    print(f"{'implementation':<16}{'scale':>7}{'agents':>10}{'years':>7}{'build s':>9}{'run s':>8}"
-          f"{'agent-years/s':>15}{'peak MiB':>10}")
+    scales = sorted(set(args.scales) | set(args.reference_scales))
+    print(HEADER, flush=True)
     results = []
-    for scale in args.scales:
-        r = bench(scale, args.end_year, args.seed)
-        results.append(r)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{'vectorised':<16}{scale:>7}{r['agents']:>10,}{r['years']:>7}{r['build_s']:>9.2f}{r['run_s']:>8.2f}"
-              f"{r['agent_years_per_s']:>15,.0f}{peak:>10.0f}")
-        print(f"{'reference':<16}{scale:>7}{'(object-per-agent reference not written yet)':>66}")
-    for r in results:
-        total = sum(r["processes"].values())
-        print(f"\ntime per process at scale {r['scale']} ({total:.2f} s of {r['run_s']:.2f} s):")
-        for name, s in sorted(r["processes"].items(), key=lambda kv: -kv[1]):
-            print(f"  {name:<30}{s:8.2f} s")
+    for scale in scales:
+        vec = bench(scale, args.end_year, args.seed, args.scenario)
+        print(row(vec), flush=True)
+        ref = None
+        if scale in args.reference_scales:
+            ref = bench_reference(scale, args.end_year, args.seed, args.scenario)
+            if (ref["agents"], ref["years"]) != (vec["agents"], vec["years"]):
+                raise SystemExit(f"the reference ran {ref['agents']} agents x {ref['years']} years, the vectorised "
+                                 f"model {vec['agents']} x {vec['years']}: not the same stock")
+            print(row(ref, vec["agent_years_per_s"] / ref["agent_years_per_s"]), flush=True)
+        results.append((vec, ref))
+    for vec, ref in results:
+        total = sum(vec["processes"].values())
+        print(f"\ntime per process at scale {vec['scale']} (vectorised: {total:.2f} s of {vec['run_s']:.2f} s"
+              + ("" if ref is None else f"; reference: {sum(ref['processes'].values()):.2f} s of {ref['run_s']:.2f} s")
+              + "):")
+        print(f"  {'process':<30}{'vectorised s':>13}" + ("" if ref is None else f"{'reference s':>13}{'ratio':>9}"))
+        for name, s in sorted(vec["processes"].items(), key=lambda kv: -kv[1]):
+            line = f"  {name:<30}{s:>13.2f}"
+            if ref is not None:
+                r = ref["processes"].get(name, 0.0)
+                line += f"{r:>13.2f}{r / s if s > 0 else float('nan'):>8.0f}x"
+            print(line)
     return 0
 
 
