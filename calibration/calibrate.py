@@ -357,31 +357,65 @@ def _toml_value(v) -> str:
     return repr(round(float(v), 4))
 
 
-def calibrated_toml(result: Result, fit_lines: list[str], when: str | None = None) -> str:
-    """A scenario file with only the calibrated values, its name and description saying how it was made."""
+#: Sections whose calibrated values describe the 2012 starting stock, not behaviour: they go to the back-cast's
+#: own file (calibrated_2012.toml) and never into the scenarios of later base years.
+BACKCAST_SECTIONS = ("stock",)
+#: Single parameters of other sections that act only before 2019 (in the back-cast): in calibrated_2012.toml too
+BACKCAST_PARAMS = ("in_migration_growth_before_2019",)
+
+
+def is_backcast(p: FreeParam) -> bool:
+    return p.section in BACKCAST_SECTIONS or p.name in BACKCAST_PARAMS
+
+
+def backcast_file(calibrated: Path | str) -> Path:
+    """The file beside a calibrated scenario file that holds its 2012-stock values (calibrated_2012.toml)."""
+    p = Path(calibrated)
+    return p.with_name(f"{p.stem}_2012{p.suffix}")
+
+
+def calibrated_toml(result: Result, fit_lines: list[str], when: str | None = None, backcast: bool = False) -> str:
+    """A scenario file with only the calibrated values, its name and description saying how it was made:
+    the behavioural values (used by the scenarios), or with ``backcast`` those of the 2012 starting stock
+    (sections BACKCAST_SECTIONS, used only by the back-cast)."""
     when = when or datetime.now(UTC).strftime("%Y-%m-%d")
     by_section: dict[str, dict[str, object]] = {}
     for p, x in zip(result.free, result.estimate, strict=True):
+        if is_backcast(p) != backcast:
+            continue
         x = int(round(x)) if _meta(p.name)["kind"] == "int" else float(x)
         if p.municipality:
             by_section.setdefault(p.section, {}).setdefault(p.name, {})[p.municipality] = x
         else:
             by_section.setdefault(p.section, {})[p.name] = x
     lo, hi = result.ci
-    desc = (f"Calibrated on {when} by `python run.py calibrate` (simulated method of moments: differential "
-            f"evolution then least squares) from the synthetic 2012 stock to the CBS targets of 2017-2019 "
+    searched = any(h[0] == "de" for h in result.history)
+    method = ("differential evolution then least squares" if searched else
+              "least squares (trust region) from a given start")
+    desc = (f"Calibrated on {when} by `python run.py calibrate` (simulated method of moments: {method}) "
+            f"from the synthetic 2012 stock to the CBS targets of 2017-2019 "
             f"(calibration/targets.csv); {len(result.seeds)} seeds per candidate, scale {result.scale}, "
             f"{result.evaluations} runs, distance {result.distance:.1f} over {result.n_moments} moments.")
-    lines = ["# Calibrated parameter values (written by `python run.py calibrate`; do not edit by hand).",
-             "# Only the calibrated values are here; a scenario uses them with",
-             "#   extends = \"../calibration/calibrated.toml\"",
-             "# (see docs/calibration.md for whether scenarios/baseline.toml does).",
-             "# estimate [95 % range] per parameter:"]
+    if backcast:
+        lines = ["# Calibrated values of the 2012 starting stock (written by `python run.py calibrate`; do not edit",
+                 "# by hand). Used only by the back-cast from 2012 (calibration/scenario_2012.toml), never by the",
+                 "# scenarios from 2019: they correct the 2012 CBS figures, not the model's behaviour.",
+                 "# estimate [95 % range] per parameter:"]
+        name = "calibrated-2012-stock"
+    else:
+        lines = ["# Calibrated parameter values (written by `python run.py calibrate`; do not edit by hand).",
+                 "# Only the calibrated values are here; scenarios/baseline.toml uses them with",
+                 "#   extends = \"../calibration/calibrated.toml\"",
+                 "# and every scenario built on the baseline inherits them (docs/calibration.md).",
+                 "# The values of the 2012 starting stock are in calibrated_2012.toml beside this file.",
+                 "# estimate [95 % range] per parameter:"]
+        name = "calibrated"
     for p, x, a, b in zip(result.free, result.estimate, lo, hi, strict=True):
-        lines.append(f"#   {p.key} = {x:.4g} [{a:.4g}, {b:.4g}]")
+        if is_backcast(p) == backcast:
+            lines.append(f"#   {p.key} = {x:.4g} [{a:.4g}, {b:.4g}]")
     lines.append("# In-sample fit 2017-2019 (MAPE over the six municipalities):")
     lines += [f"#   {s}" for s in fit_lines]
-    lines += ['name = "calibrated"', f'description = """{desc}"""', ""]
+    lines += [f'name = "{name}"', f'description = """{desc}"""', ""]
     for sec, vals in by_section.items():
         lines.append(f"[{sec}]")
         tables = []
@@ -412,11 +446,29 @@ def write_result(result: Result, out_dir: Path, fit_lines: list[str], calibrated
     (out_dir / "calibration_run.json").write_text(json.dumps(record, indent=1))
     paths["record"] = out_dir / "calibration_run.json"
     if calibrated_path is not None:
-        text = calibrated_toml(result, fit_lines)
-        calibrated_path.write_text(text)
-        load_scenario(calibrated_path)  # validates it
+        write_calibrated(result, fit_lines, calibrated_path)
         paths["calibrated"] = calibrated_path
+        if backcast_file(calibrated_path).exists():
+            paths["calibrated_2012"] = backcast_file(calibrated_path)
     return paths
+
+
+def write_calibrated(result: Result, fit_lines: list[str], path: Path) -> None:
+    """Write the calibrated scenario file and, when the 2012 stock was calibrated too, its _2012 sibling
+    (each written whole to a temporary name, validated, then renamed)."""
+    path = Path(path)
+    texts = {path: calibrated_toml(result, fit_lines)}
+    if any(is_backcast(p) for p in result.free):
+        texts[backcast_file(path)] = calibrated_toml(result, fit_lines, backcast=True)
+    for target, text in texts.items():
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text)
+        try:
+            load_scenario(tmp)  # validates it
+        except ScenarioError:
+            tmp.unlink()
+            raise
+        tmp.replace(target)
 
 
 def calibrated_overrides(path: Path | str = CALIBRATED_FILE) -> dict:
@@ -432,11 +484,14 @@ def calibrated_overrides(path: Path | str = CALIBRATED_FILE) -> dict:
 
 def calibration_scenario(calibrated: Path | str | None = None,
                          base: Path | str = CALIBRATION_SCENARIO) -> Scenario:
-    """The 2012 back-cast scenario, with the calibrated values applied when a file is given."""
+    """The 2012 back-cast scenario, with the calibrated values applied when a file is given (and those of its
+    2012 starting stock, calibrated_2012.toml beside it, when that exists)."""
     sc = load_scenario(base)
     if calibrated is not None:
-        try:
-            sc = sc.with_overrides(where=str(calibrated), **calibrated_overrides(calibrated))
-        except ScenarioError as exc:
-            raise CalibrationError(str(exc)) from None
+        files = [Path(calibrated)] + [f for f in [backcast_file(calibrated)] if f.exists()]
+        for f in files:
+            try:
+                sc = sc.with_overrides(where=str(f), **calibrated_overrides(f))
+            except ScenarioError as exc:
+                raise CalibrationError(str(exc)) from None
     return sc

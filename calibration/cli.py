@@ -56,6 +56,7 @@ def add_calibrate_args(p) -> None:
     p.add_argument("--write", default=str(CALIBRATED_FILE),
                    help="the calibrated scenario file to write (default calibration/calibrated.toml)")
     p.add_argument("--validation-seeds", default="10-13", help="fresh seeds for the fit report")
+    p.add_argument("--validation-scale", type=float, default=1.0, help="scale of the fit report's runs")
     p.add_argument("--start", help="a calibrated scenario file whose values start the search (default: the model "
                                    "defaults)")
     _executor_args(p)
@@ -66,7 +67,9 @@ def add_validate_args(p) -> None:
     p.add_argument("--calibrated", default=str(CALIBRATED_FILE), help="calibrated values (scenario TOML)")
     p.add_argument("--scenario", default=str(CALIBRATION_SCENARIO), help="the back-cast scenario (2012 stock)")
     p.add_argument("--seeds", default="10-13", help="seeds of the validation runs")
-    p.add_argument("--scale", type=float, default=0.05)
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="share of the population simulated (default 1.0: at smaller scales simulation noise "
+                        "alone adds tenths of a percent to the errors)")
     p.add_argument("--forecast-to", type=int, default=2035, help="last year of the forecast in the plots")
     p.add_argument("--out", default=str(REPORT_DIR))
     _executor_args(p)
@@ -146,17 +149,20 @@ def calibrate_command(args) -> int:
             # the fit of the estimate, with fresh seeds
             write_result(res, out, [], None)
             tmp = out / "candidate.toml"
-            from .calibrate import calibrated_toml
+            from .calibrate import backcast_file, write_calibrated
 
-            tmp.write_text(calibrated_toml(res, []))
+            write_calibrated(res, [], tmp)
             fitted = calibration_scenario(tmp, args.scenario)
-            fit, mape = _validate(fitted, targets, _seeds(args.validation_seeds), args.scale, 2035, ex, out,
+            fit, mape = _validate(fitted, targets, _seeds(args.validation_seeds), args.validation_scale, 2035, ex, out,
                                   f"Calibration: {res.evaluations} runs, distance {res.distance:.1f}.")
             paths = write_result(res, out, fit_lines(mape), Path(args.write) if args.write else None)
             tmp.unlink()
+            backcast_file(tmp).unlink(missing_ok=True)
             print(f"\nparameters and 95 % ranges: {paths['parameters']}")
             if "calibrated" in paths:
                 print(f"calibrated scenario values: {paths['calibrated']}")
+            if "calibrated_2012" in paths:
+                print(f"calibrated 2012 starting stock (back-cast only): {paths['calibrated_2012']}")
     except (CalibrationError, TargetError, ValueError, OSError) as exc:
         return _fail(exc)
     return 0

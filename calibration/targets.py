@@ -9,6 +9,8 @@ Kinds of target:
 * ``core``: one figure per municipality and year (2017, 2018, 2019) of the CBS KWB panel: population,
   households, average household size, dwellings, share of owner-occupied dwellings, mean WOZ, share 65+ and
   gas use per dwelling;
+* ``trend``: the change 2017 -> 2019 per municipality of population, households and dwellings (the recent
+  trend, which the forecast's rates must reproduce);
 * ``context``: regional figures the model should reproduce roughly: new construction and demolition per 1000
   dwellings a year in Drenthe 2011-2019 (Trendbureau Drenthe, BAG), compared with the five Drenthe
   municipalities of the model;
@@ -55,6 +57,10 @@ CORE = {
     "gas_per_dwelling": ("GemiddeldAardgasverbruik", 1.0, 0.05, True, "m3/yr",
                          "mean gas use per dwelling (weather-dependent, hence the wide scale)"),
 }
+#: trend targets: the change 2017 -> 2019 per municipality of these counts, error scale as a share of the 2017
+#: figure. They weigh the recent trend, from which the forecast's rates (in-migration, household formation,
+#: construction) must come, beside the levels that the 2012 start and the years before also shape.
+TREND = {"population": 0.003, "households": 0.003, "dwellings": 0.002}
 #: headline variables of the Must-show fit measure and their goals (MAPE, %)
 GOALS = {"population": 1.0, "households": 1.0, "dwellings": 1.0, "mean_woz": 5.0}
 
@@ -98,6 +104,14 @@ def build_targets(data_dir: str | None = None) -> list[Target]:
             for year in TARGET_YEARS:
                 f = facts.fact(code, year, cbs)
                 out.append(_core_target(variable, code, year, f.number, f"{f.source} [{cbs}]"))
+    # trend: the change 2017 -> 2019 per municipality
+    for variable, scale in TREND.items():
+        cbs = CORE[variable][0]
+        for code in MUNICIPALITY_CODES:
+            a, b = facts.fact(code, 2017, cbs), facts.fact(code, 2019, cbs)
+            out.append(Target(f"{variable}_change:{code}:2017-2019", "trend", f"{variable}_change", code,
+                              "2017-2019", b.number - a.number, round(scale * a.number, 6), 1.0,
+                              CORE[variable][4], f"{b.source} [{cbs} 2019 - 2017]"))
     # context: new construction and demolition per 1000 dwellings per year, Drenthe 2011-2019 (BAG)
     stock = facts.fact("Drenthe", 2016, "dwelling_stock")
     for variable, fact_var, scale in (("construction_per_1000", "new_dwellings_built", 1.0),
@@ -210,6 +224,12 @@ def simulated_value(df: pd.DataFrame, t: Target) -> float:
         rows = _region_rows(df, t.municipality)
     else:
         rows = df[df["municipality_code"] == t.municipality]
+    if t.variable.endswith("_change"):  # a trend target: last year minus first year
+        base = t.variable.removesuffix("_change")
+        first, last = rows[rows["year"] == t.first_year], rows[rows["year"] == t.last_year]
+        if first.empty or last.empty:
+            return float("nan")
+        return _aggregate_value(last, base) - _aggregate_value(first, base)
     rows = rows[rows["year"] == t.first_year]
     if rows.empty:
         return float("nan")

@@ -203,8 +203,10 @@ class HousingModel(mesa.Model):
         return np.bincount(p.municipality[p.alive_rows()], minlength=len(MUNICIPALITY_CODES))
 
     def _in_migration_rate_targets(self) -> np.ndarray:
-        rates = self.scenario.migration.in_migration_per_1000
-        per = np.array([rates[c] for c in MUNICIPALITY_CODES]) / 1000.0
+        mig = self.scenario.migration
+        per = np.array([mig.in_migration_per_1000[c] for c in MUNICIPALITY_CODES]) / 1000.0
+        if self.year < 2019 and mig.in_migration_growth_before_2019 != 0.0:  # back-cast years only
+            per = per * (1.0 + mig.in_migration_growth_before_2019) ** (self.year - 2019)
         return np.rint(per * self._population_start).astype(np.int64)
 
     def _alignment_targets(self) -> np.ndarray | None:
@@ -241,6 +243,8 @@ class HousingModel(mesa.Model):
         return {
             "scenario": self.scenario.name,
             "scenario_file": self.scenario.source_file,
+            "scenario_files": {path: _sha256_or_none(path) for path, _ in self.scenario.files},
+            "calibration": calibration_record(self.scenario),
             "description": self.scenario.description,
             "seed": self.seed,
             "parameters": self.scenario.parameters(),
@@ -283,6 +287,30 @@ class HousingModel(mesa.Model):
             if progress is not None:
                 progress(self)
         return self.table()
+
+
+def _sha256_or_none(path: str) -> str | None:
+    try:
+        return file_sha256(Path(path))
+    except OSError:
+        return None
+
+
+def calibration_record(scenario: Scenario) -> dict | None:
+    """The calibrated parameter file a scenario builds on (a file in its ``extends`` chain named
+    "calibrated", as ``run.py calibrate`` writes it): its path, sha256, description and the values it sets;
+    None for a scenario that uses no calibrated values."""
+    import tomllib
+
+    for path, name in scenario.files:
+        if name != "calibrated":
+            continue
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+        values = {f"{sec}.{k}": v for sec, table in doc.items() if isinstance(table, dict) for k, v in table.items()}
+        return {"file": path, "sha256": _sha256_or_none(path), "description": doc.get("description", ""),
+                "values": values}
+    return None
 
 
 @cache

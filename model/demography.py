@@ -268,7 +268,9 @@ def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
     kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
-    leaving = kids[_uniform(model, "leave_home", p.key[kids]) < model.scenario.demography.leave_home_rate]
+    d = model.scenario.demography
+    rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
+    leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
     new_households_for(model, leaving, flows, "leave_home")
     fix_households(model.state, flows, model.year)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -119,6 +120,16 @@ class StockParams:
         source="NL 2019 administrative vacancy about 1 % (share_dwellings_vacant_admin); Drenthe 2013 "
                "uninhabited 5.6 %, Borger-Odoorn 9 %, Aa en Hunze 7 % incl. second homes "
                "(share_uninhabited_dwellings)")
+    dwelling_count_correction: dict = P(
+        {c: 1.0 for c in MUNICIPALITY_CODES}, 0.85, 1.15, unit="factor on the CBS dwelling count",
+        calibratable=True,
+        doc="Multiplier on the base year's CBS dwelling count (Woningvoorraad) when the stock is built. 1.0 "
+            "for the base years 2017-2019 (counts from the BAG). The 2012 KWB counts are on an older basis: "
+            "they lie below the households in four of the six municipalities and grow 2012->2019 by 6,157 "
+            "dwellings in the five Drenthe municipalities, while all of Drenthe added 3,531 net 2011-2019 "
+            "(BAG, facts.csv net_stock_change); the back-cast from 2012 estimates this factor per municipality "
+            "(calibration/calibrated_2012.toml) and never applies it to later base years.",
+        source="1.0: CBS KWB 2017-2019 (BAG); 2012: estimated by run.py calibrate")
     corporation_share_of_rented: float = P(
         0.674, 0.4, 0.9, unit="share of rented dwellings",
         doc="Share of rented dwellings owned by housing corporations; the rest private landlords.",
@@ -308,6 +319,13 @@ class DemographyParams:
                                    "form a household in the municipality (leaving the region is out-migration).",
                                source="calibrated so that simulated households 2017->2019 match CBS "
                                       "(python -m calibration.migration)")
+    household_formation_factor: dict = P(
+        {c: 1.0 for c in MUNICIPALITY_CODES}, 0.1, 5.0, unit="factor on leave_home_rate", calibratable=True,
+        doc="Per municipality, a multiplier on leave_home_rate: how readily adult children form their own "
+            "household there (local housing supply for starters, student and labour moves that CBS counts "
+            "as households). It sets the trend of the household count for a given population.",
+        source="calibrated per municipality to the CBS households 2017-2019 (run.py calibrate; 1.0 = no "
+               "local difference)")
     partnership_rate: float = P(0.06, 0.0, 0.2, unit="per person-year", calibratable=True,
                                 doc="Yearly probability that a single adult aged 20-64 moves in with a partner.",
                                 source=ASSUMPTION)
@@ -340,6 +358,14 @@ class MigrationParams:
             "they settle only where a dwelling is vacant.",
         source="reasoned from the CBS panel: set so that the simulated 2017->2019 population change "
                "matches the observed one per municipality (python -m calibration.migration, 4 seeds, scale 0.25)")
+    in_migration_growth_before_2019: float = P(
+        0.0, -0.1, 0.2, unit="relative change per year", calibratable=True,
+        doc="Before 2019 only (the back-cast from 2012): in-migration in year Y is in_migration_per_1000 x "
+            "(1 + this)^(Y - 2019), so that the rates are those of 2019 and the years before had fewer (or "
+            "more) in-migrants. Immigration into the Netherlands rose through 2014-2019; the fact base has no "
+            "national series for it, so the back-cast estimates one regional figure. It never acts from 2019 "
+            "on, so the forecasts use the 2019 rates.",
+        source="estimated by run.py calibrate (calibration/calibrated_2012.toml); 0 = constant rates")
     in_migrant_head_age_mean: float = P(33.0, 20.0, 60.0, unit="years", source=ASSUMPTION,
                                         doc="Mean head age of in-migrant households.")
     in_migrant_head_age_sd: float = P(10.0, 3.0, 25.0, unit="years", source=ASSUMPTION,
@@ -1133,6 +1159,8 @@ class Scenario:
     name: str = "baseline"
     description: str = ""
     source_file: str = ""
+    #: every scenario file this scenario was read from, parents first: ((path, name in the file), ...)
+    files: tuple = ()
     run: RunParams = field(default_factory=RunParams)
     stock: StockParams = field(default_factory=StockParams)
     demography: DemographyParams = field(default_factory=DemographyParams)
@@ -1430,10 +1458,13 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
         base = load_scenario(path.parent / parents[0], _seen + (path.resolve(),))
         # further parents: the values each changes from the defaults, applied in order (later ones win)
         defaults = Scenario().parameters()
+        files = list(base.files)
         for parent in parents[1:]:
-            other = load_scenario(path.parent / parent, _seen + (path.resolve(),)).parameters()
-            changed = {k: v for k, v in other.items() if v != defaults[k]}
+            other_sc = load_scenario(path.parent / parent, _seen + (path.resolve(),))
+            files += [f for f in other_sc.files if f not in files]
+            changed = {k: v for k, v in other_sc.parameters().items() if v != defaults[k]}
             base = base.with_overrides(where=f"{where} (extends {parent})", **changed)
+        base = dataclasses.replace(base, files=tuple(files))
     top = {}
     for key in ("name", "description"):
         if key in doc:
@@ -1459,7 +1490,8 @@ def load_scenario(path: str | Path, _seen: tuple = ()) -> Scenario:
                 raise ScenarioError(f"{where}: unknown key '{key}' in [{sec}]{hint}; expected one of "
                                     f"{', '.join(sorted(known))}")
             overrides[f"{sec}.{key}"] = value
-    out = dataclasses.replace(base, source_file=str(path), **top)
+    files = (*base.files, (os.path.normpath(str(path)), top.get("name", "")))
+    out = dataclasses.replace(base, source_file=str(path), files=files, **top)
     return out.with_overrides(where=where, **overrides)
 
 

@@ -68,7 +68,7 @@ SINGLE, COUPLE, FAMILY, SINGLE_PARENT = 0, 1, 2, 3
 class StockTargets:
     """The CBS figures one municipality's stock is built to, for a base year (scaled)."""
 
-    def __init__(self, facts: Facts, code: str, year: int, scale: float):
+    def __init__(self, facts: Facts, code: str, year: int, scale: float, dwelling_correction: float = 1.0):
         self.notes: list[str] = []
         v = lambda var: facts.value(code, year, var)  # noqa: E731
         self.population = round(v("AantalInwoners") * scale)
@@ -81,7 +81,7 @@ class StockTargets:
         self.age_groups = apportion(self.population, groups)
         self.households = round(v("HuishoudensTotaal") * scale)
         self.mean_household_size = v("GemiddeldeHuishoudensgrootte")
-        self.dwellings = round(v("Woningvoorraad") * scale)
+        self.dwellings = round(v("Woningvoorraad") * dwelling_correction * scale)
         self.owner_pct = v("Koopwoningen_pct")
         self.rented_pct = v("HuurwoningenTotaal_pct")
         self.single_family_pct = self._nearest(facts, code, year, "PercentageEengezinswoning")
@@ -112,7 +112,8 @@ def build_stock(scenario: Scenario, facts: Facts, wijken: tuple[Wijk, ...], stre
     state.median_income_eur = np.zeros(len(MUNICIPALITY_CODES))
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = streams.generator("stock", year, sub=m)
-        targets = StockTargets(facts, code, year, scenario.run.scale)
+        targets = StockTargets(facts, code, year, scenario.run.scale,
+                               scenario.stock.dwelling_count_correction[code])
         state.notes.extend(targets.notes)
         wijk_idx = np.array([i for i, w in enumerate(wijken) if w.municipality_code == code])
         wijk_share = np.array([wijken[i].share_of_municipal_dwellings for i in wijk_idx])

@@ -41,13 +41,36 @@ class Streams:
         ids = np.asarray(keys, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
-        # draw in blocks of 2**16 keys keyed by block number so a growing key space does not shift values
+        # Keys are drawn in blocks of 2**16 keyed by block number, so a growing key space does not shift
+        # values. A key is namespace << KEY_BITS | counter (model.entities); its block is key >> 16. The blocks
+        # in use are found without sorting: a dense slot per (namespace, counter block), then one generator
+        # per block in use, and one gather.
+        key = self.key(name)
+        ns = ids >> 40
+        cb = (ids >> 16) & ((1 << 24) - 1)
+        width = int(cb.max()) + 1
+        n_ns = int(ns.max()) + 1
+        if ns.min() < 0 or n_ns * width > 4 * ids.size + 4096:
+            return self._uniform_by_key_sorted(key, year, ids, sub)
+        slot = ns * width + cb
+        used = np.zeros(n_ns * width, dtype=bool)
+        used[slot] = True
+        present = np.flatnonzero(used)
+        position = np.zeros(used.size, dtype=np.int64)
+        position[present] = np.arange(present.size)
+        block = np.empty((present.size, 1 << 16))
+        for i, s in enumerate(present.tolist()):
+            b = ((s // width) << 24) | (s % width)
+            block[i] = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+        return block[position[slot], ids & 0xFFFF]
+
+    def _uniform_by_key_sorted(self, key: int, year: int, ids: np.ndarray, sub: int) -> np.ndarray:
+        """uniform_by_key for sparse keys: the keys grouped by block with one sort."""
         out = np.empty(ids.size)
         blocks = ids >> 16
-        order = np.argsort(blocks, kind="stable")  # group the keys by block once (not a mask per block)
+        order = np.argsort(blocks, kind="stable")
         sorted_blocks = blocks[order]
         cuts = np.flatnonzero(sorted_blocks[1:] != sorted_blocks[:-1]) + 1
-        key = self.key(name)
         for lo, hi in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [ids.size]]), strict=True):
             b = int(sorted_blocks[lo])
             u = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)

@@ -65,6 +65,28 @@ def test_simulated_counterparts_read_the_indicator_table():
     assert sim[3] == pytest.approx(row.gas_m3 / row.occupied_dwellings)
 
 
+def test_trend_targets_are_changes_and_the_backcast_growth_acts_only_before_2019():
+    from model import HousingModel
+
+    t = simulate(None, seed=3, scale=0.01, end_year=2021)
+    df = t.to_pandas()
+    rows = df[df.municipality_code == "GM0109"].set_index("year")
+    trend = Target("d", "trend", "dwellings_change", "GM0109", "2019-2021", 0.0, 1.0, 1.0, "", "")
+    assert simulated_values(df, [trend])[0] == rows.loc[2021, "dwellings"] - rows.loc[2019, "dwellings"]
+    assert np.isnan(simulated_values(df, [Target("d", "trend", "dwellings_change", "GM0109", "2019-2022", 0.0,
+                                                 1.0, 1.0, "", "")])[0])
+    assert sum(t.kind == "trend" for t in read_targets()) == 18
+
+    def in_migrants(base_year, growth):
+        m = HousingModel(None, rng=1, scale=0.05, base_year=base_year, in_migration_growth_before_2019=growth)
+        m._population_start = m._population()
+        return m._in_migration_rate_targets().sum()
+
+    # 2017: two years before 2019, 1.1^-2 = 0.83 of the 2019 rates; from 2019 on the parameter does nothing
+    assert in_migrants(2017, 0.1) == pytest.approx(in_migrants(2017, 0.0) / 1.21, rel=0.01)
+    assert in_migrants(2019, 0.1) == in_migrants(2019, 0.0)
+
+
 def _synthetic_targets(sc, overrides, seeds, scale):
     """Targets made by the model itself at known parameters (population and households, 2018-2019)."""
     rows = []
@@ -155,9 +177,11 @@ def test_shipped_calibrated_file_holds_the_reported_estimates_of_calibratable_pa
     import csv
     from pathlib import Path
 
-    from calibration.calibrate import CALIBRATED_FILE, calibrated_overrides
+    from calibration.calibrate import CALIBRATED_FILE, backcast_file, calibrated_overrides
 
     sc = load_scenario(CALIBRATED_FILE)
+    if backcast_file(CALIBRATED_FILE).exists():  # the 2012 starting stock's values (back-cast only)
+        sc = sc.with_overrides(**calibrated_overrides(backcast_file(CALIBRATED_FILE)))
     rows = list(csv.DictReader((Path(CALIBRATED_FILE).parent / "report" / "parameters.csv").open()))
     assert len(rows) >= 10
     for r in rows:
@@ -165,3 +189,11 @@ def test_shipped_calibrated_file_holds_the_reported_estimates_of_calibratable_pa
         assert p.value_in(sc) == pytest.approx(float(r["estimate"]), abs=1e-4)
         assert float(r["ci95_low"]) <= p.value_in(sc) <= float(r["ci95_high"])
     assert set(calibrated_overrides(CALIBRATED_FILE)) <= {r["parameter"].split(".")[0] for r in rows}
+    assert "stock" not in load_toml(CALIBRATED_FILE)  # 2012-stock values never reach the scenarios from 2019
+
+
+def load_toml(path):
+    import tomllib
+
+    with open(path, "rb") as f:
+        return tomllib.load(f)

@@ -132,3 +132,24 @@ def test_numpy_generator_seed_is_recorded():
 def test_bad_rng_type_is_rejected():
     with pytest.raises(TypeError, match="rng"):
         HousingModel(None, rng="one", scale=0.02, end_year=2020)
+
+
+def test_manifest_records_the_calibrated_values_the_baseline_uses():
+    """scenarios/baseline.toml builds on calibration/calibrated.toml: a run's manifest names that file, its
+    sha256 and the values it sets, and those are the values the run used; a scenario without it records none."""
+    import tomllib
+
+    from calibration.calibrate import CALIBRATED_FILE
+
+    t = simulate(ROOT / "scenarios" / "baseline.toml", seed=1, scale=0.02, end_year=2020)
+    man = manifest_of(t)
+    cal = man["calibration"]
+    assert Path(cal["file"]).resolve() == CALIBRATED_FILE.resolve()
+    assert cal["sha256"] == hashlib.sha256(CALIBRATED_FILE.read_bytes()).hexdigest()
+    doc = tomllib.loads(CALIBRATED_FILE.read_text())
+    assert cal["description"] == doc["description"] and len(cal["values"]) >= 5
+    for key, value in cal["values"].items():
+        used = man["parameters"][key]
+        assert used == (value if not isinstance(value, dict) else {**used, **value}), key
+    assert any(Path(p).resolve() == CALIBRATED_FILE.resolve() for p in man["scenario_files"])
+    assert manifest_of(simulate(Scenario().with_overrides(end_year=2020), seed=1, scale=0.02))["calibration"] is None
