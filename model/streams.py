@@ -56,13 +56,14 @@ class Streams:
         used = np.zeros(n_ns * width, dtype=bool)
         used[slot] = True
         present = np.flatnonzero(used)
+        # the blocks in use one after the other; a key's value is at its block's start + its low 16 bits
         position = np.zeros(used.size, dtype=np.int64)
-        position[present] = np.arange(present.size)
+        position[present] = np.arange(present.size) << 16
         block = np.empty((present.size, 1 << 16))
         for i, s in enumerate(present.tolist()):
             b = ((s // width) << 24) | (s % width)
             block[i] = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
-        return block[position[slot], ids & 0xFFFF]
+        return block.reshape(-1).take(position[slot] | (ids & 0xFFFF))
 
     def _uniform_by_key_sorted(self, key: int, year: int, ids: np.ndarray, sub: int) -> np.ndarray:
         """uniform_by_key for sparse keys: the keys grouped by block with one sort."""
