@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .income import household_income
 from .state import (
     CORPORATION_FUND,
     FUND,
@@ -104,7 +105,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     ``budget`` (EUR) is what each household can pay for a home; by default max_price_to_income x the
     income of its members + its savings."""
     state = model.state
-    p, h, d = state.persons, state.households, state.dwellings
+    h, d = state.households, state.dwellings
     hp = model.scenario.housing
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
@@ -116,9 +117,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
                    & (~d.written_off[drows] | (np.isin(d.owner[drows], POLICY_OWNERS)
                                                & (d.fund_status[drows] == FUND_LET_TEMP)))]
     if budget is None:
-        prow = p.alive_rows()
-        prow = prow[p.household_id[prow] >= 0]
-        income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[hh_rows]
+        income = household_income(state)[hh_rows]
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
     mun_h = h.municipality[hh_rows]
     dwelling = np.full(hh_rows.size, -1, dtype=np.int64)
@@ -162,7 +161,7 @@ def tenant_moves(model) -> None:
     """Tenant households that look to buy move into an affordable vacant owner-occupied dwelling of their
     municipality; the rented dwelling they leave becomes vacant."""
     state = model.state
-    p, h, d = state.persons, state.households, state.dwellings
+    h, d = state.households, state.dwellings
     hp = model.scenario.housing
     hrow = h.alive_rows()
     tenants = hrow[(h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT)]
@@ -170,9 +169,7 @@ def tenant_moves(model) -> None:
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
-    prow = p.alive_rows()
-    prow = prow[p.household_id[prow] >= 0]
-    income = np.bincount(h.row_of[p.household_id[prow]], weights=p.income_eur[prow], minlength=h.n)[looking]
+    income = household_income(state)[looking]
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
     drows = d.alive_rows()
     own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & for_sale_mask(d, drows)

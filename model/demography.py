@@ -27,6 +27,7 @@ from scipy.special import ndtri
 
 from .allocation import allocate_dwellings
 from .data import MUNICIPALITY_CODES
+from .income import member_rows, role_counts
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -59,15 +60,8 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 
 def household_table(state: State):
     """Per household slot: number of members, of adults, whether it has a head and a partner."""
-    p = state.persons
-    rows = p.alive_rows()
-    rows = rows[p.household_id[rows] >= 0]
-    hrow = state.households.row_of[p.household_id[rows]]
-    n = state.households.n
-    size = np.bincount(hrow, minlength=n)
-    role = p.role[rows]
-    heads = np.bincount(hrow[role == HEAD], minlength=n)
-    partners = np.bincount(hrow[role == PARTNER], minlength=n)
+    rows, hrow = member_rows(state)
+    size, heads, partners = role_counts(hrow, state.persons.role.take(rows), state.households.n)
     return rows, hrow, size, heads, partners
 
 

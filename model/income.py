@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import HEAD, OWNER, State
+from .state import CHILD, HEAD, OWNER, PARTNER, State
 
 
 def path_value(path: dict, year: int) -> float:
@@ -35,21 +35,46 @@ def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
     return (1.0 + model.scenario.income.wage_growth_per_year) ** (y - ref_year)
 
 
+def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
+    """The alive persons who belong to a household (rows, ascending) and the rows of their households.
+
+    (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)"""
+    p, h = state.persons, state.households
+    hid = p.household_id
+    rows = np.flatnonzero(p.alive & (hid >= 0))
+    return rows, h.row_of.take(hid.take(rows))
+
+
+def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per household slot (``n`` slots): members, heads and partners, from the members' household rows and
+    roles (HEAD 0, PARTNER 1, CHILD 2), counted in one pass."""
+    if role.size and (int(role.min()) < HEAD or int(role.max()) > CHILD):  # no such member in a valid state
+        return (np.bincount(hrow, minlength=n), np.bincount(hrow[role == HEAD], minlength=n),
+                np.bincount(hrow[role == PARTNER], minlength=n))
+    c = np.bincount(hrow * 3 + role, minlength=3 * n)
+    heads, partners = c[HEAD::3], c[PARTNER::3]
+    return heads + partners + c[CHILD::3], heads, partners
+
+
 def household_facts(state) -> dict[str, np.ndarray]:
     """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
     p, h = state.persons, state.households
-    rows = p.alive_rows()
-    rows = rows[p.household_id[rows] >= 0]
-    hrow = h.row_of[p.household_id[rows]]
-    age = p.age[rows].astype(np.int64)
-    head = p.role[rows] == HEAD
+    rows, hrow = member_rows(state)
+    age = p.age.take(rows).astype(np.int64)
+    head = np.flatnonzero(p.role.take(rows) == HEAD)
     head_age = np.zeros(h.n, dtype=np.int64)
-    head_age[hrow[head]] = age[head]
+    head_age[hrow.take(head)] = age.take(head)
     oldest = np.zeros(h.n, dtype=np.int64)
     np.maximum.at(oldest, hrow, age)
-    return dict(income=np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n),
-                adults=np.bincount(hrow[age >= 18], minlength=h.n),
+    return dict(income=np.bincount(hrow, weights=p.income_eur.take(rows), minlength=h.n),
+                adults=np.bincount(np.compress(age >= 18, hrow), minlength=h.n),
                 size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+
+
+def household_income(state) -> np.ndarray:
+    """Per household slot: total income of its members (EUR/yr)."""
+    rows, hrow = member_rows(state)
+    return np.bincount(hrow, weights=state.persons.income_eur.take(rows), minlength=state.households.n)
 
 
 def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:
