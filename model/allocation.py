@@ -23,7 +23,6 @@ from .state import (
     FUND_LET_TEMP,
     OCCUPIED,
     OWNER,
-    POLICY_OWNERS,
     PRIVATE_TENANT,
     SOCIAL_TENANT,
     VACANT,
@@ -114,7 +113,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
     # except those the fund lets temporarily before demolishing them
     vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]
-                   & (~d.written_off[drows] | (np.isin(d.owner[drows], POLICY_OWNERS)
+                   & (~d.written_off[drows] | (((d.owner[drows] == FUND) | (d.owner[drows] == CORPORATION_FUND))
                                                & (d.fund_status[drows] == FUND_LET_TEMP)))]
     if budget is None:
         income = household_income(state)[hh_rows]
@@ -134,7 +133,9 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         got = match_buyers(rng, budget[want[prefers_buy]], own_free, d.value_eur, pref, hp.choice_set_size)
         buyers = want[prefers_buy]
         dwelling[buyers[got >= 0]] = own_free[got[got >= 0]]
-        own_left = np.setdiff1d(own_free, dwelling[buyers[got >= 0]])
+        taken = np.zeros(d.n, dtype=bool)  # own_free is ascending: the same as np.setdiff1d
+        taken[dwelling[buyers[got >= 0]]] = True
+        own_left = own_free[~taken[own_free]]
         renters = np.concatenate([want[~prefers_buy], buyers[got < 0]])
         renters = renters[rng.permutation(renters.size)]
         k = min(renters.size, rent_free.size)

@@ -86,7 +86,7 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
         p.col("role")[new_head[adult]] = HEAD
         orphan_h = np.unique(p.household_id[new_head[~adult]])
         if orphan_h.size:
-            orphans = rows[np.isin(p.household_id[rows], orphan_h)]
+            orphans = rows[h.id_mask(orphan_h)[p.household_id[rows]]]
             _count(flows.out_migrants, p.municipality[orphans])
             remove_persons(state, orphans)
             size[h.row_of[orphan_h]] = 0
@@ -164,16 +164,17 @@ def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
         return
     rows = p.alive_rows()
     spouses = rows[(p.role[rows] == HEAD) | (p.role[rows] == PARTNER)]
-    spouses = spouses[np.isin(p.household_id[spouses], p.household_id[couple])]
+    hh = p.household_id[couple]
+    spouses = spouses[state.households.id_mask(hh)[p.household_id[spouses]]]
     dead = np.zeros(p.n, dtype=bool)
     dead[dying] = True
     survivors = spouses[~dead[spouses]]
     if survivors.size == 0:
         return
-    # income of the dying spouse per household
-    hh = p.household_id[couple]
-    inc = dict(zip(hh.tolist(), p.income_eur[couple].tolist(), strict=True))
-    gain = np.array([inc.get(x, 0.0) for x in p.household_id[survivors].tolist()])
+    # income of the dying spouse per household id (where both die, no spouse survives to receive it)
+    inc = np.zeros(state.households.next_id + 1)
+    inc[hh] = p.income_eur[couple]
+    gain = inc[p.household_id[survivors]]
     p.col("income_eur")[survivors] += share * gain
 
 
@@ -250,10 +251,11 @@ def partnership(model, flows: Flows) -> None:
     # everyone in the mover's household moves to the host's
     all_rows = p.alive_rows()
     member_hh = p.household_id[all_rows]
-    moving = np.isin(member_hh, old_h)
-    mapping = dict(zip(old_h.tolist(), new_h.tolist(), strict=True))
+    moving = h.id_mask(old_h)[member_hh]
+    new_of = np.full(h.next_id + 1, -1, dtype=np.int64)  # by the mover's household id: the host's
+    new_of[old_h] = new_h
     moved_rows = all_rows[moving]
-    p.col("household_id")[moved_rows] = np.array([mapping[x] for x in member_hh[moving].tolist()], dtype=np.int64)
+    p.col("household_id")[moved_rows] = new_of[member_hh[moving]]
     p.col("role")[movers] = PARTNER
     fix_households(state, flows, model.year)
 
@@ -300,7 +302,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             leave_h = np.concatenate([leave_h] + more)
     kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
     kids = kids[_uniform(model, "out_migration", p.key[kids], sub=1) < out_migration_probability(model, p.age[kids])]
-    leavers = np.union1d(rows[np.isin(p.household_id[rows], leave_h)], kids)
+    leavers = np.union1d(rows[h.id_mask(leave_h)[p.household_id[rows]]], kids)
     _count(flows.out_migrants, p.municipality[leavers])
     remove_persons(state, leavers)
     fix_households(state, flows, model.year)
@@ -351,7 +353,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             continue
         # copy members of each template household
         src_hh = p.household_id[tmpl]
-        members = rows[np.isin(p.household_id[rows], src_hh)]
+        members = rows[h.id_mask(src_hh)[p.household_id[rows]]]
         order = np.argsort(p.household_id[members], kind="stable")
         members = members[order]
         mhh = p.household_id[members]

@@ -59,6 +59,14 @@ class EntityTable:
             raise KeyError(f"{self.name}: id without a row")
         return r
 
+    def id_mask(self, ids: np.ndarray) -> np.ndarray:
+        """A lookup of membership by id: ``id_mask(ids)[x]`` is True where ``x`` is among ``ids``, for any ``x``
+        from -1 ("none") to ``next_id - 1`` (the last slot stands for -1); the same as ``np.isin(x, ids)``
+        without sorting. ``ids`` are ids of this table or -1."""
+        mask = np.zeros(self.next_id + 1, dtype=bool)
+        mask[np.asarray(ids, dtype=np.int64)] = True
+        return mask
+
     # -- change -------------------------------------------------------------------------------------
     def add(self, k: int, **values) -> np.ndarray:
         """Append ``k`` alive entities with the given column values (scalars or arrays); returns their ids."""
