@@ -52,6 +52,7 @@ def _replicate_table(t: EntityTable, copies: int, links: dict[str, int]) -> None
     alive = cols["alive"]
     t.row_of[cols["id"][alive]] = np.flatnonzero(alive)
     t._key_next = {m: kmax * copies for m in t._key_next}
+    t._touch(layout=True)  # rows replaced: cached derived values (household_facts) are stale
 
 
 def replicate(model: HousingModel, copies: int) -> None:

@@ -7,7 +7,8 @@ Besides its id, every entity has a *draw key* (column ``key``) that fixes its ra
 municipality in the high bits and a counter per municipality in the low bits. Ids are global and
 sequential, so an extra entity in one municipality shifts the ids of all later ones; keys do not shift
 across municipalities, so a change confined to one municipality leaves the draws of the others untouched.
-Processes work on whole columns, usually restricted to ``alive_rows()``. Compaction keeps the order of
+Processes work on whole columns, usually restricted to ``alive_rows()``: they read a column by attribute
+(``t.age``, a read-only view) and write it through ``t.col("age")``. Compaction keeps the order of
 the alive rows, so it changes no result.
 """
 
@@ -31,17 +32,49 @@ class EntityTable:
         self._cap = max(capacity, 16)
         self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
         self.row_of = np.full(self._cap, -1, dtype=np.int64)
+        # Change counters for caches of values derived from the table (model.income.household_facts):
+        # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
+        # are read-only) and every add, removal and compaction; ``layout`` counts changes of n and row_of
+        # (add, compaction).
+        self.version = 0
+        self.layout = 0
 
     # -- access -------------------------------------------------------------------------------------
     def __getattr__(self, key):
+        """A column by attribute: a read-only view over the used slots (write through :meth:`col`)."""
         cols = self.__dict__.get("_cols")
         if cols is not None and key in cols:
-            return cols[key][: self.n]
+            self._touch()
+            view = cols[key][: self.n]
+            view.flags.writeable = False
+            return view
         raise AttributeError(f"{self.__dict__.get('name', 'table')} has no column {key!r}")
 
     def col(self, key: str) -> np.ndarray:
-        """The column as a view over the used slots (writes go into the table)."""
+        """The column as a writable view over the used slots (writes go into the table). Write through it
+        right away (``t.col("x")[rows] = v``): a view kept and written later, after other processes ran, would
+        escape the change counter that caches rely on."""
+        self._touch()
         return self._cols[key][: self.n]
+
+    def peek(self, key: str) -> np.ndarray:
+        """A read-only view of the column over the used slots; unlike attribute access and col() it leaves
+        ``version`` unchanged (for computing cached values)."""
+        view = self._cols[key][: self.n]
+        view.flags.writeable = False
+        return view
+
+    def stamp(self) -> tuple[int, int]:
+        """(version, layout): equal stamps mean no column view was handed out and nothing added, removed or
+        compacted in between."""
+        d = self.__dict__
+        return d.get("version", 0), d.get("layout", 0)
+
+    def _touch(self, layout: bool = False) -> None:
+        d = self.__dict__
+        d["version"] = d.get("version", 0) + 1
+        if layout:
+            d["layout"] = d.get("layout", 0) + 1
 
     def alive_rows(self) -> np.ndarray:
         return np.flatnonzero(self._cols["alive"][: self.n])
@@ -72,6 +105,7 @@ class EntityTable:
         """Append ``k`` alive entities with the given column values (scalars or arrays); returns their ids."""
         if k <= 0:
             return np.zeros(0, dtype=np.int64)
+        self._touch(layout=True)
         self._reserve(self.n + k, self.next_id + k)
         lo, hi = self.n, self.n + k
         ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
@@ -101,6 +135,7 @@ class EntityTable:
         return keys
 
     def remove_rows(self, rows: np.ndarray) -> None:
+        self._touch()
         self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False
 
     def _reserve(self, n_rows: int, n_ids: int) -> None:
@@ -125,6 +160,7 @@ class EntityTable:
         if dead < min_dead_share * self.n:
             return False
         keep = np.flatnonzero(alive)
+        self._touch(layout=True)
         self.row_of[self._cols["id"][: self.n][~alive]] = -1
         for arr in self._cols.values():
             arr[: keep.size] = arr[keep]

@@ -40,8 +40,8 @@ def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
 
     (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)"""
     p, h = state.persons, state.households
-    hid = p.household_id
-    rows = np.flatnonzero(p.alive & (hid >= 0))
+    hid = p.peek("household_id")
+    rows = np.flatnonzero(p.peek("alive") & (hid >= 0))
     return rows, h.row_of.take(hid.take(rows))
 
 
@@ -57,24 +57,36 @@ def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray,
 
 
 def household_facts(state) -> dict[str, np.ndarray]:
-    """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age."""
+    """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age.
+
+    The arrays are read-only and shared: they are kept until the persons table hands out a column view or
+    changes (add, remove, compact) or the households table adds or compacts rows (EntityTable.stamp()), so
+    that the processes between two such changes (market, sales, maintenance, renovation) count once."""
     p, h = state.persons, state.households
+    stamp = (p.stamp(), h.stamp()[1])
+    cached = p.__dict__.get("_household_facts")
+    if cached is not None and cached[0] == stamp:
+        return dict(cached[1])
     rows, hrow = member_rows(state)
-    age = p.age.take(rows).astype(np.int64)
-    head = np.flatnonzero(p.role.take(rows) == HEAD)
+    age = p.peek("age").take(rows).astype(np.int64)
+    head = np.flatnonzero(p.peek("role").take(rows) == HEAD)
     head_age = np.zeros(h.n, dtype=np.int64)
     head_age[hrow.take(head)] = age.take(head)
     oldest = np.zeros(h.n, dtype=np.int64)
     np.maximum.at(oldest, hrow, age)
-    return dict(income=np.bincount(hrow, weights=p.income_eur.take(rows), minlength=h.n),
-                adults=np.bincount(np.compress(age >= 18, hrow), minlength=h.n),
-                size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+    facts = dict(income=np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n),
+                 adults=np.bincount(np.compress(age >= 18, hrow), minlength=h.n),
+                 size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+    for v in facts.values():
+        v.flags.writeable = False
+    p.__dict__["_household_facts"] = (stamp, facts)
+    return dict(facts)
 
 
 def household_income(state) -> np.ndarray:
     """Per household slot: total income of its members (EUR/yr)."""
     rows, hrow = member_rows(state)
-    return np.bincount(hrow, weights=state.persons.income_eur.take(rows), minlength=state.households.n)
+    return np.bincount(hrow, weights=state.persons.peek("income_eur").take(rows), minlength=state.households.n)
 
 
 def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,64 @@
+"""household_facts keeps its arrays between changes of the persons (and households' rows): every way of
+changing the tables must invalidate them."""
+
+import numpy as np
+import pytest
+
+from model import HousingModel
+from model.income import household_facts
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = HousingModel("scenarios/baseline.toml", rng=5, scale=0.02, end_year=2021)
+    m.step()
+    return m
+
+
+def fresh(state):
+    state.persons.__dict__.pop("_household_facts", None)
+    return household_facts(state)
+
+
+def same(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_cached_until_changed(model):
+    st = model.state
+    first = household_facts(st)
+    again = household_facts(st)
+    assert all(first[k] is again[k] for k in first)  # shared, not recomputed
+    assert same(again, fresh(st))
+    with pytest.raises(ValueError):
+        first["income"][0] = 1.0  # read-only: no caller can change the shared arrays
+
+
+@pytest.mark.parametrize("change", ["col", "attribute_view", "remove", "add_person", "add_household", "compact"])
+def test_every_change_invalidates(model, change):
+    st = model.state
+    p, h = st.persons, st.households
+    before = household_facts(st)
+    rows = p.alive_rows()
+    rows = rows[p.household_id[rows] >= 0]
+    if change == "col":
+        p.col("income_eur")[rows[:5]] += 1000.0
+    elif change == "attribute_view":
+        view = p.age  # attribute views are read-only: a view kept across a facts call cannot change them
+        household_facts(st)
+        with pytest.raises(ValueError):
+            view[rows[:5]] += 1
+        p.col("age")[rows[:5]] += 1
+    elif change == "remove":
+        p.remove_rows(rows[:3])
+    elif change == "add_person":
+        p.add(2, age=30, household_id=p.household_id[rows[:2]], role=2, municipality=p.municipality[rows[:2]])
+    elif change == "add_household":
+        h.add(3, municipality=0, dwelling_id=-1)
+    elif change == "compact":
+        p.remove_rows(p.alive_rows()[::2])
+        assert p.compact()
+    after = household_facts(st)
+    assert same(after, fresh(st))
+    if change in ("col", "attribute_view", "add_person"):
+        assert not same(after, before)
