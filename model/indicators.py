@@ -204,53 +204,54 @@ def measure(model) -> dict[str, np.ndarray]:
     drow = stock_rows(d)
     dm = d.municipality[drow]
 
-    def cnt(mask_m):
-        return np.bincount(mask_m, minlength=N_MUN)
+    def cnt(values, mask=None):  # per municipality; np.compress: the same as values[mask], faster
+        return np.bincount(values if mask is None else np.compress(mask, values), minlength=N_MUN)
 
     out: dict[str, np.ndarray] = {}
     out["population"] = cnt(pm)
     out["households"] = cnt(hm)
-    out["persons_in_institutions"] = cnt(pm[inst])
-    private = cnt(pm[~inst])
+    out["persons_in_institutions"] = cnt(pm, inst)
+    private = cnt(pm, ~inst)
     out["mean_household_size"] = private / np.maximum(out["households"], 1)
-    out["persons_65plus"] = cnt(pm[age >= 65])
-    out["persons_75plus"] = cnt(pm[age >= 75])
+    out["persons_65plus"] = cnt(pm, age >= 65)
+    out["persons_75plus"] = cnt(pm, age >= 75)
     out["dwellings"] = cnt(dm)
     status = d.status[drow]
-    out["occupied_dwellings"] = cnt(dm[status == OCCUPIED])
-    out["vacant_dwellings"] = cnt(dm[status == VACANT])
+    out["occupied_dwellings"] = cnt(dm, status == OCCUPIED)
+    out["vacant_dwellings"] = cnt(dm, status == VACANT)
     out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
-    out["long_term_vacant_dwellings"] = cnt(dm[(status == VACANT) & (d.years_vacant[drow] >= 2)])
+    out["long_term_vacant_dwellings"] = cnt(dm, (status == VACANT) & (d.years_vacant[drow] >= 2))
     hd = d.rows(h.dwelling_id[hrow])
-    out["households_outside_stock"] = cnt(hm[~d.in_stock[hd]])
-    out["owner_occupied_dwellings"] = cnt(dm[d.owner[drow] == OWNER_OCCUPIER])
+    out["households_outside_stock"] = cnt(hm, ~d.in_stock[hd])
+    out["owner_occupied_dwellings"] = cnt(dm, d.owner[drow] == OWNER_OCCUPIER)
     owners = h.tenure[hrow] == OWNER
-    out["owner_households"] = cnt(hm[owners])
+    out["owner_households"] = cnt(hm, owners)
     # household means: income, adults, size; the low-income flags of the year
     facts = household_facts(state)
     income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
-    members = prow[p.household_id[prow] >= 0]
-    out["core_target_owner_households"] = cnt(hm[owners & (income <= core_limit(model, adults))])
+    members = np.compress(p.household_id[prow] >= 0, prow)
+    out["core_target_owner_households"] = cnt(hm, owners & (income <= core_limit(model, adults)))
     low = income < daeb_limit(model, size)
     out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
-    out["median_value_eur"] = np.array([np.median(d.value_eur[drow][dm == m]) if (dm == m).any() else np.nan
+    value = d.value_eur[drow]
+    out["median_value_eur"] = np.array([np.median(np.compress(dm == m, value)) if (dm == m).any() else np.nan
                                         for m in range(N_MUN)])
     in_stock = d.in_stock[hd]
     debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
-    out["owners_under_water"] = cnt(hm[owners & (debt > d.value_eur[hd])])
-    out["unsellable"] = cnt(dm[unsellable_mask(model, drow)])
-    out["low_income_households"] = cnt(hm[low])
-    out["low_income_owner_households"] = cnt(hm[low & owners])
+    out["owners_under_water"] = cnt(hm, owners & (debt > d.value_eur[hd]))
+    out["unsellable"] = cnt(dm, unsellable_mask(model, drow))
+    out["low_income_households"] = cnt(hm, low)
+    out["low_income_owner_households"] = cnt(hm, low & owners)
     home_label = label_of(d.ep2_kwh_m2[hd])
-    out["low_income_owners_in_EFG"] = cnt(hm[low & owners & in_stock & (home_label >= 4)])
+    out["low_income_owners_in_EFG"] = cnt(hm, low & owners & in_stock & (home_label >= 4))
     cost = np.where(in_stock, energy_cost_eur(model, hd), 0.0)
     share = model.scenario.income.energy_poverty_share
-    out["energy_poor_households"] = cnt(hm[low & in_stock & (cost > share * np.maximum(income, 1.0))])
-    old = members[p.age[members] >= 75]
+    out["energy_poor_households"] = cnt(hm, low & in_stock & (cost > share * np.maximum(income, 1.0)))
+    old = np.compress(p.age[members] >= 75, members)
     old_home = d.rows(h.dwelling_id[h.row_of[p.household_id[old]]])
     out["persons_75plus_not_lifetime_proof"] = cnt(p.municipality[old][~d.lifetime_proof[old_home]])
-    occ = drow[d.status[drow] == OCCUPIED]
+    occ = np.compress(d.status[drow] == OCCUPIED, drow)
     connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
     gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
     heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
@@ -259,28 +260,28 @@ def measure(model) -> dict[str, np.ndarray]:
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
     written = d.written_off[drow]
-    out["written_off_dwellings"] = cnt(dm[written])
-    out["written_off_owner_occupied"] = cnt(dm[written & (d.owner[drow] == OWNER_OCCUPIER)])
+    out["written_off_dwellings"] = cnt(dm, written)
+    out["written_off_owner_occupied"] = cnt(dm, written & (d.owner[drow] == OWNER_OCCUPIER))
     out["mean_condition"] = np.bincount(dm, weights=d.condition[drow], minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
-    out["owner_households_in_EFG"] = cnt(hm[owners & in_stock & (home_label >= 4)])
-    out["households_with_renovation_loan"] = cnt(hm[h.renovation_loan_eur[hrow] > 0])
+    out["owner_households_in_EFG"] = cnt(hm, owners & in_stock & (home_label >= 4))
+    out["households_with_renovation_loan"] = cnt(hm, h.renovation_loan_eur[hrow] > 0)
     labels = label_of(d.ep2_kwh_m2[drow])
     for i, x in enumerate(LABELS):
-        out[f"label_{x}"] = cnt(dm[labels == i])
+        out[f"label_{x}"] = cnt(dm, labels == i)
     # -- policies --
     fund = d.owner[drow] == FUND
     fs = d.fund_status[drow]
-    out["fund_dwellings"] = cnt(dm[fund])
-    out["corp_fund_dwellings"] = cnt(dm[d.owner[drow] == CORPORATION_FUND])
-    out["corp_energy_connected_dwellings"] = cnt(dm[d.energy_connected[drow]])
-    out["fund_let_dwellings"] = cnt(dm[fund & (fs >= FUND_LET)])
-    out["fund_for_sale_dwellings"] = cnt(dm[fund & (fs == FUND_FOR_SALE)])
+    out["fund_dwellings"] = cnt(dm, fund)
+    out["corp_fund_dwellings"] = cnt(dm, d.owner[drow] == CORPORATION_FUND)
+    out["corp_energy_connected_dwellings"] = cnt(dm, d.energy_connected[drow])
+    out["fund_let_dwellings"] = cnt(dm, fund & (fs >= FUND_LET))
+    out["fund_for_sale_dwellings"] = cnt(dm, fund & (fs == FUND_FOR_SALE))
     pts = getattr(model, "proeftuinen", [])
     active = np.zeros(len(state.wijk_codes), dtype=bool)
     for pt in pts:
         active[pt.active] = True
-    out["proeftuin_owner_households"] = cnt(hm[owners & in_stock & active[d.wijk[hd]]])
+    out["proeftuin_owner_households"] = cnt(hm, owners & in_stock & active[d.wijk[hd]])
     out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:
