@@ -62,7 +62,7 @@ class Streams:
         block = np.empty((present.size, 1 << 16))
         for i, s in enumerate(present.tolist()):
             b = ((s // width) << 24) | (s % width)
-            block[i] = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+            np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(out=block[i])
         return block.reshape(-1).take(position[slot] | (ids & 0xFFFF))
 
     def _uniform_by_key_sorted(self, key: int, year: int, ids: np.ndarray, sub: int) -> np.ndarray:
