@@ -67,7 +67,9 @@ def renovation_cost_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: n
     d = model.state.dwellings
     hi = np.asarray(ep2_from, dtype=float)[:, None]
     lo = np.asarray(ep2_to, dtype=float)[:, None]
-    within = np.clip(np.minimum(hi, BAND_HI[None, :]) - np.maximum(lo, BAND_LO[None, :]), 0.0, None)
+    within = np.minimum(hi, BAND_HI[None, :])  # the same expression as one array, in place
+    within -= np.maximum(lo, BAND_LO[None, :])
+    np.clip(within, 0.0, None, out=within)
     per_m2 = within @ np.array(rp.renovation_cost_eur_per_kwh)
     factor = (np.array(rp.renovation_cost_type_factor)[np.minimum(d.type[drow], APARTMENT)]
               * np.array(rp.renovation_cost_period_factor)[_period(d.built_year[drow])])
