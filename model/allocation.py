@@ -109,12 +109,12 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
         return housed
-    drows = d.alive_rows()
+    # the alive vacant dwellings of the stock (ascending rows, one pass over the slots), of which
     # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
     # except those the fund lets temporarily before demolishing them
-    vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows]
-                   & (~d.written_off[drows] | (((d.owner[drows] == FUND) | (d.owner[drows] == CORPORATION_FUND))
-                                               & (d.fund_status[drows] == FUND_LET_TEMP)))]
+    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
+    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
+                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
     if budget is None:
         income = household_income(state)[hh_rows]
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
@@ -165,7 +165,7 @@ def tenant_moves(model) -> None:
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
     hrow = h.alive_rows()
-    tenants = hrow[(h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT)]
+    tenants = np.compress((h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT), hrow)
     u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:

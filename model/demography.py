@@ -163,7 +163,7 @@ def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
     if couple.size == 0 or share == 0:
         return
     rows = p.alive_rows()
-    spouses = rows[(p.role[rows] == HEAD) | (p.role[rows] == PARTNER)]
+    spouses = np.compress((p.role[rows] == HEAD) | (p.role[rows] == PARTNER), rows)
     hh = p.household_id[couple]
     spouses = spouses[state.households.id_mask(hh)[p.household_id[spouses]]]
     dead = np.zeros(p.n, dtype=bool)
@@ -182,7 +182,7 @@ def care(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
     rows = p.alive_rows()
-    rows = rows[(p.age[rows] >= 75) & ~p.institution[rows]]
+    rows = np.compress((p.age[rows] >= 75) & ~p.institution[rows], rows)
     rate = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
     moves = rows[_uniform(model, "care", p.key[rows]) < rate]
     p.col("institution")[moves] = True
@@ -195,8 +195,8 @@ def fertility(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
     rows = p.alive_rows()
-    rows = rows[p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49)]
-    mothers = rows[_uniform(model, "fertility", p.key[rows]) < model.fertility[p.age[rows]]]
+    rows = np.compress(p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49), rows)
+    mothers = np.compress(_uniform(model, "fertility", p.key[rows]) < model.fertility[p.age[rows]], rows)
     if mothers.size == 0:
         return
     female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births
@@ -208,7 +208,7 @@ def fertility(model, flows: Flows) -> None:
 def separation(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
-    partners = rows[p.role[rows] == PARTNER]
+    partners = np.compress(p.role[rows] == PARTNER, rows)
     u = _uniform(model, "separation", _household_keys(model.state, p.household_id[partners]))
     leaving = partners[u < model.scenario.demography.separation_rate]
     new_households_for(model, leaving, flows, "separation")
@@ -263,7 +263,7 @@ def partnership(model, flows: Flows) -> None:
 def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
     rows = p.alive_rows()
-    kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
+    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
@@ -282,7 +282,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     state = model.state
     p, h = state.persons, state.households
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = rows[p.role[rows] == HEAD]
+    head_rows = np.compress(p.role[rows] == HEAD, rows)
     prob = out_migration_probability(model, p.age[head_rows])
     u = _uniform(model, "out_migration", _household_keys(state, p.household_id[head_rows]))
     leave_h = p.household_id[head_rows][u < prob]
@@ -300,7 +300,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             more.append(cand_h[order[:k]])
         if more:
             leave_h = np.concatenate([leave_h] + more)
-    kids = rows[(p.role[rows] == CHILD) & (p.age[rows] >= 18)]
+    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
     kids = kids[_uniform(model, "out_migration", p.key[kids], sub=1) < out_migration_probability(model, p.age[kids])]
     leavers = np.union1d(rows[h.id_mask(leave_h)[p.household_id[rows]]], kids)
     _count(flows.out_migrants, p.municipality[leavers])
@@ -315,7 +315,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     p, h = state.persons, state.households
     mig = model.scenario.migration
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = rows[p.role[rows] == HEAD]
+    head_rows = np.compress(p.role[rows] == HEAD, rows)
     income_of = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)  # households existing now
     for m in range(N_MUN):
         rng = model.streams.generator("in_migration", model.year, sub=m)
@@ -379,7 +379,7 @@ def ageing(model) -> None:
     rows = p.alive_rows()
     p.col("age")[rows] += 1
     age = p.age[rows]
-    adult = rows[(age == 18) & ~p.institution[rows]]
+    adult = np.compress((age == 18) & ~p.institution[rows], rows)
     z = ndtri(np.clip(_uniform(model, "income", p.key[adult]), 1e-12, 1 - 1e-12))
     median = model.state.median_income_eur[p.municipality[adult]]
     p.col("income_eur")[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
@@ -387,6 +387,6 @@ def ageing(model) -> None:
     p.col("income_eur")[rows[age == 67]] *= s.income_pensioner_ratio
     d = model.state.dwellings
     drows = d.alive_rows()
-    vac = drows[d.status[drows] == VACANT]
+    vac = np.compress(d.status[drows] == VACANT, drows)
     d.col("years_vacant")[vac] += 1
     d.col("years_vacant")[drows[d.status[drows] == OCCUPIED]] = 0

@@ -145,7 +145,7 @@ def yearly_means(model) -> None:
     hrow = h.alive_rows()
     surplus = np.maximum(income[hrow] - core_limit(model, adults[hrow]), 0.0)
     h.col("savings_eur")[hrow] += sc.income.savings_rate * surplus
-    owners = hrow[h.tenure[hrow] == OWNER]
+    owners = np.compress(h.tenure[hrow] == OWNER, hrow)
     years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.moved_in_year[owners]), 1.0)
     h.col("mortgage_eur")[owners] -= h.mortgage_eur[owners] / years_left
 

@@ -123,7 +123,7 @@ def moves(model) -> None:
     need_lp = elderly[want]
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
     drows = stock_rows(d)
-    vacant = drows[(d.status[drows] == VACANT) & ~d.written_off[drows]]
+    vacant = np.compress((d.status[drows] == VACANT) & ~d.written_off[drows], drows)
     for m in np.unique(h.municipality[movers]):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(h.municipality[movers] == m)

@@ -176,7 +176,7 @@ def repay_renovation_loans(model) -> None:
     h = model.state.households
     rp = model.scenario.renovation
     rows = h.alive_rows()
-    rows = rows[h.renovation_loan_eur[rows] > 0]
+    rows = np.compress(h.renovation_loan_eur[rows] > 0, rows)
     if rows.size == 0:
         return
     years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
@@ -193,7 +193,7 @@ def owner_renovation(model) -> None:
     h, d = st.households, st.dwellings
     repay_renovation_loans(model)
     hrow = h.alive_rows()
-    hrow = hrow[h.tenure[hrow] == OWNER]
+    hrow = np.compress(h.tenure[hrow] == OWNER, hrow)
     drow = d.row_of[h.dwelling_id[hrow]]
     ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
     hrow, drow = hrow[ok], drow[ok]
@@ -425,7 +425,7 @@ def corporation_renovation(model) -> None:
     cp = model.scenario.corporations
     d = model.state.dwellings
     rows = stock_rows(d)
-    rows = rows[~d.written_off[rows]]
+    rows = np.compress(~d.written_off[rows], rows)
     ep2 = d.ep2_kwh_m2[rows].astype(float)
     label = label_of(ep2).astype(np.int64)
     done = []

@@ -75,7 +75,7 @@ def corporation_sales(model) -> np.ndarray:
     h, d = st.households, st.dwellings
     sc, hp = model.scenario.stock_change, model.scenario.housing
     hrow = h.alive_rows()
-    tenants = hrow[h.tenure[hrow] == SOCIAL_TENANT]
+    tenants = np.compress(h.tenure[hrow] == SOCIAL_TENANT, hrow)
     u = model.streams.uniform_by_key("stock_change", model.year, h.key[tenants], sub=2)
     tenants = tenants[u < sc.corporation_sale_rate]
     income, _ = household_means(st)
