@@ -200,7 +200,8 @@ class HousingModel(mesa.Model):
 
     def _population(self) -> np.ndarray:
         p = self.state.persons
-        return np.bincount(p.municipality[p.alive_rows()], minlength=len(MUNICIPALITY_CODES))
+        # peek: a read that leaves the persons' change counter (and cached household facts) alone
+        return np.bincount(p.peek("municipality")[p.alive_rows()], minlength=len(MUNICIPALITY_CODES))
 
     def _in_migration_rate_targets(self) -> np.ndarray:
         mig = self.scenario.migration

@@ -195,6 +195,8 @@ def measure(model) -> dict[str, np.ndarray]:
     1/scale."""
     state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
+    # household means first: reading the persons' columns below counts as a change of the table for its cache
+    facts = household_facts(state)
     prow = p.alive_rows()
     pm = p.municipality[prow]
     age = p.age[prow]
@@ -227,7 +229,6 @@ def measure(model) -> dict[str, np.ndarray]:
     owners = h.tenure[hrow] == OWNER
     out["owner_households"] = cnt(hm, owners)
     # household means: income, adults, size; the low-income flags of the year
-    facts = household_facts(state)
     income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
     members = np.compress(p.household_id[prow] >= 0, prow)
     out["core_target_owner_households"] = cnt(hm, owners & (income <= core_limit(model, adults)))
