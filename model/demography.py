@@ -317,12 +317,14 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     rows, hrow, size, heads, partners = household_table(state)
     head_rows = np.compress(p.role[rows] == HEAD, rows)
     income_of = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)  # households existing now
+    member_hh = p.household_id[rows]  # unchanged below: the loop only adds persons and households
+    head_m = p.municipality[head_rows]
     for m in range(N_MUN):
         rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
         if target <= 0:
             continue
-        hm = head_rows[p.municipality[head_rows] == m]
+        hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
         w = np.exp(-0.5 * ((p.age[hm] - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
@@ -353,7 +355,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             continue
         # copy members of each template household
         src_hh = p.household_id[tmpl]
-        members = rows[h.id_mask(src_hh)[p.household_id[rows]]]
+        members = np.compress(h.id_mask(src_hh)[member_hh], rows)
         order = np.argsort(p.household_id[members], kind="stable")
         members = members[order]
         mhh = p.household_id[members]
