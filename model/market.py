@@ -162,8 +162,10 @@ def moves(model) -> None:
                     purchase(model, rows_h, tgt)
                 model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
                                   municipality=h.municipality[rows_h])
-            taken = np.concatenate([targets, rtargets])
-            free = np.setdiff1d(free, taken)
+            taken = np.zeros(d.n, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
+            taken[targets] = True
+            taken[rtargets] = True
+            free = free[~taken[free]]
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:
