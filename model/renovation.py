@@ -63,17 +63,27 @@ def renovation_cost_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: n
     """Cost of lowering the dwellings' EP2 from ``ep2_from`` to ``ep2_to`` (before grants and discounts):
     the reduction within each label band x floor area x that band's cost, by type and construction period,
     plus a fixed cost; 0 where nothing changes."""
+    return _cost_to(model, _cost_basis(model, drow, ep2_from), ep2_to)
+
+
+def _cost_basis(model, drow: np.ndarray, ep2_from: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parts of renovation_cost_eur that do not depend on the target: the band tops capped at the
+    current EP2, the floor area and the type x period factor (shared by the options of one decision)."""
     rp = model.scenario.renovation
     d = model.state.dwellings
-    hi = np.asarray(ep2_from, dtype=float)[:, None]
-    lo = np.asarray(ep2_to, dtype=float)[:, None]
-    within = np.minimum(hi, BAND_HI[None, :])  # the same expression as one array, in place
-    within -= np.maximum(lo, BAND_LO[None, :])
-    np.clip(within, 0.0, None, out=within)
-    per_m2 = within @ np.array(rp.renovation_cost_eur_per_kwh)
+    upper = np.minimum(np.asarray(ep2_from, dtype=float)[:, None], BAND_HI[None, :])
     factor = (np.array(rp.renovation_cost_type_factor)[np.minimum(d.type[drow], APARTMENT)]
               * np.array(rp.renovation_cost_period_factor)[_period(d.built_year[drow])])
-    cost = per_m2 * d.floor_area_m2[drow] * factor
+    return upper, d.floor_area_m2[drow], factor
+
+
+def _cost_to(model, basis, ep2_to: np.ndarray) -> np.ndarray:
+    rp = model.scenario.renovation
+    upper, area, factor = basis
+    within = upper - np.maximum(np.asarray(ep2_to, dtype=float)[:, None], BAND_LO[None, :])
+    np.clip(within, 0.0, None, out=within)
+    per_m2 = within @ np.array(rp.renovation_cost_eur_per_kwh)
+    cost = per_m2 * area * factor
     return np.where(cost > 0, cost + rp.renovation_fixed_cost_eur, 0.0)
 
 
@@ -262,10 +272,11 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
     deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    basis = _cost_basis(model, drow, e0)
     options = []
     for target, share_key, applies in ((step_to, "isde_grant_share", label >= 1), (deep_to, "isde_deep_grant_share",
                                                                                     deep_ok)):
-        cost = renovation_cost_eur(model, drow, e0, target) * (1.0 - levers["collective_discount"])
+        cost = _cost_to(model, basis, target) * (1.0 - levers["collective_discount"])
         other = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
         pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
         grant = other + pt_grant
