@@ -39,11 +39,15 @@ def demolition(model) -> np.ndarray:
     rng = model.streams.generator("stock_change", model.year, sub=0)
     u = rng.random(len(MUNICIPALITY_CODES))
     done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
+    # gathered once: a municipality's demolitions change the status of its own dwellings only
+    mun = d.municipality[rows]
+    owner = d.owner[rows]
+    eligible = ((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
+                & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
-        cand = rows[(d.municipality[rows] == m) & (d.status[rows] == VACANT) & (d.owner[rows] != OTHER_OWNER)
-                    & (d.owner[rows] != FUND) & (d.owner[rows] != CORPORATION_FUND)]  # the funds decide on their own
+        cand = np.compress((mun == m) & eligible, rows)
         if k <= 0 or cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
