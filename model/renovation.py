@@ -373,8 +373,10 @@ def adaptation_cost_eur(model, drow: np.ndarray) -> np.ndarray:
     rp = model.scenario.renovation
     d = model.state.dwellings
     keys = d.key[drow]
-    curved = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_CURVED) < rp.curved_stair_share
-    bath = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_BATH) < rp.bathroom_adaptation_share
+    curved = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_CURVED,
+                                          keep=True) < rp.curved_stair_share
+    bath = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_BATH,
+                                        keep=True) < rp.bathroom_adaptation_share
     stair = np.where(d.type[drow] == APARTMENT, 0.0,
                      np.where(curved, rp.stairlift_curved_cost_eur, rp.stairlift_cost_eur))
     return stair + rp.door_widening_cost_eur + np.where(bath, rp.accessible_bathroom_cost_eur, 0.0)

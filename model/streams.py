@@ -25,6 +25,7 @@ PROCESSES = (
 class Streams:
     def __init__(self, seed: int):
         self.seed = int(seed)
+        self._kept: dict[tuple[int, int, int, int], np.ndarray] = {}  # blocks of uniform_by_key(keep=True)
 
     @staticmethod
     def key(name: str) -> int:
@@ -36,8 +37,9 @@ class Streams:
         """A fresh generator for one process in one year (``sub`` separates independent uses)."""
         return np.random.default_rng([self.seed, self.key(name), int(year), int(sub)])
 
-    def uniform_by_key(self, name: str, year: int, keys: np.ndarray, sub: int = 0) -> np.ndarray:
-        """One uniform per entity, fixed by (seed, process, year, sub, draw key)."""
+    def uniform_by_key(self, name: str, year: int, keys: np.ndarray, sub: int = 0, keep: bool = False) -> np.ndarray:
+        """One uniform per entity, fixed by (seed, process, year, sub, draw key). ``keep`` keeps the generated
+        blocks for the next call with the same (process, year, sub): for fixed draws asked for every year."""
         ids = np.asarray(keys, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
@@ -62,7 +64,14 @@ class Streams:
         block = np.empty((present.size, 1 << 16))
         for i, s in enumerate(present.tolist()):
             b = ((s // width) << 24) | (s % width)
-            np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(out=block[i])
+            if keep:
+                kept = self._kept.get((key, int(year), int(sub), b))
+                if kept is None:
+                    kept = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+                    self._kept[(key, int(year), int(sub), b)] = kept
+                block[i] = kept
+            else:
+                np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(out=block[i])
         return block.reshape(-1).take(position[slot] | (ids & 0xFFFF))
 
     def _uniform_by_key_sorted(self, key: int, year: int, ids: np.ndarray, sub: int) -> np.ndarray:
