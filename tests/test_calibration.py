@@ -165,6 +165,12 @@ def test_naive_forecasts_and_mape():
     assert m["model"] == 0.0 and m["beats naive"]
     carry = np.mean(np.abs((naive["carry-forward"] - obs) / obs).values) * 100
     assert m["carry-forward"] == pytest.approx(carry)
+    # exact in 2017 but 1 % off in 2018-2019: beats carry-forward on 2017-2019 (1.55 %), not the straight
+    # line over the years it forecasts (0.51 % in 2018-2019)
+    fit["pct_error"] = [0.0 if y == 2017 else 1.0 for c in MUNICIPALITY_CODES for y in TARGET_YEARS]
+    m = mape_table(fit).iloc[0]
+    assert m["model"] < m["carry-forward"] and m["model 2018-19"] > m["straight line 2018-19"]
+    assert not m["beats naive"]
 
 
 def test_the_calibration_scenario_starts_from_the_2012_panel():
