@@ -143,40 +143,42 @@ def maintenance(model) -> None:
     rows = stock_rows(d)
     if rows.size == 0:
         return
-    age = np.maximum(model.year - d.built_year[rows].astype(np.int64), 0)
-    vacant = d.status[rows] == VACANT
+    age = np.maximum(model.year - d.built_year.take(rows).astype(np.int64), 0)
+    status = d.status.take(rows)
+    vacant = status == VACANT
     decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
         vacant, mp.vacant_decay_multiplier, 1.0)
-    cond = np.clip(d.condition[rows].astype(float) - decay, 0.0, 1.0)
+    cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
     gain = mp.maintenance_restore_share * (1.0 - cond)
-    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2[rows] * gain
-    owner = d.owner[rows]
-    prob = np.zeros(rows.size)
-    prob[owner == CORPORATION] = mp.maintenance_prob_corporation
-    prob[owner == PRIVATE_LANDLORD] = mp.maintenance_prob_private_landlord
-    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (d.status[rows] == OCCUPIED))
-    hh = h.row_of[d.household_id[rows[own]]]
+    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows) * gain
+    owner = d.owner.take(rows)
+    prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
+                    np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
+    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
+    hh = h.row_of.take(d.household_id.take(rows.take(own)))
+    cost_own = cost.take(own)
     facts = household_facts(st)
     income = facts["income"][hh]
     core = income <= core_limit(model, facts["adults"][hh])
     low = income < daeb_limit(model, facts["size"][hh])
     factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
-    means = h.savings_eur[hh] - mp.maintenance_savings_reserve_eur >= cost[own]
+    means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
     prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
-    written = d.written_off[rows]
+    written = d.written_off.take(rows)
     prob[written] = 0.0
-    u = model.streams.uniform_by_key("maintenance", model.year, d.key[rows])
+    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
     done = u < prob
     cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
-    paid = done[own]
-    h.col("savings_eur")[hh[paid]] -= cost[own][paid]
+    paid = done.take(own)
+    cost_paid = np.compress(paid, cost_own)
+    h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
     d.col("condition")[rows] = cond
-    newly = ~written & (d.condition[rows] < mp.write_off_condition)  # on the stored (float32) condition
-    d.col("written_off")[rows[newly]] = True
-    mun = d.municipality[rows]
-    model.count_event("maintained_dwellings", municipality=mun[done])
-    model.count_event("maintenance_owner_eur", municipality=mun[own][paid], weights=cost[own][paid])
-    model.count_event("written_off_new", municipality=mun[newly])
+    newly = ~written & (d.condition.take(rows) < mp.write_off_condition)  # on the stored (float32) condition
+    d.col("written_off")[np.compress(newly, rows)] = True
+    mun = d.municipality.take(rows)
+    model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
+    model.count_event("maintenance_owner_eur", municipality=np.compress(paid, mun.take(own)), weights=cost_paid)
+    model.count_event("written_off_new", municipality=np.compress(newly, mun))
 
 
 # -- 5. owner renovation and adaptation --------------------------------------------------------------
