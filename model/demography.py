@@ -59,10 +59,21 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 
 
 def household_table(state: State):
-    """Per household slot: number of members, of adults, whether it has a head and a partner."""
+    """Per household slot: number of members, of adults, whether it has a head and a partner.
+
+    The arrays are read-only and shared, kept as long as those of member_rows (the same stamps): a process
+    that starts right after another one's fix_households changed no person counts them once."""
+    p, h = state.persons, state.households
+    stamp = (p.stamp(), h.stamp()[1])
+    cached = p.__dict__.get("_household_table")
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     rows, hrow = member_rows(state)
-    size, heads, partners = role_counts(hrow, state.persons.role.take(rows), state.households.n)
-    return rows, hrow, size, heads, partners
+    table = (rows, hrow, *role_counts(hrow, p.peek("role").take(rows), h.n))
+    for v in table:
+        v.flags.writeable = False
+    p.__dict__["_household_table"] = (stamp, table)
+    return table
 
 
 def fix_households(state: State, flows: Flows, year: int) -> None:
@@ -89,6 +100,7 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
             orphans = rows[h.id_mask(orphan_h)[p.household_id[rows]]]
             _count(flows.out_migrants, p.municipality[orphans])
             remove_persons(state, orphans)
+            size = size.copy()  # the shared table is read-only
             size[h.row_of[orphan_h]] = 0
     empty = np.flatnonzero(alive_h & (size == 0))
     release_households(state, empty)

@@ -38,11 +38,21 @@ def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
 def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
     """The alive persons who belong to a household (rows, ascending) and the rows of their households.
 
-    (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)"""
+    (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)
+    The arrays are read-only and shared: they are kept while the persons table hands out no column view and
+    changes nothing and the households table adds or compacts no rows (the stamps of household_facts)."""
     p, h = state.persons, state.households
+    stamp = (p.stamp(), h.stamp()[1])
+    cached = p.__dict__.get("_member_rows")
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     hid = p.peek("household_id")
     rows = np.flatnonzero(p.peek("alive") & (hid >= 0))
-    return rows, h.row_of.take(hid.take(rows))
+    hrow = h.row_of.take(hid.take(rows))
+    rows.flags.writeable = False
+    hrow.flags.writeable = False
+    p.__dict__["_member_rows"] = (stamp, (rows, hrow))
+    return rows, hrow
 
 
 def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
