@@ -116,7 +116,7 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
                                               & (d.fund_status[vacant] == FUND_LET_TEMP))]
     if budget is None:
-        income = household_income(state)[hh_rows]
+        income = household_income(state, hh_rows)
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
     mun_h = h.municipality[hh_rows]
     dwelling = np.full(hh_rows.size, -1, dtype=np.int64)
@@ -170,7 +170,7 @@ def tenant_moves(model) -> None:
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
-    income = household_income(state)[looking]
+    income = household_income(state, looking)
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
     drows = d.alive_rows()
     own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & for_sale_mask(d, drows)

@@ -93,10 +93,18 @@ def household_facts(state) -> dict[str, np.ndarray]:
     return dict(facts)
 
 
-def household_income(state) -> np.ndarray:
-    """Per household slot: total income of its members (EUR/yr)."""
-    rows, hrow = member_rows(state)
-    return np.bincount(hrow, weights=state.persons.peek("income_eur").take(rows), minlength=state.households.n)
+def household_income(state, hh_rows: np.ndarray | None = None) -> np.ndarray:
+    """Per household slot: total income of its members (EUR/yr); with ``hh_rows``, only for those households
+    (the same sums: each household's members are added in the same order, ascending person rows)."""
+    p, h = state.persons, state.households
+    if hh_rows is None:
+        rows, hrow = member_rows(state)
+        return np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n)
+    hid = p.peek("household_id")
+    # id_mask: -1 ("no household") maps to its last slot, which is False
+    rows = np.flatnonzero(h.id_mask(h.peek("id").take(hh_rows)).take(hid) & p.peek("alive"))
+    hrow = h.row_of.take(hid.take(rows))
+    return np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n).take(hh_rows)
 
 
 def household_means(state: State) -> tuple[np.ndarray, np.ndarray]:

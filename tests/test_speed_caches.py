@@ -6,7 +6,7 @@ import pytest
 
 from model import HousingModel
 from model.demography import household_table
-from model.income import member_rows, role_counts
+from model.income import household_income, member_rows, role_counts
 
 
 @pytest.fixture
@@ -72,3 +72,11 @@ def test_whole_run_matches_fresh_tables():
     while m.running:
         m.step()
         assert same(household_table(m.state), fresh(m.state))
+
+
+def test_household_income_of_some_households(model):
+    st = model.state
+    h = st.households
+    rows = h.alive_rows()
+    pick = np.concatenate([rows[::7], rows[:3], h.add(2, municipality=0, dwelling_id=-1) * 0 + h.n - 1])
+    assert np.array_equal(household_income(st, pick), household_income(st)[pick])  # bit-identical sums
