@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, label_index
 from .market import unsellable_mask
 from .state import (
     CORPORATION_FUND,
@@ -23,7 +23,6 @@ from .state import (
     OWNER,
     OWNER_OCCUPIER,
     VACANT,
-    label_of,
     stock_rows,
 )
 
@@ -244,7 +243,7 @@ def measure(model) -> dict[str, np.ndarray]:
     out["unsellable"] = cnt(dm, unsellable_mask(model, drow))
     out["low_income_households"] = cnt(hm, low)
     out["low_income_owner_households"] = cnt(hm, low & owners)
-    home_label = label_of(d.ep2_kwh_m2[hd])
+    home_label = label_index(d.ep2_kwh_m2[hd])
     out["low_income_owners_in_EFG"] = cnt(hm, low & owners & in_stock & (home_label >= 4))
     cost = np.where(in_stock, energy_cost_eur(model, hd), 0.0)
     share = model.scenario.income.energy_poverty_share
@@ -267,7 +266,7 @@ def measure(model) -> dict[str, np.ndarray]:
         out["dwellings"], 1)
     out["owner_households_in_EFG"] = cnt(hm, owners & in_stock & (home_label >= 4))
     out["households_with_renovation_loan"] = cnt(hm, h.renovation_loan_eur[hrow] > 0)
-    labels = label_of(d.ep2_kwh_m2[drow])
+    labels = label_index(d.ep2_kwh_m2[drow])
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = cnt(dm, labels == i)
     # -- policies --

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES
-from .income import core_limit, daeb_limit, household_facts, national_price_growth
+from .income import core_limit, daeb_limit, household_facts, label_index, national_price_growth
 from .state import (
     DEMOLISHED,
     FUND,
@@ -147,7 +147,7 @@ def _wijk_ranking(model, m: int) -> np.ndarray:
     hrow = h.alive_rows()
     hrow = hrow[(h.tenure[hrow] == OWNER) & (h.municipality[hrow] == m)]
     drow = d.rows(h.dwelling_id[hrow])
-    keep = d.in_stock[drow] & (label_of(d.ep2_kwh_m2[drow]) >= 4)
+    keep = d.in_stock[drow] & (label_index(d.ep2_kwh_m2[drow]) >= 4)
     facts = household_facts(st)
     keep &= _income_rule(model, "low", facts, hrow)
     counts = np.bincount(d.wijk[drow[keep]], minlength=len(model.wijken))[wijken]

@@ -30,7 +30,15 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .income import core_limit, daeb_limit, heat_price_factor, household_facts, income_limit_factor, path_value
+from .income import (
+    core_limit,
+    daeb_limit,
+    heat_price_factor,
+    household_facts,
+    income_limit_factor,
+    label_index,
+    path_value,
+)
 from .state import (
     APARTMENT,
     CORPORATION,
@@ -264,7 +272,7 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     h = model.state.households
     d = model.state.dwellings
     e0 = d.ep2_kwh_m2[drow].astype(float)
-    label = label_of(e0).astype(np.int64)
+    label = label_index(e0).astype(np.int64)
     income = facts["income"]
     core = income <= core_limit(model, facts["adults"])
     low = income < daeb_limit(model, facts["size"])
@@ -314,7 +322,7 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     a household (``support``), its budget pays the proeftuin's part; a household it can no longer pay for
     decides again without the proeftuin's money (same draws)."""
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero(label_of(d.ep2_kwh_m2[drow]) >= 1)
+    cand = np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
     if cand.size == 0:
         return
     hrow, drow = hrow[cand], drow[cand]
@@ -442,7 +450,7 @@ def corporation_renovation(model) -> None:
     rows = stock_rows(d)
     rows = np.compress(~d.written_off[rows], rows)
     ep2 = d.ep2_kwh_m2[rows].astype(float)
-    label = label_of(ep2).astype(np.int64)
+    label = label_index(ep2).astype(np.int64)
     done = []
     # corporations: worst first, at least the rate, and E-G evenly until the deadline
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])

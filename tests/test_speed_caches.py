@@ -80,3 +80,15 @@ def test_household_income_of_some_households(model):
     rows = h.alive_rows()
     pick = np.concatenate([rows[::7], rows[:3], h.add(2, municipality=0, dwelling_id=-1) * 0 + h.n - 1])
     assert np.array_equal(household_income(st, pick), household_income(st)[pick])  # bit-identical sums
+
+
+def test_label_index_is_label_of():
+    from model.income import label_index
+    from model.state import EP2_BOUNDS, label_of
+
+    edges = np.concatenate([EP2_BOUNDS, np.nextafter(EP2_BOUNDS, 0), np.nextafter(EP2_BOUNDS, 1e9)])
+    for x in (np.array([np.nan, -np.inf, np.inf, -5.0, 0.0, 1e6]), edges,
+              np.random.default_rng(3).uniform(0, 500, 10_000)):
+        for dt in (np.float64, np.float32):
+            assert np.array_equal(label_index(x.astype(dt)), label_of(x.astype(dt)))
+            assert label_index(x.astype(dt)).dtype == label_of(x.astype(dt)).dtype
