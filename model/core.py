@@ -241,11 +241,12 @@ class HousingModel(mesa.Model):
     def manifest(self) -> dict:
         """Everything needed to reproduce this run."""
         data_dir = Path(self.facts.path).parent
+        files = {path: _sha256_or_none(path) for path, _ in self.scenario.files}
         return {
             "scenario": self.scenario.name,
             "scenario_file": self.scenario.source_file,
-            "scenario_files": {path: _sha256_or_none(path) for path, _ in self.scenario.files},
-            "calibration": calibration_record(self.scenario),
+            "scenario_files": files,
+            "calibration": calibration_record(self.scenario, files),
             "description": self.scenario.description,
             "seed": self.seed,
             "parameters": self.scenario.parameters(),
@@ -297,10 +298,10 @@ def _sha256_or_none(path: str) -> str | None:
         return None
 
 
-def calibration_record(scenario: Scenario) -> dict | None:
+def calibration_record(scenario: Scenario, sha256: dict[str, str | None]) -> dict | None:
     """The calibrated parameter file a scenario builds on (a file in its ``extends`` chain named
     "calibrated", as ``run.py calibrate`` writes it): its path, sha256, description and the values it sets;
-    None for a scenario that uses no calibrated values."""
+    None for a scenario that uses no calibrated values. ``sha256``: the digests of the scenario's files."""
     import tomllib
 
     for path, name in scenario.files:
@@ -309,7 +310,7 @@ def calibration_record(scenario: Scenario) -> dict | None:
         with open(path, "rb") as f:
             doc = tomllib.load(f)
         values = {f"{sec}.{k}": v for sec, table in doc.items() if isinstance(table, dict) for k, v in table.items()}
-        return {"file": path, "sha256": _sha256_or_none(path), "description": doc.get("description", ""),
+        return {"file": path, "sha256": sha256[path], "description": doc.get("description", ""),
                 "values": values}
     return None
 

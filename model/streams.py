@@ -15,6 +15,10 @@ import zlib
 
 import numpy as np
 
+from .entities import KEY_BITS
+
+BLOCK_BITS = 16  # uniform_by_key draws keys in blocks of 2**16
+
 PROCESSES = (
     "stock", "mortality", "care", "fertility", "separation", "partnership", "leave_home",
     "out_migration", "in_migration", "allocation", "alignment", "stock_change", "income", "market",
@@ -48,8 +52,8 @@ class Streams:
         # in use are found without sorting: a dense slot per (namespace, counter block), then one generator
         # per block in use, and one gather.
         key = self.key(name)
-        ns = ids >> 40
-        cb = (ids >> 16) & ((1 << 24) - 1)
+        ns = ids >> KEY_BITS
+        cb = (ids >> BLOCK_BITS) & ((1 << (KEY_BITS - BLOCK_BITS)) - 1)
         width = int(cb.max()) + 1
         n_ns = int(ns.max()) + 1
         if ns.min() < 0 or n_ns * width > 4 * ids.size + 4096:
@@ -60,30 +64,33 @@ class Streams:
         present = np.flatnonzero(used)
         # the blocks in use one after the other; a key's value is at its block's start + its low 16 bits
         position = np.zeros(used.size, dtype=np.int64)
-        position[present] = np.arange(present.size) << 16
-        block = np.empty((present.size, 1 << 16))
+        position[present] = np.arange(present.size) << BLOCK_BITS
+        block = np.empty((present.size, 1 << BLOCK_BITS))
         for i, s in enumerate(present.tolist()):
-            b = ((s // width) << 24) | (s % width)
+            b = ((s // width) << (KEY_BITS - BLOCK_BITS)) | (s % width)
             if keep:
                 kept = self._kept.get((key, int(year), int(sub), b))
                 if kept is None:
-                    kept = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+                    kept = self._block_rng(key, year, sub, b).random(1 << BLOCK_BITS)
                     self._kept[(key, int(year), int(sub), b)] = kept
                 block[i] = kept
             else:
-                np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(out=block[i])
-        return block.reshape(-1).take(position[slot] | (ids & 0xFFFF))
+                self._block_rng(key, year, sub, b).random(out=block[i])
+        return block.reshape(-1).take(position[slot] | (ids & ((1 << BLOCK_BITS) - 1)))
+
+    def _block_rng(self, key: int, year: int, sub: int, block: int) -> np.random.Generator:
+        """The generator of one block of uniform_by_key: (seed, process, year, sub, block number)."""
+        return np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), int(block)])
 
     def _uniform_by_key_sorted(self, key: int, year: int, ids: np.ndarray, sub: int) -> np.ndarray:
         """uniform_by_key for sparse keys: the keys grouped by block with one sort."""
         out = np.empty(ids.size)
-        blocks = ids >> 16
+        blocks = ids >> BLOCK_BITS
         order = np.argsort(blocks, kind="stable")
         sorted_blocks = blocks[order]
         cuts = np.flatnonzero(sorted_blocks[1:] != sorted_blocks[:-1]) + 1
         for lo, hi in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [ids.size]]), strict=True):
-            b = int(sorted_blocks[lo])
-            u = np.random.default_rng([self.seed, key, int(year), 1000 + int(sub), b]).random(1 << 16)
+            u = self._block_rng(key, year, sub, sorted_blocks[lo]).random(1 << BLOCK_BITS)
             sel = order[lo:hi]
-            out[sel] = u[ids[sel] & 0xFFFF]
+            out[sel] = u[ids[sel] & ((1 << BLOCK_BITS) - 1)]
         return out
