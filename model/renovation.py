@@ -54,9 +54,6 @@ from .state import (
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
-#: Lower and upper EP2 of each label band A..G (kWh/m2.yr); A and G are open-ended.
-BAND_LO = np.concatenate([[-np.inf], EP2_BOUNDS])
-BAND_HI = np.concatenate([EP2_BOUNDS, [np.inf]])
 #: A fixed draw per dwelling (what its stair and bathroom need): year 0 of the renovation stream.
 _FIXED_YEAR = 0
 _SUB_DECIDE, _SUB_DEPTH, _SUB_ADAPT, _SUB_CURVED, _SUB_BATH = 1, 2, 3, 10, 11
@@ -74,23 +71,42 @@ def renovation_cost_eur(model, drow: np.ndarray, ep2_from: np.ndarray, ep2_to: n
     return _cost_to(model, _cost_basis(model, drow, ep2_from), ep2_to)
 
 
-def _cost_basis(model, drow: np.ndarray, ep2_from: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The parts of renovation_cost_eur that do not depend on the target: the band tops capped at the
-    current EP2, the floor area and the type x period factor (shared by the options of one decision)."""
+def band_cost_curve(cost_per_kwh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cumulative cost curve of the label bands: C(x) = at[j] + slope[j] * (x - anchor[j]) for x in band j
+    (A = 0 .. G = 6; band j starts at EP2_BOUNDS[j - 1]), anchored at C(EP2_BOUNDS[0]) = 0, so that the cost
+    per m2 of lowering EP2 from e to t (t < e) is C(e) - C(t): the sum over the bands of the reduction within
+    each band times its cost. ``at`` is added up band after band, left to right (model.renovation and the
+    reference in benchmarks/reference compute it the same way)."""
+    slope = np.asarray(cost_per_kwh, dtype=float)
+    anchor = np.concatenate([[EP2_BOUNDS[0]], EP2_BOUNDS])
+    at = [0.0, 0.0]
+    for j in range(1, len(EP2_BOUNDS)):
+        at.append(at[-1] + float(slope[j]) * (float(EP2_BOUNDS[j]) - float(EP2_BOUNDS[j - 1])))
+    return np.array(at), slope, anchor
+
+
+def _band_cost(curve, x: np.ndarray) -> np.ndarray:
+    """C(x) of band_cost_curve for an array of EP2 values."""
+    at, slope, anchor = curve
+    j = np.searchsorted(EP2_BOUNDS, x, side="right")
+    return at.take(j) + slope.take(j) * (x - anchor.take(j))
+
+
+def _cost_basis(model, drow: np.ndarray, ep2_from: np.ndarray) -> tuple:
+    """The parts of renovation_cost_eur that do not depend on the target (shared by the options of one
+    decision): the cost curve, C(ep2_from), the floor area and the type x period factor."""
     rp = model.scenario.renovation
     d = model.state.dwellings
-    upper = np.minimum(np.asarray(ep2_from, dtype=float)[:, None], BAND_HI[None, :])
+    curve = band_cost_curve(rp.renovation_cost_eur_per_kwh)
     factor = (np.array(rp.renovation_cost_type_factor)[np.minimum(d.type[drow], APARTMENT)]
               * np.array(rp.renovation_cost_period_factor)[_period(d.built_year[drow])])
-    return upper, d.floor_area_m2[drow], factor
+    return curve, _band_cost(curve, np.asarray(ep2_from, dtype=float)), d.floor_area_m2[drow], factor
 
 
 def _cost_to(model, basis, ep2_to: np.ndarray) -> np.ndarray:
     rp = model.scenario.renovation
-    upper, area, factor = basis
-    within = upper - np.maximum(np.asarray(ep2_to, dtype=float)[:, None], BAND_LO[None, :])
-    np.clip(within, 0.0, None, out=within)
-    per_m2 = within @ np.array(rp.renovation_cost_eur_per_kwh)
+    curve, c_from, area, factor = basis
+    per_m2 = np.maximum(c_from - _band_cost(curve, np.asarray(ep2_to, dtype=float)), 0.0)
     cost = per_m2 * area * factor
     return np.where(cost > 0, cost + rp.renovation_fixed_cost_eur, 0.0)
 
@@ -383,10 +399,8 @@ def adaptation_cost_eur(model, drow: np.ndarray) -> np.ndarray:
     rp = model.scenario.renovation
     d = model.state.dwellings
     keys = d.key[drow]
-    curved = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_CURVED,
-                                          keep=True) < rp.curved_stair_share
-    bath = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_BATH,
-                                        keep=True) < rp.bathroom_adaptation_share
+    curved = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_CURVED) < rp.curved_stair_share
+    bath = model.streams.uniform_by_key("renovation", _FIXED_YEAR, keys, sub=_SUB_BATH) < rp.bathroom_adaptation_share
     stair = np.where(d.type[drow] == APARTMENT, 0.0,
                      np.where(curved, rp.stairlift_curved_cost_eur, rp.stairlift_cost_eur))
     return stair + rp.door_widening_cost_eur + np.where(bath, rp.accessible_bathroom_cost_eur, 0.0)

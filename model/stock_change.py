@@ -90,6 +90,8 @@ def corporation_sales(model) -> np.ndarray:
     buyers, home = tenants[can], home[can]
     d.col("owner")[home] = OWNER_OCCUPIER
     h.col("tenure")[buyers] = OWNER
+    # the mortgage runs from the purchase (income.yearly_means repays it over the term from moved_in_year)
+    h.col("moved_in_year")[buyers] = model.year + 1
     purchase(model, buyers, home)
     return np.bincount(d.municipality[home], minlength=len(MUNICIPALITY_CODES))
 

@@ -3,8 +3,8 @@
 Both implementations run the baseline scenario on a small stock (scale 0.01, about 5,800 agents) with the
 same seed (seeds 1-3 for 2019 -> 2027, seed 4 for 2019 -> 2050); their indicator tables
 (``HousingModel.table()`` without the manifest) must be identical: every column of every row compared with
-``==``, no tolerance (the reference replicates numpy's summation order, the float32 columns and the BLAS
-product in the renovation cost: benchmarks/reference/numerics.py). Every process must have fired in the
+``==``, no tolerance (the reference replicates numpy's summation order, its ufuncs and the float32 columns:
+benchmarks/reference/numerics.py). Every process must have fired in the
 compared runs (event columns and the reference's own counts of what the table does not show). Further:
 the full state of every entity after every process (scale 0.02, seed 5, 3 years), a run with population
 alignment, and the reference's refusal of scenarios with policies.
@@ -202,8 +202,8 @@ def run_both(seed: int, end_year: int = END_YEAR, scale: float = SCALE, **overri
 
 # -- tests ---------------------------------------------------------------------------------------------
 def test_numerics_replicate_numpy_on_this_machine():
-    """The scalar replicas of numpy's sums, ufuncs and BLAS product agree with numpy here (if this fails, the
-    oracle cannot be exact on this machine: e.g. another BLAS kernel for renovation_cost_eur's matmul)."""
+    """The scalar replicas of numpy's sums and ufuncs agree with numpy here (if this fails, the oracle cannot
+    be exact on this machine: e.g. another SIMD implementation of np.exp)."""
     assert self_check() == []
 
 

@@ -273,19 +273,3 @@ def test_change_in_one_municipality_leaves_the_others_unchanged_over_several_yea
     rows_a, rows_b = _rows_outside(a, "GM0114"), _rows_outside(b, "GM0114")
     for ra, rb in zip(rows_a, rows_b, strict=True):
         assert ra == rb, f"{ra['municipality_code']} {ra['year']} differs"
-
-
-def test_uniform_by_key_dense_and_sorted_paths_agree():
-    """The block lookup without sorting gives the same values as grouping the keys by a sort (the sparse
-    fallback), for keys spread over namespaces and counter blocks."""
-    from model.streams import Streams
-
-    s = Streams(11)
-    rng = np.random.default_rng(3)
-    keys = (rng.integers(0, 6, 50_000) << 40) | rng.integers(0, 300_000, 50_000)
-    dense = s.uniform_by_key("care", 2030, keys, sub=2)
-    assert np.array_equal(dense, s._uniform_by_key_sorted(s.key("care"), 2030, keys, 2))
-    assert 0.49 < dense.mean() < 0.51  # 50,000 uniforms: sd of the mean 0.0013
-    sparse = np.array([5, (3 << 40) | 7, (1 << 39) | 9], dtype=np.int64)  # too sparse for the dense lookup
-    assert np.array_equal(s.uniform_by_key("care", 2030, sparse),
-                          s._uniform_by_key_sorted(s.key("care"), 2030, sparse, 0))

@@ -17,6 +17,7 @@ import mesa
 
 from model import state
 from model.data import MUNICIPALITY_CODES
+from model.renovation import band_cost_curve
 from model.state import (
     APARTMENT,
     CORPORATION,
@@ -40,11 +41,9 @@ from model.state import (
     VACANT,
 )
 
-from .numerics import band_cost_dot, f32
+from .numerics import f32
 
 EP2_BOUNDS = tuple(float(x) for x in state.EP2_BOUNDS)  # label bounds A|B|...|G (definitions, not rules)
-BAND_LO = (float("-inf"),) + EP2_BOUNDS
-BAND_HI = EP2_BOUNDS + (float("inf"),)
 OUT_AGE_BANDS = (25, 35, 55, 75)  # upper bounds of the out-migration age bands 18-24, 25-34, 35-54, 55-74, 75+
 
 
@@ -266,12 +265,18 @@ class Dwelling(mesa.Agent):
         self.priced_condition = self.condition
         self.value_eur *= factor
 
-    def renovation_cost(self, model, ep2_from: float, ep2_to: float, batch: int) -> float:
+    def renovation_cost(self, model, ep2_from: float, ep2_to: float) -> float:
         """Cost of lowering EP2 from ``ep2_from`` to ``ep2_to``: per label band the reduction within it x
-        that band's cost per kWh/m2, x floor area x type and period factors, plus a fixed cost."""
+        that band's cost per kWh/m2 (the difference of the cumulative cost curve, model.renovation.
+        band_cost_curve), x floor area x type and period factors, plus a fixed cost."""
         rp = model.sc.renovation
-        within = [max(min(ep2_from, hi) - max(ep2_to, lo), 0.0) for lo, hi in zip(BAND_LO, BAND_HI, strict=True)]
-        per_m2 = band_cost_dot(within, [float(c) for c in rp.renovation_cost_eur_per_kwh], batch)
+        at, slope, anchor = (a.tolist() for a in band_cost_curve(rp.renovation_cost_eur_per_kwh))
+
+        def curve(x: float) -> float:
+            j = bisect_right(EP2_BOUNDS, x)
+            return at[j] + slope[j] * (x - anchor[j])
+
+        per_m2 = max(curve(ep2_from) - curve(ep2_to), 0.0)
         factor = (rp.renovation_cost_type_factor[min(self.type, APARTMENT)]
                   * rp.renovation_cost_period_factor[self.period()])
         cost = per_m2 * self.floor_area_m2 * factor

@@ -854,6 +854,7 @@ class ReferenceModel(mesa.Model):
         for hh, d in pairs:
             d.owner = OWNER_OCCUPIER
             hh.tenure = OWNER
+            hh.moved_in_year = self.year + 1
         self.purchase(pairs)
         per_m = [0] * N_MUN
         for _, d in pairs:
@@ -899,10 +900,10 @@ class ReferenceModel(mesa.Model):
         self.energy_renovation(owners)
         self.adaptation(owners)
 
-    def _energy_option(self, hh, d, e0, target, grant_share, applies, facts, batch):
+    def _energy_option(self, hh, d, e0, target, grant_share, applies, facts):
         rp = self.sc.renovation
         income, core = facts["income"], facts["core"]
-        cost = d.renovation_cost(self, e0, target, batch) * (1.0 - by_code(rp.collective_discount, hh.municipality))
+        cost = d.renovation_cost(self, e0, target) * (1.0 - by_code(rp.collective_discount, hh.municipality))
         other = min(grant_share * cost + (by_code(rp.local_grant_eur, hh.municipality) if core else 0.0), cost)
         grant = other + min(0.0, cost - other)  # + the proeftuin's grant (none)
         # financing: own savings above a buffer, then a loan within the borrowing room
@@ -931,7 +932,6 @@ class ReferenceModel(mesa.Model):
         cand = [hh for hh in owners if hh.dwelling.label() >= 1]
         if not cand:
             return
-        n = len(cand)  # the model computes the costs of all candidates in one matrix product
         u_go = self.uniforms("renovation", cand, sub=1)
         u_depth = self.uniforms("renovation", cand, sub=2)
         deep_label = label_of(rp.deep_renovation_ep2_kwh_m2)
@@ -946,8 +946,8 @@ class ReferenceModel(mesa.Model):
             step_to = min(EP2_BOUNDS[max(label, 1) - 1] - rp.renovation_ep2_margin_kwh_m2, e0) if label >= 1 else e0
             deep_ok = deep_label < label - 1
             deep_to = min(rp.deep_renovation_ep2_kwh_m2, e0) if deep_ok else e0
-            step = self._energy_option(hh, d, e0, step_to, rp.isde_grant_share, label >= 1, facts, n)
-            deep = self._energy_option(hh, d, e0, deep_to, rp.isde_deep_grant_share, deep_ok, facts, n)
+            step = self._energy_option(hh, d, e0, step_to, rp.isde_grant_share, label >= 1, facts)
+            deep = self._energy_option(hh, d, e0, deep_to, rp.isde_deep_grant_share, deep_ok, facts)
             any_usable = step["usable"] or deep["usable"]
             head_age = hh.head_age()
             best = max(step["bcr"], deep["bcr"]) if any_usable else 1.0
@@ -1056,7 +1056,7 @@ class ReferenceModel(mesa.Model):
                 old = d.ep2_kwh_m2
                 new = min(target, old)
                 s = label[id(d)] - label_of(new)
-                costs.append(d.renovation_cost(self, old, new, len(homes)))
+                costs.append(d.renovation_cost(self, old, new))
                 steps.append(s)
                 d.ep2_kwh_m2 = f32(new)
                 d.value_eur *= 1.0 + rp.renovation_value_uplift_per_step * s

@@ -2,7 +2,7 @@
 
 Plain Python float arithmetic (+ - * / and comparisons) is IEEE double arithmetic, exactly like numpy's
 element-wise float64 operations, so most of the reference needs nothing special. The exceptions, each
-measured on this machine (numpy 2.5, OpenBLAS 0.3 SkylakeX kernels) and checked by ``self_check()``:
+measured on this machine (numpy 2.5) and checked by ``self_check()``:
 
 * **Transcendental functions.** numpy's ``exp``, ``log`` and ``power`` ufuncs use their own SIMD
   implementations, which differ from ``math.exp`` etc. in the last bit for about one value in twenty.
@@ -15,10 +15,6 @@ measured on this machine (numpy 2.5, OpenBLAS 0.3 SkylakeX kernels) and checked 
   two places where the model does so are written out with :func:`f32`.
 * **Sums.** ``np.bincount(..., weights=...)`` adds in input order (as a Python loop does), but
   ``ndarray.sum()`` and ``np.average`` use pairwise summation: :func:`numpy_sum` replicates it.
-* **The renovation cost per m2** is a matrix product ``within @ cost_per_band`` (n x 7 by 7), computed by
-  OpenBLAS with fused multiply-adds in a kernel-specific order that depends on whether n is 1 (``ddot``-
-  like chain) or more (``dgemv_t`` kernel): :func:`band_cost_dot` replicates both, with an exact
-  fused multiply-add (:func:`fma`; Python 3.12 has no ``math.fma``).
 """
 
 from __future__ import annotations
@@ -121,44 +117,10 @@ def interp(path: dict, x: float) -> float:
     return slope * (x - xs[j]) + ys[j]
 
 
-# -- the renovation cost's matrix product ----------------------------------------------------------------
-
-
-def fma(a: float, b: float, c: float) -> float:
-    """a * b + c with one rounding (exact rational arithmetic on the integer ratios of the doubles)."""
-    na, da = a.as_integer_ratio()
-    nb, db = b.as_integer_ratio()
-    nc, dc = c.as_integer_ratio()
-    # denominators are powers of two; int / int is correctly rounded in Python
-    return (na * nb * dc + nc * da * db) / (da * db * dc)
-
-
-def band_cost_dot(within: list[float], cost: list[float], batch: int) -> float:
-    """One row of ``within @ cost`` (7 label bands) as OpenBLAS computes it in a product of ``batch`` rows:
-    one row: a fused multiply-add chain over the bands; more rows: the dgemv_t kernel, which adds the
-    products of the first four bands as (0 + 2) + (1 + 3) and the last three with fused multiply-adds."""
-    w, c = within, cost
-    if batch == 1:
-        acc = 0.0
-        for j in range(len(w)):
-            acc = fma(w[j], c[j], acc)
-        return acc
-    if len(w) != 7:
-        raise ValueError("band_cost_dot replicates the 7-band kernel only")
-    head = ((w[0] * c[0]) + (w[2] * c[2])) + ((w[1] * c[1]) + (w[3] * c[3]))
-    return head + fma(w[6], c[6], fma(w[4], c[4], w[5] * c[5]))
-
-
 def self_check(seed: int = 0) -> list[str]:
     """Compare the replicas above with numpy on random inputs; returns the failures (empty: all agree)."""
     rng = np.random.default_rng(seed)
     failures = []
-    for n in (1, 2, 3, 5, 9, 37, 1001):
-        w = rng.random((n, 7)) * (rng.random((n, 7)) < 0.5) * rng.random((n, 1)) * 300
-        c = rng.random(7) * 100
-        got = np.array([band_cost_dot(row, c.tolist(), n) for row in w.tolist()])
-        if not np.array_equal(got, w @ c):
-            failures.append(f"band_cost_dot differs from numpy's matmul (BLAS) for {n} rows")
     for n in (1, 7, 8, 9, 100, 129, 1000, 20000):
         x = rng.random(n) * np.exp(rng.normal(0, 3, n))
         if numpy_sum(x.tolist()) != x.sum():

@@ -1,0 +1,101 @@
+"""Compiled loops for the few hot spots where numpy needs many passes over the same array, each with a
+pure-numpy fallback that gives bit-identical results.
+
+numba compiles the loops when it is installed (a dependency of the project). Set ``ZODRENTHE_NUMBA=0`` to use
+the numpy fallback instead (or when numba is missing or fails to import): outputs are the same either way,
+which ``tests/test_kernels.py`` checks kernel by kernel and on whole runs. Compiled code is cached on disk
+(``cache=True``) so that later processes and the workers of a batch load it instead of compiling it again.
+
+Kernels here:
+
+- :func:`hash_uniform`: the counter-based uniforms of :meth:`model.streams.Streams.uniform_by_key`. In numpy
+  the two SplitMix64 rounds take about 14 passes over the keys (each allocating a temporary); the loop makes
+  one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_WANTED = os.environ.get("ZODRENTHE_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+try:  # pragma: no branch - which side runs depends on the machine
+    if not _WANTED:
+        raise ImportError("ZODRENTHE_NUMBA=0")
+    import numba as _numba
+except Exception:  # numba missing or broken: the numpy fallback
+    _numba = None
+
+#: True when the compiled kernels are used, False when the numpy fallback is.
+COMPILED = _numba is not None
+
+
+def njit(fn):
+    """Compile ``fn`` with numba (no Python objects, cached on disk, releases the GIL) when COMPILED; otherwise
+    return None, so that a module defines its compiled loop under ``if COMPILED:`` or checks for None and
+    calls its numpy fallback."""
+    if not COMPILED:
+        return None
+    return _numba.njit(cache=True, nogil=True)(fn)
+
+# SplitMix64 (Steele, Lea and Flood 2014; the finaliser of Stafford's "Mix13" variant): an odd increment and
+# two multipliers. Every 64-bit input maps to a distinct output, and nearby inputs to unrelated outputs.
+GAMMA = 0x9E3779B97F4A7C15
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+_TO_UNIT = 2.0 ** -53  # the top 53 bits of the hash as a double in [0, 1)
+
+
+def _hash_uniform_numpy(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
+    """Fallback of hash_uniform: the same arithmetic (uint64, wrapping) on whole arrays."""
+    z = keys.astype(np.uint64)
+    z *= np.uint64(GAMMA)
+    z += np.uint64(s0)
+    for salt in (None, s1):
+        if salt is not None:
+            z ^= np.uint64(salt)
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(MIX1)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(MIX2)
+        z ^= z >> np.uint64(31)
+    z >>= np.uint64(11)
+    out = z.astype(np.float64)
+    out *= _TO_UNIT
+    return out
+
+
+if COMPILED:
+    _U = _numba.uint64
+
+    @njit
+    def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
+        g, m1, m2 = _U(GAMMA), _U(MIX1), _U(MIX2)
+        a, b, c, top = _U(30), _U(27), _U(31), _U(11)
+        for i in range(keys.size):
+            z = _U(keys[i]) * g + s0
+            z ^= z >> a
+            z *= m1
+            z ^= z >> b
+            z *= m2
+            z ^= z >> c
+            z ^= s1
+            z ^= z >> a
+            z *= m1
+            z ^= z >> b
+            z *= m2
+            z ^= z >> c
+            out[i] = np.float64(z >> top) * _TO_UNIT
+
+
+def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
+    """One uniform in [0, 1) per key: two SplitMix64 rounds of ``key * GAMMA + s0`` (the second after xor with
+    ``s1``), the top 53 bits scaled to [0, 1). The same key and salts always give the same value; the value
+    does not depend on the other keys. ``keys``: int64 (negative keys wrap like uint64)."""
+    keys = np.ascontiguousarray(keys, dtype=np.int64)
+    if not COMPILED:
+        return _hash_uniform_numpy(keys, s0, s1)
+    out = np.empty(keys.size)
+    _hash_uniform_loop(keys.view(np.uint64), np.uint64(s0), np.uint64(s1), out)
+    return out
