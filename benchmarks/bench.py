@@ -2,7 +2,7 @@
 reference, side by side in one run.
 
     python -m benchmarks.bench [--scales 0.01 0.1 1.0] [--reference-scales 0.01 0.1] [--end-year 2050] [--seed 1]
-                               [--scenario scenarios/baseline.toml]
+                               [--scenario scenarios/baseline.toml] [--numpy-fallback]
 
 Per scale, a ``vectorised`` row (model.HousingModel) and, for the scales in ``--reference-scales``, a
 ``reference`` row: the same yearly rules written the plain Mesa way, one agent object per person, household
@@ -14,13 +14,20 @@ vectorised / reference of agent-years per second. The reference runs only on the
 extrapolated); it implements no policies, so the scenario must have none switched on (the baseline).
 Then the time per process for each scale (both implementations where the reference ran), and the time of
 output writing after the run (HousingModel.table() and pyarrow.parquet.write_table of it) as a share of the
-run time (the issue's goal: under 5 %).
+run time (the issue's goal: under 5 %). The first line says whether the compiled kernels (model/kernels.py,
+numba) are in use; ``--numpy-fallback`` adds a row per scale for the same model with their numpy fallback
+(ZODRENTHE_NUMBA=0, in a child process), which gives the same outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import json
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -28,7 +35,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from model import HousingModel, core, demography, income, market, renovation, stock_change
+from model import HousingModel, core, demography, income, kernels, market, renovation, stock_change
 from model import allocation as allocation_mod
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -132,6 +139,18 @@ HEADER = (f"{'implementation':<16}{'scale':>7}{'agents':>10}{'years':>7}{'build 
           f"{'agent-years/s':>15}{'peak MiB':>10}{'vectorised/reference':>22}")
 
 
+def bench_fallback(scale: float, end_year: int, seed: int, scenario) -> dict:
+    """The vectorised model with the numpy fallback of the compiled kernels (ZODRENTHE_NUMBA=0), in a child
+    process (the choice is made when model.kernels is imported)."""
+    env = dict(os.environ, ZODRENTHE_NUMBA="0")
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--_json", str(scale), "--end-year", str(end_year),
+                          "--seed", str(seed), "--scenario", str(scenario)], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    r = json.loads(out.stdout.splitlines()[-1])
+    r["implementation"] = "numpy fallback"
+    return r
+
+
 def row(r: dict, ratio: float | None = None) -> str:
     return (f"{r['implementation']:<16}{r['scale']:>7}{r['agents']:>10,}{r['years']:>7}{r['build_s']:>9.2f}"
             f"{r['run_s']:>9.2f}{r['agent_years_per_s']:>15,.0f}{r['peak_mib']:>10.0f}"
@@ -147,13 +166,25 @@ def main(argv=None) -> int:
     ap.add_argument("--end-year", type=int, default=2050)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenario", default=str(BASELINE), help="scenario file (no policies if the reference runs)")
+    ap.add_argument("--numpy-fallback", action="store_true",
+                    help="also run the vectorised model with the numpy fallback of the compiled kernels")
+    ap.add_argument("--_json", type=float, help=argparse.SUPPRESS)  # one vectorised run, as JSON (bench_fallback)
     args = ap.parse_args(argv)
+    if args._json is not None:
+        print(json.dumps(bench(args._json, args.end_year, args.seed, args.scenario)))
+        return 0
     scales = sorted(set(args.scales) | set(args.reference_scales))
+    what = (f"compiled by numba {importlib.metadata.version('numba')} for arrays of {kernels.MIN_SIZE:,} elements "
+            "or more" if kernels.COMPILED else "numpy fallback")
+    print(f"kernels: {what} (model/kernels.py; ZODRENTHE_NUMBA=0 selects the fallback)", flush=True)
     print(HEADER, flush=True)
     results = []
     for scale in scales:
         vec = bench(scale, args.end_year, args.seed, args.scenario)
         print(row(vec), flush=True)
+        if args.numpy_fallback and kernels.COMPILED:
+            fb = bench_fallback(scale, args.end_year, args.seed, args.scenario)
+            print(row(fb) + f"   (compiled kernels: {fb['run_s'] / vec['run_s']:.2f}x faster)", flush=True)
         ref = None
         if scale in args.reference_scales:
             ref = bench_reference(scale, args.end_year, args.seed, args.scenario)

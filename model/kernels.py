@@ -1,10 +1,11 @@
 """Compiled loops for the few hot spots where numpy needs many passes over the same array, each with a
 pure-numpy fallback that gives bit-identical results.
 
-numba compiles the loops when it is installed (a dependency of the project). Set ``ZODRENTHE_NUMBA=0`` to use
-the numpy fallback instead (or when numba is missing or fails to import): outputs are the same either way,
-which ``tests/test_kernels.py`` checks kernel by kernel and on whole runs. Compiled code is cached on disk
-(``cache=True``) so that later processes and the workers of a batch load it instead of compiling it again.
+numba compiles the loops when it is installed (a dependency of the project), for arrays of at least
+``MIN_SIZE`` elements. Set ``ZODRENTHE_NUMBA=0`` to use the numpy fallback everywhere (it is also used when
+numba is missing): outputs are the same either way, which ``tests/test_kernels.py`` checks kernel by kernel
+and on whole runs. Compiled code is cached on disk (``cache=True``) so that later processes and the workers of
+a batch load it instead of compiling it again.
 
 Kernels here:
 
@@ -15,29 +16,47 @@ Kernels here:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
 
 _WANTED = os.environ.get("ZODRENTHE_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
-try:  # pragma: no branch - which side runs depends on the machine
-    if not _WANTED:
-        raise ImportError("ZODRENTHE_NUMBA=0")
-    import numba as _numba
-except Exception:  # numba missing or broken: the numpy fallback
-    _numba = None
+#: True when the compiled kernels are used (numba is installed and not switched off), False when the numpy
+#: fallback is. numba itself is imported at the first call that uses it: importing it and loading the cached
+#: machine code takes about a second, which runs on small stocks never earn back (see MIN_SIZE).
+COMPILED = _WANTED and importlib.util.find_spec("numba") is not None
+#: Arrays shorter than this go to the numpy fallback even when COMPILED (the same results; the compiled loop
+#: pays off only on large arrays). ``ZODRENTHE_NUMBA_MIN_SIZE=0`` sends every call to the compiled loop.
+MIN_SIZE = int(os.environ.get("ZODRENTHE_NUMBA_MIN_SIZE", "20000"))
 
-#: True when the compiled kernels are used, False when the numpy fallback is.
-COMPILED = _numba is not None
+
+def use_compiled(n: int) -> bool:
+    """Whether a kernel call on ``n`` elements runs the compiled loop (else the numpy fallback)."""
+    return COMPILED and n >= MIN_SIZE
+
+
+class _Lazy:
+    """A function compiled by numba at its first call (no Python objects, cached on disk, no GIL)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.compiled = None
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            import numba
+
+            self.compiled = numba.njit(cache=True, nogil=True)(self.fn)
+        return self.compiled(*args)
 
 
 def njit(fn):
-    """Compile ``fn`` with numba (no Python objects, cached on disk, releases the GIL) when COMPILED; otherwise
-    return None, so that a module defines its compiled loop under ``if COMPILED:`` or checks for None and
-    calls its numpy fallback."""
-    if not COMPILED:
-        return None
-    return _numba.njit(cache=True, nogil=True)(fn)
+    """Mark ``fn`` as a compiled kernel: numba compiles it at the first call (or loads it from the disk cache).
+    Call it only where :func:`use_compiled` says so, and keep the numpy fallback beside it."""
+    return _Lazy(fn)
+
 
 # SplitMix64 (Steele, Lea and Flood 2014; the finaliser of Stafford's "Mix13" variant): an odd increment and
 # two multipliers. Every 64-bit input maps to a distinct output, and nearby inputs to unrelated outputs.
@@ -66,27 +85,24 @@ def _hash_uniform_numpy(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
     return out
 
 
-if COMPILED:
-    _U = _numba.uint64
-
-    @njit
-    def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
-        g, m1, m2 = _U(GAMMA), _U(MIX1), _U(MIX2)
-        a, b, c, top = _U(30), _U(27), _U(31), _U(11)
-        for i in range(keys.size):
-            z = _U(keys[i]) * g + s0
-            z ^= z >> a
-            z *= m1
-            z ^= z >> b
-            z *= m2
-            z ^= z >> c
-            z ^= s1
-            z ^= z >> a
-            z *= m1
-            z ^= z >> b
-            z *= m2
-            z ^= z >> c
-            out[i] = np.float64(z >> top) * _TO_UNIT
+@njit
+def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
+    g, m1, m2 = np.uint64(GAMMA), np.uint64(MIX1), np.uint64(MIX2)
+    a, b, c, top = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    for i in range(keys.size):
+        z = keys[i] * g + s0
+        z ^= z >> a
+        z *= m1
+        z ^= z >> b
+        z *= m2
+        z ^= z >> c
+        z ^= s1
+        z ^= z >> a
+        z *= m1
+        z ^= z >> b
+        z *= m2
+        z ^= z >> c
+        out[i] = np.float64(z >> top) * _TO_UNIT
 
 
 def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
@@ -94,7 +110,7 @@ def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
     ``s1``), the top 53 bits scaled to [0, 1). The same key and salts always give the same value; the value
     does not depend on the other keys. ``keys``: int64 (negative keys wrap like uint64)."""
     keys = np.ascontiguousarray(keys, dtype=np.int64)
-    if not COMPILED:
+    if not use_compiled(keys.size):
         return _hash_uniform_numpy(keys, s0, s1)
     out = np.empty(keys.size)
     _hash_uniform_loop(keys.view(np.uint64), np.uint64(s0), np.uint64(s1), out)

@@ -30,7 +30,11 @@ def test_hash_uniform_compiled_equals_numpy():
     rng = np.random.default_rng(5)
     keys = _keys(rng, 50_000)
     for s0, s1 in ((0, 0), (1, 2), (2**64 - 1, 2**63), (int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)))):
-        assert np.array_equal(kernels.hash_uniform(keys, s0, s1), kernels._hash_uniform_numpy(keys, s0, s1))
+        compiled = np.empty(keys.size)
+        kernels._hash_uniform_loop(keys.view(np.uint64), np.uint64(s0), np.uint64(s1), compiled)
+        assert np.array_equal(compiled, kernels._hash_uniform_numpy(keys, s0, s1))
+        assert np.array_equal(kernels.hash_uniform(keys, s0, s1), compiled)  # the public function, either path
+    assert kernels.hash_uniform(keys[:3], 1, 2).tolist() == kernels._hash_uniform_numpy(keys[:3], 1, 2).tolist()
 
 
 def test_hash_uniform_range_and_independence_across_salts():
@@ -66,7 +70,8 @@ print(kernels.COMPILED, hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
 def _run_digest(env_numba: str) -> tuple[str, str]:
-    env = dict(os.environ, ZODRENTHE_NUMBA=env_numba, PYTHONPATH=str(ROOT))
+    # every kernel call compiled (no size threshold), or none
+    env = dict(os.environ, ZODRENTHE_NUMBA=env_numba, ZODRENTHE_NUMBA_MIN_SIZE="0", PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", _RUN, str(ROOT / "scenarios" / "combined.toml")], env=env,
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     return out[0], out[1]
