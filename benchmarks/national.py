@@ -1,6 +1,6 @@
 """National-scale benchmark: the region's synthetic stock replicated until it has the size of the Netherlands.
 
-    python -m benchmarks.national [--copies 30] [--years 2] [--seed 1]
+    python -m benchmarks.national [--copies 30] [--years 2] [--seed 1] [--scenario scenarios/baseline.toml]
 
 The full-region stock of 2019 (about 310,000 persons, 135,000 households and 137,000 dwellings) is built
 once and its three tables are replicated ``--copies`` times (ids, draw keys and the links between persons,
@@ -16,13 +16,15 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 
-from model import HousingModel
+from model import HousingModel, kernels
 from model.entities import KEY_BITS, EntityTable
 
 LOW = (1 << KEY_BITS) - 1
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
 def _replicate_table(t: EntityTable, copies: int, links: dict[str, int]) -> None:
@@ -75,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--copies", type=int, default=30, help="copies of the region's stock (58 = the Netherlands)")
     ap.add_argument("--years", type=int, default=2, help="years to simulate from 2019")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", default=str(BASELINE), help="scenario file (default: the calibrated baseline)")
     args = ap.parse_args(argv)
+    print(f"kernels: {'compiled by numba' if kernels.COMPILED else 'numpy fallback'} (model/kernels.py)", flush=True)
     t0 = time.perf_counter()
-    m = HousingModel(None, rng=args.seed, end_year=2019 + args.years)
+    m = HousingModel(args.scenario, rng=args.seed, end_year=2019 + args.years)
     t1 = time.perf_counter()
     replicate(m, args.copies)
     t2 = time.perf_counter()
