@@ -11,8 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, label_index
-from .market import unsellable_mask
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, label_index, member_rows
 from .state import (
     CORPORATION_FUND,
     FUND,
@@ -189,69 +188,168 @@ FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
 EVENT_COLUMNS = tuple(n for n, *_ in SCHEMA[SCHEMA.index(next(c for c in SCHEMA if c[0] == "out_migrants")) + 1:])
 
 
+def _lookup(fn) -> np.ndarray:
+    """A table over the 256 values of an int8 column (indexed by its uint8 view): fn(value) for each."""
+    return np.array([fn(v) for v in np.arange(256, dtype=np.uint8).view(np.int8).tolist()], dtype=np.int64)
+
+
+# Fields of the dwellings' cell code (measure): status, owner class and fund status class, by lookup tables
+_D_OCC, _D_VAC, _D_LTV, _D_UNS, _D_WO, _D_CONN = 1, 2, 4, 8, 16, 32
+_D_OWNER_SHIFT, _D_FS_SHIFT, _D_BITS = 6, 8, 10
+_OO, _FUND, _CFUND, _OTHER = 0, 1, 2, 3  # owner classes
+_FS_NONE, _FS_SALE, _FS_LET = 0, 1, 2  # fund status classes: listed for sale, let (>= FUND_LET)
+_STATUS_CODE = _lookup(lambda v: _D_OCC * (v == OCCUPIED) + _D_VAC * (v == VACANT))
+_OWNER_CODE = _lookup(lambda v: {OWNER_OCCUPIER: _OO, FUND: _FUND, CORPORATION_FUND: _CFUND}.get(v, _OTHER)
+                      << _D_OWNER_SHIFT)
+_FS_CODE = _lookup(lambda v: (_FS_SALE if v == FUND_FOR_SALE else _FS_LET if v >= FUND_LET else _FS_NONE)
+                   << _D_FS_SHIFT)
+# bits of the households' cell code
+_H_OWN, _H_CORE, _H_LOW, _H_UW, _H_STOCK, _H_EFG, _H_POOR, _H_LOAN, _H_ACTIVE, _H_BITS = (
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 9)
+# bits of the persons' cell code
+_P_INST, _P_65, _P_75, _P_BITS = 1, 2, 4, 3
+
+
+def _cells(key: np.ndarray, bits: int) -> np.ndarray:
+    """Counts per municipality x cell code, shape (N_MUN, 2**bits), of keys municipality << bits | code."""
+    return np.bincount(key, minlength=N_MUN << bits).reshape(N_MUN, 1 << bits)
+
+
+def _key(municipality: np.ndarray, bits: int) -> np.ndarray:
+    key = municipality.astype(np.int64)
+    key <<= bits
+    return key
+
+
+def _set(key: np.ndarray, bit: int, mask: np.ndarray) -> None:
+    """Add ``bit`` to the keys where ``mask`` (bool) is True (a product of small integers: several times faster
+    than np.add with where=)."""
+    key += np.multiply(mask.view(np.uint8), bit, dtype=np.uint16)
+
+
 def measure(model) -> dict[str, np.ndarray]:
     """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
-    1/scale."""
+    1/scale.
+
+    Counts come from one bincount per table over a cell code (municipality and a few flags or classes per
+    agent): each count is the sum of the cells whose code matches (integer sums, the same as counting each
+    mask)."""
     state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
-    # household means first: reading the persons' columns below counts as a change of the table for its cache
+    # household facts and the member rows first (cached); the persons' columns are read with peek, which
+    # leaves those caches valid
     facts = household_facts(state)
+    members, member_hrow = member_rows(state)
     prow = p.alive_rows()
-    pm = p.municipality[prow]
-    age = p.age[prow]
-    inst = p.institution[prow]
+    pm = p.peek("municipality").take(prow)
+    age = p.peek("age").take(prow)
     hrow = h.alive_rows()
     hm = h.municipality[hrow]
     drow = stock_rows(d)
     dm = d.municipality[drow]
 
-    def cnt(values, mask=None):  # per municipality; np.compress: the same as values[mask], faster
-        return np.bincount(values if mask is None else np.compress(mask, values), minlength=N_MUN)
+    # persons: institution, 65+, 75+
+    key = _key(pm, _P_BITS)
+    _set(key, _P_INST, p.peek("institution").take(prow))
+    _set(key, _P_65, age >= 65)
+    _set(key, _P_75, age >= 75)
+    pc = _cells(key, _P_BITS)
+    code = np.arange(1 << _P_BITS)
 
-    out: dict[str, np.ndarray] = {}
-    out["population"] = cnt(pm)
-    out["households"] = cnt(hm)
-    out["persons_in_institutions"] = cnt(pm, inst)
-    private = cnt(pm, ~inst)
-    out["mean_household_size"] = private / np.maximum(out["households"], 1)
-    out["persons_65plus"] = cnt(pm, age >= 65)
-    out["persons_75plus"] = cnt(pm, age >= 75)
-    out["dwellings"] = cnt(dm)
+    def pcount(sel):
+        return pc[:, sel].sum(axis=1)
+
+    # dwellings: status, vacancy, owner and fund status classes, written off, connected; labels apart
     status = d.status[drow]
-    out["occupied_dwellings"] = cnt(dm, status == OCCUPIED)
-    out["vacant_dwellings"] = cnt(dm, status == VACANT)
-    out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
-    out["long_term_vacant_dwellings"] = cnt(dm, (status == VACANT) & (d.years_vacant[drow] >= 2))
+    years_vacant = d.years_vacant[drow]
+    key = _key(dm, _D_BITS)
+    key += _STATUS_CODE.take(status.view(np.uint8))
+    key += _OWNER_CODE.take(d.owner[drow].view(np.uint8))
+    key += _FS_CODE.take(d.fund_status[drow].view(np.uint8))
+    vacant = status == VACANT
+    _set(key, _D_LTV, vacant & (years_vacant >= 2))
+    _set(key, _D_UNS, vacant & (years_vacant >= model.scenario.market.unsellable_after_years))
+    _set(key, _D_WO, d.written_off[drow])
+    _set(key, _D_CONN, d.energy_connected[drow])
+    dc = _cells(key, _D_BITS)
+    dcode = np.arange(1 << _D_BITS)
+    owner_class = (dcode >> _D_OWNER_SHIFT) & 3
+    fs_class = (dcode >> _D_FS_SHIFT) & 3
+
+    def dcount(sel):
+        return dc[:, sel].sum(axis=1)
+
+    # households: tenure, income limits, debt, home in the stock and its label, loan, proeftuin wijk
     hd = d.rows(h.dwelling_id[hrow])
-    out["households_outside_stock"] = cnt(hm, ~d.in_stock[hd])
-    out["owner_occupied_dwellings"] = cnt(dm, d.owner[drow] == OWNER_OCCUPIER)
-    owners = h.tenure[hrow] == OWNER
-    out["owner_households"] = cnt(hm, owners)
-    # household means: income, adults, size; the low-income flags of the year
     income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
-    members = np.compress(p.household_id[prow] >= 0, prow)
-    out["core_target_owner_households"] = cnt(hm, owners & (income <= core_limit(model, adults)))
+    owners = h.tenure[hrow] == OWNER
     low = income < daeb_limit(model, size)
-    out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(
-        out["dwellings"], 1)
-    value = d.value_eur[drow]
-    out["median_value_eur"] = np.array([np.median(np.compress(dm == m, value)) if (dm == m).any() else np.nan
-                                        for m in range(N_MUN)])
     in_stock = d.in_stock[hd]
     debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
-    out["owners_under_water"] = cnt(hm, owners & (debt > d.value_eur[hd]))
-    out["unsellable"] = cnt(dm, unsellable_mask(model, drow))
-    out["low_income_households"] = cnt(hm, low)
-    out["low_income_owner_households"] = cnt(hm, low & owners)
     home_label = label_index(d.ep2_kwh_m2[hd])
-    out["low_income_owners_in_EFG"] = cnt(hm, low & owners & in_stock & (home_label >= 4))
-    cost = np.where(in_stock, energy_cost_eur(model, hd), 0.0)
+    key = _key(hm, _H_BITS)
+    _set(key, _H_OWN, owners)
+    _set(key, _H_CORE, income <= core_limit(model, adults))
+    _set(key, _H_LOW, low)
+    _set(key, _H_UW, debt > d.value_eur[hd])
+    _set(key, _H_STOCK, in_stock)
+    _set(key, _H_EFG, home_label >= 4)
+    # energy cost only where it counts (low income, in the stock): the same values element by element
+    poor_rows = np.flatnonzero(low & in_stock)
     share = model.scenario.income.energy_poverty_share
-    out["energy_poor_households"] = cnt(hm, low & in_stock & (cost > share * np.maximum(income, 1.0)))
-    old = np.compress(p.age[members] >= 75, members)
-    old_home = d.rows(h.dwelling_id[h.row_of[p.household_id[old]]])
-    out["persons_75plus_not_lifetime_proof"] = cnt(p.municipality[old][~d.lifetime_proof[old_home]])
-    occ = np.compress(d.status[drow] == OCCUPIED, drow)
+    poor = energy_cost_eur(model, hd[poor_rows]) > share * np.maximum(income[poor_rows], 1.0)
+    key[poor_rows[poor]] += _H_POOR
+    _set(key, _H_LOAN, h.renovation_loan_eur[hrow] > 0)
+    pts = getattr(model, "proeftuinen", [])
+    active = np.zeros(len(state.wijk_codes), dtype=bool)
+    for pt in pts:
+        active[pt.active] = True
+    _set(key, _H_ACTIVE, active[d.wijk[hd]])
+    hc = _cells(key, _H_BITS)
+    hcode = np.arange(1 << _H_BITS)
+
+    def hcount(*bits, clear=0):
+        need = sum(bits)
+        return hc[:, ((hcode & need) == need) & ((hcode & clear) == 0)].sum(axis=1)
+
+    out: dict[str, np.ndarray] = {}
+    out["population"] = pcount(code >= 0)
+    out["households"] = hcount()
+    out["persons_in_institutions"] = pcount((code & _P_INST) != 0)
+    private = pcount((code & _P_INST) == 0)
+    out["mean_household_size"] = private / np.maximum(out["households"], 1)
+    out["persons_65plus"] = pcount((code & _P_65) != 0)
+    out["persons_75plus"] = pcount((code & _P_75) != 0)
+    out["dwellings"] = dcount(dcode >= 0)
+    out["occupied_dwellings"] = dcount((dcode & _D_OCC) != 0)
+    out["vacant_dwellings"] = dcount((dcode & _D_VAC) != 0)
+    out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
+    out["long_term_vacant_dwellings"] = dcount((dcode & _D_LTV) != 0)
+    out["households_outside_stock"] = hcount(clear=_H_STOCK)
+    out["owner_occupied_dwellings"] = dcount(owner_class == _OO)
+    out["owner_households"] = hcount(_H_OWN)
+    out["core_target_owner_households"] = hcount(_H_OWN, _H_CORE)
+    value = d.value_eur[drow]
+    out["mean_value_eur"] = np.bincount(dm, weights=value, minlength=N_MUN) / np.maximum(out["dwellings"], 1)
+    # median per municipality: the values of each municipality in stock order (a stable sort by municipality)
+    by_mun = value[np.argsort(dm, kind="stable")]
+    ends = np.cumsum(out["dwellings"])
+    out["median_value_eur"] = np.array([np.median(by_mun[e - n:e]) if n else np.nan
+                                        for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
+    out["owners_under_water"] = hcount(_H_OWN, _H_UW)
+    out["unsellable"] = dcount((owner_class == _OO) & ((dcode & _D_UNS) != 0))
+    out["low_income_households"] = hcount(_H_LOW)
+    out["low_income_owner_households"] = hcount(_H_LOW, _H_OWN)
+    out["low_income_owners_in_EFG"] = hcount(_H_LOW, _H_OWN, _H_STOCK, _H_EFG)
+    out["energy_poor_households"] = hcount(_H_LOW, _H_STOCK, _H_POOR)
+    # persons 75+ in a household whose home is not lifetime-proof
+    old = np.flatnonzero(p.peek("age").take(members) >= 75)
+    not_lp = np.zeros(h.n, dtype=bool)
+    not_lp[hrow] = ~d.lifetime_proof[hd]
+    old_persons = members.take(old)
+    out["persons_75plus_not_lifetime_proof"] = np.bincount(
+        p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
+    occ = np.compress(status == OCCUPIED, drow)
     connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
     gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
     heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
@@ -259,29 +357,27 @@ def measure(model) -> dict[str, np.ndarray]:
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
-    written = d.written_off[drow]
-    out["written_off_dwellings"] = cnt(dm, written)
-    out["written_off_owner_occupied"] = cnt(dm, written & (d.owner[drow] == OWNER_OCCUPIER))
+    out["written_off_dwellings"] = dcount((dcode & _D_WO) != 0)
+    out["written_off_owner_occupied"] = dcount((owner_class == _OO) & ((dcode & _D_WO) != 0))
     out["mean_condition"] = np.bincount(dm, weights=d.condition[drow], minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
-    out["owner_households_in_EFG"] = cnt(hm, owners & in_stock & (home_label >= 4))
-    out["households_with_renovation_loan"] = cnt(hm, h.renovation_loan_eur[hrow] > 0)
-    labels = label_index(d.ep2_kwh_m2[drow])
+    out["owner_households_in_EFG"] = hcount(_H_OWN, _H_STOCK, _H_EFG)
+    out["households_with_renovation_loan"] = hcount(_H_LOAN)
+    n_labels = len(LABELS)
+    key = _key(dm, 0)
+    key *= n_labels
+    key += label_index(d.ep2_kwh_m2[drow])
+    by_label = np.bincount(key, minlength=N_MUN * n_labels).reshape(N_MUN, n_labels)
     for i, x in enumerate(LABELS):
-        out[f"label_{x}"] = cnt(dm, labels == i)
+        out[f"label_{x}"] = by_label[:, i].copy()
     # -- policies --
-    fund = d.owner[drow] == FUND
-    fs = d.fund_status[drow]
-    out["fund_dwellings"] = cnt(dm, fund)
-    out["corp_fund_dwellings"] = cnt(dm, d.owner[drow] == CORPORATION_FUND)
-    out["corp_energy_connected_dwellings"] = cnt(dm, d.energy_connected[drow])
-    out["fund_let_dwellings"] = cnt(dm, fund & (fs >= FUND_LET))
-    out["fund_for_sale_dwellings"] = cnt(dm, fund & (fs == FUND_FOR_SALE))
-    pts = getattr(model, "proeftuinen", [])
-    active = np.zeros(len(state.wijk_codes), dtype=bool)
-    for pt in pts:
-        active[pt.active] = True
-    out["proeftuin_owner_households"] = cnt(hm, owners & in_stock & active[d.wijk[hd]])
+    fund = owner_class == _FUND
+    out["fund_dwellings"] = dcount(fund)
+    out["corp_fund_dwellings"] = dcount(owner_class == _CFUND)
+    out["corp_energy_connected_dwellings"] = dcount((dcode & _D_CONN) != 0)
+    out["fund_let_dwellings"] = dcount(fund & (fs_class == _FS_LET))
+    out["fund_for_sale_dwellings"] = dcount(fund & (fs_class == _FS_SALE))
+    out["proeftuin_owner_households"] = hcount(_H_OWN, _H_STOCK, _H_ACTIVE)
     out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:
