@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .allocation import attractiveness, match_buyers, purchase
+from .allocation import attractiveness_of, match_free, purchase
 from .data import MUNICIPALITY_CODES
 from .income import household_facts, national_price_growth
 from .state import (
@@ -140,8 +140,9 @@ def moves(model) -> None:
             # renters take a vacant rented home; buyers an owner-occupied one within budget
             rent_c = cand[for_rent_mask(d, cand)]
             own_c = cand[for_sale_mask(d, cand) & (d.last_sale_year[cand] != model.year)]
-            got = (match_buyers(rng, budget[group], own_c, d.value_eur, attractiveness(model, own_c),
-                                mk_choices) if own_c.size else np.full(group.size, -1))
+            own_value = d.value_eur[own_c]
+            got = (match_free(rng, budget[group], own_value, attractiveness_of(model, own_c, own_value), mk_choices)
+                   if own_c.size else np.full(group.size, -1))
             buyers = group[got >= 0]
             targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
             rest = group[got < 0]
@@ -162,10 +163,10 @@ def moves(model) -> None:
                     purchase(model, rows_h, tgt)
                 model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
                                   municipality=h.municipality[rows_h])
-            taken = np.zeros(d.n, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
-            taken[targets] = True
-            taken[rtargets] = True
-            free = free[~taken[free]]
+            left = np.ones(free.size, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
+            left[np.searchsorted(free, targets)] = False
+            left[np.searchsorted(free, rtargets)] = False
+            free = free[left]
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:
