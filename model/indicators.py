@@ -10,18 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, label_index, member_rows
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, member_rows
 from .state import (
-    CORPORATION_FUND,
-    FUND,
-    FUND_FOR_SALE,
-    FUND_LET,
     LABELS,
     OCCUPIED,
-    OWNER,
-    OWNER_OCCUPIER,
-    VACANT,
     stock_rows,
 )
 
@@ -188,125 +182,50 @@ FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
 EVENT_COLUMNS = tuple(n for n, *_ in SCHEMA[SCHEMA.index(next(c for c in SCHEMA if c[0] == "out_migrants")) + 1:])
 
 
-def _lookup(fn) -> np.ndarray:
-    """A table over the 256 values of an int8 column (indexed by its uint8 view): fn(value) for each."""
-    return np.array([fn(v) for v in np.arange(256, dtype=np.uint8).view(np.int8).tolist()], dtype=np.int64)
-
-
-# Fields of the dwellings' cell code (measure): status, owner class and fund status class, by lookup tables
-_D_OCC, _D_VAC, _D_LTV, _D_UNS, _D_WO, _D_CONN = 1, 2, 4, 8, 16, 32
-_D_OWNER_SHIFT, _D_FS_SHIFT, _D_BITS = 6, 8, 10
-_OO, _FUND, _CFUND, _OTHER = 0, 1, 2, 3  # owner classes
-_FS_NONE, _FS_SALE, _FS_LET = 0, 1, 2  # fund status classes: listed for sale, let (>= FUND_LET)
-_STATUS_CODE = _lookup(lambda v: _D_OCC * (v == OCCUPIED) + _D_VAC * (v == VACANT))
-_OWNER_CODE = _lookup(lambda v: {OWNER_OCCUPIER: _OO, FUND: _FUND, CORPORATION_FUND: _CFUND}.get(v, _OTHER)
-                      << _D_OWNER_SHIFT)
-_FS_CODE = _lookup(lambda v: (_FS_SALE if v == FUND_FOR_SALE else _FS_LET if v >= FUND_LET else _FS_NONE)
-                   << _D_FS_SHIFT)
-# bits of the households' cell code
-_H_OWN, _H_CORE, _H_LOW, _H_UW, _H_STOCK, _H_EFG, _H_POOR, _H_LOAN, _H_ACTIVE, _H_BITS = (
-    1, 2, 4, 8, 16, 32, 64, 128, 256, 9)
-# bits of the persons' cell code
-_P_INST, _P_65, _P_75, _P_BITS = 1, 2, 4, 3
-
-
-def _cells(key: np.ndarray, bits: int) -> np.ndarray:
-    """Counts per municipality x cell code, shape (N_MUN, 2**bits), of keys municipality << bits | code."""
-    return np.bincount(key, minlength=N_MUN << bits).reshape(N_MUN, 1 << bits)
-
-
-def _key(municipality: np.ndarray, bits: int) -> np.ndarray:
-    key = municipality.astype(np.int64)
-    key <<= bits
-    return key
-
-
-def _set(key: np.ndarray, bit: int, mask: np.ndarray) -> None:
-    """Add ``bit`` to the keys where ``mask`` (bool) is True (a product of small integers: several times faster
-    than np.add with where=)."""
-    key += np.multiply(mask.view(np.uint8), bit, dtype=np.uint16)
-
-
 def measure(model) -> dict[str, np.ndarray]:
     """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
     1/scale.
 
-    Counts come from one bincount per table over a cell code (municipality and a few flags or classes per
-    agent): each count is the sum of the cells whose code matches (integer sums, the same as counting each
-    mask)."""
+    Counts come from one count per table over a cell code (municipality and a few flags or classes per
+    agent; model/kernels_market.py): each count is the sum of the cells whose code matches (integer sums, the
+    same as counting each mask)."""
     state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
-    # household facts and the member rows first (cached); the persons' columns are read with peek, which
-    # leaves those caches valid
+    # household facts and the member rows first (cached); columns are read with peek, which leaves those
+    # caches valid
     facts = household_facts(state)
     members, member_hrow = member_rows(state)
     prow = p.alive_rows()
-    pm = p.peek("municipality").take(prow)
-    age = p.peek("age").take(prow)
     hrow = h.alive_rows()
-    hm = h.municipality[hrow]
     drow = stock_rows(d)
-    dm = d.municipality[drow]
-
-    # persons: institution, 65+, 75+
-    key = _key(pm, _P_BITS)
-    _set(key, _P_INST, p.peek("institution").take(prow))
-    _set(key, _P_65, age >= 65)
-    _set(key, _P_75, age >= 75)
-    pc = _cells(key, _P_BITS)
-    code = np.arange(1 << _P_BITS)
-
-    def pcount(sel):
-        return pc[:, sel].sum(axis=1)
-
-    # dwellings: status, vacancy, owner and fund status classes, written off, connected; labels apart
-    status = d.status[drow]
-    years_vacant = d.years_vacant[drow]
-    key = _key(dm, _D_BITS)
-    key += _STATUS_CODE.take(status.view(np.uint8))
-    key += _OWNER_CODE.take(d.owner[drow].view(np.uint8))
-    key += _FS_CODE.take(d.fund_status[drow].view(np.uint8))
-    vacant = status == VACANT
-    _set(key, _D_LTV, vacant & (years_vacant >= 2))
-    _set(key, _D_UNS, vacant & (years_vacant >= model.scenario.market.unsellable_after_years))
-    _set(key, _D_WO, d.written_off[drow])
-    _set(key, _D_CONN, d.energy_connected[drow])
-    dc = _cells(key, _D_BITS)
-    dcode = np.arange(1 << _D_BITS)
-    owner_class = (dcode >> _D_OWNER_SHIFT) & 3
-    fs_class = (dcode >> _D_FS_SHIFT) & 3
-
-    def dcount(sel):
-        return dc[:, sel].sum(axis=1)
-
-    # households: tenure, income limits, debt, home in the stock and its label, loan, proeftuin wijk
-    hd = d.rows(h.dwelling_id[hrow])
-    income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
-    owners = h.tenure[hrow] == OWNER
-    low = income < daeb_limit(model, size)
-    in_stock = d.in_stock[hd]
-    debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
-    home_label = label_index(d.ep2_kwh_m2[hd])
-    key = _key(hm, _H_BITS)
-    _set(key, _H_OWN, owners)
-    _set(key, _H_CORE, income <= core_limit(model, adults))
-    _set(key, _H_LOW, low)
-    _set(key, _H_UW, debt > d.value_eur[hd])
-    _set(key, _H_STOCK, in_stock)
-    _set(key, _H_EFG, home_label >= 4)
-    # energy cost only where it counts (low income, in the stock): the same values element by element
-    poor_rows = np.flatnonzero(low & in_stock)
-    share = model.scenario.income.energy_poverty_share
-    poor = energy_cost_eur(model, hd[poor_rows]) > share * np.maximum(income[poor_rows], 1.0)
-    key[poor_rows[poor]] += _H_POOR
-    _set(key, _H_LOAN, h.renovation_loan_eur[hrow] > 0)
+    dm = d.peek("municipality").take(drow)
+    hd = d.rows(h.peek("dwelling_id").take(hrow))
+    pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
+    dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
+                                     d.peek("owner"), d.peek("fund_status"), d.peek("written_off"),
+                                     d.peek("energy_connected"), d.peek("ep2_kwh_m2"),
+                                     model.scenario.market.unsellable_after_years)
     pts = getattr(model, "proeftuinen", [])
     active = np.zeros(len(state.wijk_codes), dtype=bool)
     for pt in pts:
         active[pt.active] = True
-    _set(key, _H_ACTIVE, active[d.wijk[hd]])
-    hc = _cells(key, _H_BITS)
-    hcode = np.arange(1 << _H_BITS)
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    hc, candidate = km.household_cells(hrow, hd, h.peek("municipality"), h.peek("tenure"), h.peek("mortgage_eur"),
+                                       h.peek("renovation_loan_eur"), facts["income"], facts["adults"],
+                                       facts["size"], d.peek("in_stock"), d.peek("value_eur"),
+                                       d.peek("ep2_kwh_m2"), d.peek("wijk"), active, core_limit(model, one_two),
+                                       daeb_limit(model, one_two))
+    code = np.arange(1 << km.P_BITS)
+    dcode = np.arange(1 << km.D_BITS)
+    owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
+    fs_class = (dcode >> km.D_FS_SHIFT) & 3
+    hcode = np.arange(1 << km.H_BITS)
+
+    def pcount(sel):
+        return pc[:, sel].sum(axis=1)
+
+    def dcount(sel):
+        return dc[:, sel].sum(axis=1)
 
     def hcount(*bits, clear=0):
         need = sum(bits)
@@ -315,41 +234,47 @@ def measure(model) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     out["population"] = pcount(code >= 0)
     out["households"] = hcount()
-    out["persons_in_institutions"] = pcount((code & _P_INST) != 0)
-    private = pcount((code & _P_INST) == 0)
+    out["persons_in_institutions"] = pcount((code & km.P_INST) != 0)
+    private = pcount((code & km.P_INST) == 0)
     out["mean_household_size"] = private / np.maximum(out["households"], 1)
-    out["persons_65plus"] = pcount((code & _P_65) != 0)
-    out["persons_75plus"] = pcount((code & _P_75) != 0)
+    out["persons_65plus"] = pcount((code & km.P_65) != 0)
+    out["persons_75plus"] = pcount((code & km.P_75) != 0)
     out["dwellings"] = dcount(dcode >= 0)
-    out["occupied_dwellings"] = dcount((dcode & _D_OCC) != 0)
-    out["vacant_dwellings"] = dcount((dcode & _D_VAC) != 0)
+    out["occupied_dwellings"] = dcount((dcode & km.D_OCC) != 0)
+    out["vacant_dwellings"] = dcount((dcode & km.D_VAC) != 0)
     out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
-    out["long_term_vacant_dwellings"] = dcount((dcode & _D_LTV) != 0)
-    out["households_outside_stock"] = hcount(clear=_H_STOCK)
-    out["owner_occupied_dwellings"] = dcount(owner_class == _OO)
-    out["owner_households"] = hcount(_H_OWN)
-    out["core_target_owner_households"] = hcount(_H_OWN, _H_CORE)
-    value = d.value_eur[drow]
+    out["long_term_vacant_dwellings"] = dcount((dcode & km.D_LTV) != 0)
+    out["households_outside_stock"] = hcount(clear=km.H_STOCK)
+    out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
+    out["owner_households"] = hcount(km.H_OWN)
+    out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
+    value = d.peek("value_eur").take(drow)
     out["mean_value_eur"] = np.bincount(dm, weights=value, minlength=N_MUN) / np.maximum(out["dwellings"], 1)
     # median per municipality: the values of each municipality in stock order (a stable sort by municipality)
     by_mun = value[np.argsort(dm, kind="stable")]
     ends = np.cumsum(out["dwellings"])
     out["median_value_eur"] = np.array([np.median(by_mun[e - n:e]) if n else np.nan
                                         for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
-    out["owners_under_water"] = hcount(_H_OWN, _H_UW)
-    out["unsellable"] = dcount((owner_class == _OO) & ((dcode & _D_UNS) != 0))
-    out["low_income_households"] = hcount(_H_LOW)
-    out["low_income_owner_households"] = hcount(_H_LOW, _H_OWN)
-    out["low_income_owners_in_EFG"] = hcount(_H_LOW, _H_OWN, _H_STOCK, _H_EFG)
-    out["energy_poor_households"] = hcount(_H_LOW, _H_STOCK, _H_POOR)
+    out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
+    out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
+    out["low_income_households"] = hcount(km.H_LOW)
+    out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
+    out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
+    # energy poverty: the energy cost only where it counts (low income, in the stock), element by element the
+    # same values
+    cand = np.flatnonzero(candidate)
+    share = model.scenario.income.energy_poverty_share
+    poor = energy_cost_eur(model, hd.take(cand)) > share * np.maximum(facts["income"].take(hrow.take(cand)), 1.0)
+    out["energy_poor_households"] = np.bincount(h.peek("municipality").take(hrow.take(cand[poor])),
+                                                minlength=N_MUN)
     # persons 75+ in a household whose home is not lifetime-proof
     old = np.flatnonzero(p.peek("age").take(members) >= 75)
     not_lp = np.zeros(h.n, dtype=bool)
-    not_lp[hrow] = ~d.lifetime_proof[hd]
+    not_lp[hrow] = ~d.peek("lifetime_proof").take(hd)
     old_persons = members.take(old)
     out["persons_75plus_not_lifetime_proof"] = np.bincount(
         p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
-    occ = np.compress(status == OCCUPIED, drow)
+    occ = np.compress(d.peek("status").take(drow) == OCCUPIED, drow)
     connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
     gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
     heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
@@ -357,27 +282,22 @@ def measure(model) -> dict[str, np.ndarray]:
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
-    out["written_off_dwellings"] = dcount((dcode & _D_WO) != 0)
-    out["written_off_owner_occupied"] = dcount((owner_class == _OO) & ((dcode & _D_WO) != 0))
-    out["mean_condition"] = np.bincount(dm, weights=d.condition[drow], minlength=N_MUN) / np.maximum(
+    out["written_off_dwellings"] = dcount((dcode & km.D_WO) != 0)
+    out["written_off_owner_occupied"] = dcount((owner_class == km.OO) & ((dcode & km.D_WO) != 0))
+    out["mean_condition"] = np.bincount(dm, weights=d.peek("condition").take(drow), minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
-    out["owner_households_in_EFG"] = hcount(_H_OWN, _H_STOCK, _H_EFG)
-    out["households_with_renovation_loan"] = hcount(_H_LOAN)
-    n_labels = len(LABELS)
-    key = _key(dm, 0)
-    key *= n_labels
-    key += label_index(d.ep2_kwh_m2[drow])
-    by_label = np.bincount(key, minlength=N_MUN * n_labels).reshape(N_MUN, n_labels)
+    out["owner_households_in_EFG"] = hcount(km.H_OWN, km.H_STOCK, km.H_EFG)
+    out["households_with_renovation_loan"] = hcount(km.H_LOAN)
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = by_label[:, i].copy()
     # -- policies --
-    fund = owner_class == _FUND
+    fund = owner_class == km.FUND_CLASS
     out["fund_dwellings"] = dcount(fund)
-    out["corp_fund_dwellings"] = dcount(owner_class == _CFUND)
-    out["corp_energy_connected_dwellings"] = dcount((dcode & _D_CONN) != 0)
-    out["fund_let_dwellings"] = dcount(fund & (fs_class == _FS_LET))
-    out["fund_for_sale_dwellings"] = dcount(fund & (fs_class == _FS_SALE))
-    out["proeftuin_owner_households"] = hcount(_H_OWN, _H_STOCK, _H_ACTIVE)
+    out["corp_fund_dwellings"] = dcount(owner_class == km.CFUND_CLASS)
+    out["corp_energy_connected_dwellings"] = dcount((dcode & km.D_CONN) != 0)
+    out["fund_let_dwellings"] = dcount(fund & (fs_class == km.FS_LET))
+    out["fund_for_sale_dwellings"] = dcount(fund & (fs_class == km.FS_SALE))
+    out["proeftuin_owner_households"] = hcount(km.H_OWN, km.H_STOCK, km.H_ACTIVE)
     out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:

@@ -1,0 +1,267 @@
+"""Compiled loops for the yearly indicators (model/indicators.py), each with a pure-numpy fallback that gives
+bit-identical results (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
+
+Each table is counted per municipality x *cell*: a small code of flags and classes per agent, so that an
+indicator is the sum of the cells whose code matches (integer sums: the same as counting each mask). numpy
+builds the code in about a dozen passes over gathered columns and counts it with one bincount; the loops
+make one pass over the rows.
+
+- :func:`person_cells`: institution, 65+, 75+.
+- :func:`dwelling_cells`: status, vacancy, owner and fund-status classes, written off, connected; and the
+  counts per energy label.
+- :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
+  label, renovation loan, proeftuin wijk; and which households count for energy poverty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import MUNICIPALITY_CODES
+from .kernels import COMPILED, njit
+from .state import CORPORATION_FUND, EP2_BOUNDS, FUND, FUND_FOR_SALE, FUND_LET, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT
+
+N_MUN = len(MUNICIPALITY_CODES)
+N_LABELS = EP2_BOUNDS.size + 1
+
+# persons' cell code
+P_INST, P_65, P_75, P_BITS = 1, 2, 4, 3
+# dwellings' cell code: flags, then the owner class (2 bits) and the fund-status class (2 bits)
+D_OCC, D_VAC, D_LTV, D_UNS, D_WO, D_CONN = 1, 2, 4, 8, 16, 32
+D_OWNER_SHIFT, D_FS_SHIFT, D_BITS = 6, 8, 10
+OO, FUND_CLASS, CFUND_CLASS, OTHER_CLASS = 0, 1, 2, 3  # owner classes
+FS_NONE, FS_SALE, FS_LET = 0, 1, 2  # fund-status classes: listed for sale, let (>= FUND_LET)
+# households' cell code
+H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 8, 16, 32, 64, 128, 8
+EFG = 4  # label index of E
+
+
+def _lookup(fn) -> np.ndarray:
+    """A table over the 256 values of an int8 column (indexed by its uint8 view): fn(value) for each."""
+    return np.array([fn(v) for v in np.arange(256, dtype=np.uint8).view(np.int8).tolist()], dtype=np.int64)
+
+
+def _owner_class(v: int) -> int:
+    return {OWNER_OCCUPIER: OO, FUND: FUND_CLASS, CORPORATION_FUND: CFUND_CLASS}.get(v, OTHER_CLASS)
+
+
+def _fs_class(v: int) -> int:
+    return FS_SALE if v == FUND_FOR_SALE else FS_LET if v >= FUND_LET else FS_NONE
+
+
+_STATUS_CODE = _lookup(lambda v: D_OCC * (v == OCCUPIED) + D_VAC * (v == VACANT))
+_OWNER_CODE = _lookup(lambda v: _owner_class(v) << D_OWNER_SHIFT)
+_FS_CODE = _lookup(lambda v: _fs_class(v) << D_FS_SHIFT)
+
+
+# -- numpy fallbacks -------------------------------------------------------------------------------------
+def _cells(key: np.ndarray, bits: int) -> np.ndarray:
+    """Counts per municipality x cell code, shape (N_MUN, 2**bits), of keys municipality << bits | code."""
+    return np.bincount(key, minlength=N_MUN << bits).reshape(N_MUN, 1 << bits)
+
+
+def _key(municipality: np.ndarray, bits: int) -> np.ndarray:
+    key = municipality.astype(np.int64)
+    key <<= bits
+    return key
+
+
+def _set(key: np.ndarray, bit: int, mask: np.ndarray) -> None:
+    """Add ``bit`` to the keys where ``mask`` (bool) is True (a product of small integers: several times faster
+    than np.add with where=)."""
+    key += np.multiply(np.ascontiguousarray(mask).view(np.uint8), bit, dtype=np.uint16)
+
+
+def _label(ep2: np.ndarray) -> np.ndarray:
+    """model.income.label_index: the number of EP2 bounds at or below each value, NaN after all bounds."""
+    from .income import label_index
+
+    return label_index(ep2)
+
+
+def _person_cells_numpy(prow, mun, age, institution):
+    key = _key(mun.take(prow), P_BITS)
+    a = age.take(prow)
+    _set(key, P_INST, institution.take(prow))
+    _set(key, P_65, a >= 65)
+    _set(key, P_75, a >= 75)
+    return _cells(key, P_BITS)
+
+
+def _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                          unsellable_years):
+    dm = mun.take(drow)
+    st = status.take(drow)
+    yv = years_vacant.take(drow)
+    key = _key(dm, D_BITS)
+    key += _STATUS_CODE.take(st.view(np.uint8))
+    key += _OWNER_CODE.take(owner.take(drow).view(np.uint8))
+    key += _FS_CODE.take(fund_status.take(drow).view(np.uint8))
+    vacant = st == VACANT
+    _set(key, D_LTV, vacant & (yv >= 2))
+    _set(key, D_UNS, vacant & (yv >= unsellable_years))
+    _set(key, D_WO, written_off.take(drow))
+    _set(key, D_CONN, connected.take(drow))
+    key2 = _key(dm, 0)
+    key2 *= N_LABELS
+    key2 += _label(ep2.take(drow))
+    labels = np.bincount(key2, minlength=N_MUN * N_LABELS).reshape(N_MUN, N_LABELS)
+    return _cells(key, D_BITS), labels
+
+
+def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2,
+                           wijk, active, core2, daeb2):
+    inc = income.take(hrow)
+    low = inc < np.where(size.take(hrow) <= 1, daeb2[0], daeb2[1])
+    stock = in_stock.take(hd)
+    lo = loan.take(hrow)
+    key = _key(mun.take(hrow), H_BITS)
+    _set(key, H_OWN, tenure.take(hrow) == OWNER)
+    _set(key, H_CORE, inc <= np.where(adults.take(hrow) <= 1, core2[0], core2[1]))
+    _set(key, H_LOW, low)
+    _set(key, H_UW, mortgage.take(hrow) + lo > value.take(hd))
+    _set(key, H_STOCK, stock)
+    _set(key, H_EFG, _label(ep2.take(hd)) >= EFG)
+    _set(key, H_LOAN, lo > 0)
+    _set(key, H_ACTIVE, active.take(wijk.take(hd)))
+    return _cells(key, H_BITS), low & stock
+
+
+# -- compiled loops ----------------------------------------------------------------------------------------
+if COMPILED:
+    @njit
+    def _label_of(e, bounds):  # pragma: no cover - compiled
+        if e != e:
+            return bounds.size
+        k = 0
+        for b in bounds:
+            if e >= b:
+                k += 1
+        return k
+
+    @njit
+    def _person_loop(prow, mun, age, institution, n_mun, out):  # pragma: no cover - compiled
+        for i in range(prow.size):
+            r = prow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            a = age[r]
+            code = 0
+            if institution[r]:
+                code += 1
+            if a >= 65:
+                code += 2
+            if a >= 75:
+                code += 4
+            out[m, code] += 1
+
+    @njit
+    def _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                       unsellable_years, bounds, n_mun, out, labels):  # pragma: no cover - compiled
+        for i in range(drow.size):
+            r = drow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            st = status[r]
+            yv = years_vacant[r]
+            code = 0
+            if st == OCCUPIED:
+                code += D_OCC
+            if st == VACANT:
+                code += D_VAC
+                if yv >= 2:
+                    code += D_LTV
+                if yv >= unsellable_years:
+                    code += D_UNS
+            if written_off[r]:
+                code += D_WO
+            if connected[r]:
+                code += D_CONN
+            o = owner[r]
+            oc = OO if o == OWNER_OCCUPIER else FUND_CLASS if o == FUND else CFUND_CLASS if o == CORPORATION_FUND \
+                else OTHER_CLASS
+            fs = fund_status[r]
+            fc = FS_SALE if fs == FUND_FOR_SALE else FS_LET if fs >= FUND_LET else FS_NONE
+            code += (oc << D_OWNER_SHIFT) + (fc << D_FS_SHIFT)
+            out[m, code] += 1
+            labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
+
+    @njit
+    def _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk,
+                        active, core2, daeb2, bounds, n_mun, out, candidate):  # pragma: no cover - compiled
+        for i in range(hrow.size):
+            r = hrow[i]
+            dr = hd[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            inc = income[r]
+            lo = loan[r]
+            stock = in_stock[dr]
+            code = 0
+            if tenure[r] == OWNER:
+                code += H_OWN
+            if inc <= (core2[0] if adults[r] <= 1 else core2[1]):
+                code += H_CORE
+            low = inc < (daeb2[0] if size[r] <= 1 else daeb2[1])
+            if low:
+                code += H_LOW
+            if mortgage[r] + lo > value[dr]:
+                code += H_UW
+            if stock:
+                code += H_STOCK
+            if _label_of(np.float64(ep2[dr]), bounds) >= EFG:
+                code += H_EFG
+            if lo > 0:
+                code += H_LOAN
+            if active[wijk[dr]]:
+                code += H_ACTIVE
+            out[m, code] += 1
+            candidate[i] = low and stock
+
+
+# -- entry points ----------------------------------------------------------------------------------------
+def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
+    """Persons (rows ``prow`` of the full columns) per municipality x code (P_INST, P_65, P_75): (N_MUN, 8)."""
+    if not COMPILED:
+        return _person_cells_numpy(prow, mun, age, institution)
+    out = np.zeros((N_MUN, 1 << P_BITS), dtype=np.int64)
+    _person_loop(prow, mun, age, institution, N_MUN, out)
+    return out
+
+
+def dwelling_cells(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                   unsellable_years) -> tuple[np.ndarray, np.ndarray]:
+    """Dwellings (rows ``drow`` of the full columns) per municipality x code (D_OCC, D_VAC, D_LTV: vacant 2
+    years or more, D_UNS: vacant ``unsellable_years`` or more, D_WO, D_CONN, the owner class at D_OWNER_SHIFT
+    and the fund-status class at D_FS_SHIFT), shape (N_MUN, 1024); and per municipality x energy label,
+    (N_MUN, 7)."""
+    if not COMPILED:
+        return _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected,
+                                     ep2, unsellable_years)
+    out = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
+    labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
+    _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                   unsellable_years, EP2_BOUNDS, N_MUN, out, labels)
+    return out, labels
+
+
+def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk, active,
+                    core2, daeb2) -> tuple[np.ndarray, np.ndarray]:
+    """Households (rows ``hrow`` of the household columns, living in dwelling rows ``hd``) per municipality x
+    code (H_OWN, H_CORE: income at or below the core limit, H_LOW: below the DAEB limit, H_UW: mortgage and
+    renovation loan above the home's value, H_STOCK, H_EFG: home labelled E-G, H_LOAN, H_ACTIVE: home in a wijk
+    where ``active``), shape (N_MUN, 256); and per household whether it has a low income and lives in the stock.
+    ``income``, ``adults``, ``size``: per household slot; ``core2``/``daeb2``: the limits for one adult (person)
+    and for more."""
+    if not COMPILED:
+        return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value,
+                                      ep2, wijk, active, core2, daeb2)
+    out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
+    candidate = np.zeros(hrow.size, dtype=bool)
+    _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk, active,
+                    np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), EP2_BOUNDS, N_MUN, out,
+                    candidate)
+    return out, candidate
