@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_market as km
 from .income import household_income
 from .state import (
     CORPORATION_FUND,
@@ -82,7 +83,39 @@ def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray, s
 
 def match_free(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.ndarray | None = None,
                choices: int = 1) -> np.ndarray:
-    """:func:`match_buyers` with the values and scores of the free homes given in their order (one per home)."""
+    """:func:`match_buyers` with the values and scores of the free homes given in their order (one per home).
+
+    The rounds run in compiled loops (model/kernels_market.py) when numba is in use, else in numpy
+    (:func:`_match_numpy`); both draw the same random numbers and give the same matches."""
+    if not km.COMPILED:
+        return _match_numpy(rng, budget, free_value, free_score, choices)
+    got = np.full(budget.size, -1, dtype=np.int64)
+    avail_idx = np.argsort(free_value, kind="stable")
+    avail_value = np.ascontiguousarray(free_value[avail_idx], dtype=np.float64)
+    by_score = free_score is not None and choices > 1
+    avail_score = (np.ascontiguousarray(free_score[avail_idx], dtype=np.float64) if by_score
+                   else np.zeros(0, dtype=np.float64))
+    n_todo, n_avail = budget.size, avail_idx.size
+    todo = np.arange(n_todo, dtype=np.int64)
+    todo_budget = np.array(budget, dtype=np.float64)
+    k = np.empty(n_todo, dtype=np.int64)
+    width = max(choices, 1)
+    for _ in range(_ROUNDS):
+        if n_todo == 0 or n_avail == 0:
+            break
+        n_todo = km.match_affordable(avail_value, n_avail, todo, todo_budget, n_todo, k)
+        if n_todo == 0:
+            break
+        draws = rng.random((n_todo, width))
+        perm = rng.permutation(n_todo)
+        n_avail, n_todo = km.match_bids(draws, perm, k, todo, todo_budget, n_todo, avail_idx, avail_value,
+                                        avail_score, n_avail, by_score, got)
+    return got
+
+
+def _match_numpy(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.ndarray | None = None,
+                 choices: int = 1) -> np.ndarray:
+    """The numpy fallback of :func:`match_free`."""
     got = np.full(budget.size, -1, dtype=np.int64)
     order = np.argsort(free_value, kind="stable")
     avail_idx = order  # the homes still available, as indices into free, sorted by value

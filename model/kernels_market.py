@@ -265,3 +265,80 @@ def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size,
                     np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), EP2_BOUNDS, N_MUN, out,
                     candidate)
     return out, candidate
+
+
+# -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
+if COMPILED:
+    @njit
+    def _less(a, b):  # pragma: no cover - compiled
+        """numpy's sort order of floats: NaN after everything."""
+        return a < b or (b != b and a == a)
+
+    @njit
+    def match_affordable(avail_value, n_avail, todo, todo_budget, n_todo, k):  # pragma: no cover - compiled
+        """Per buyer (the first n_todo of todo/todo_budget) the number of available homes at or below its budget
+        (np.searchsorted(avail_value[:n_avail], budget, side="right")); keeps, in order, the buyers with at least
+        one (todo, todo_budget and k compacted in place) and returns how many."""
+        kept = 0
+        for i in range(n_todo):
+            key = todo_budget[i]
+            lo, hi = 0, n_avail
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if _less(key, avail_value[mid]):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            if lo > 0:
+                todo[kept] = todo[i]
+                todo_budget[kept] = key
+                k[kept] = lo
+                kept += 1
+        return kept
+
+    @njit
+    def match_bids(draws, perm, k, todo, todo_budget, n_todo, avail_idx, avail_value, avail_score, n_avail,
+                   by_score, got):  # pragma: no cover - compiled
+        """One round: each buyer bids on the home with the highest score among its draws (the first home at
+        the highest, the first NaN if any, as np.argmax), the first bidder in perm order on each home wins it;
+        winners and their homes leave todo and the available homes (compacted in place, order kept). Returns
+        (homes left, buyers left)."""
+        width = draws.shape[1]
+        pick = np.empty(n_todo, dtype=np.int64)
+        for i in range(n_todo):
+            kf = np.float64(k[i])
+            best = np.int64(draws[i, 0] * kf)
+            if by_score:
+                bv = avail_score[best]
+                for j in range(1, width):
+                    if bv != bv:
+                        break
+                    c = np.int64(draws[i, j] * kf)
+                    s = avail_score[c]
+                    if s > bv or s != s:
+                        best, bv = c, s
+            pick[i] = best
+        taken = np.zeros(n_avail, dtype=np.bool_)
+        won = np.zeros(n_todo, dtype=np.bool_)
+        for j in range(n_todo):
+            b = perm[j]
+            home = pick[b]
+            if not taken[home]:
+                taken[home] = True
+                won[b] = True
+                got[todo[b]] = avail_idx[home]
+        left = 0
+        for a in range(n_avail):
+            if not taken[a]:
+                avail_idx[left] = avail_idx[a]
+                avail_value[left] = avail_value[a]
+                if by_score:
+                    avail_score[left] = avail_score[a]
+                left += 1
+        still = 0
+        for i in range(n_todo):
+            if not won[i]:
+                todo[still] = todo[i]
+                todo_budget[still] = todo_budget[i]
+                still += 1
+        return left, still

@@ -108,3 +108,30 @@ def test_cell_codes_cover_the_int8_values():
         assert code >> km.D_OWNER_SHIFT == km._owner_class(v)
     for v, code in zip(values.tolist(), km._FS_CODE.tolist(), strict=True):
         assert code >> km.D_FS_SHIFT == km._fs_class(v)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(6))
+def test_match_free_compiled_equals_numpy(seed):
+    """The compiled rounds of allocation.match_free and allocation._match_numpy: the same matches and the same
+    random numbers drawn (the generators end in the same state), with ties, NaN values, scores and budgets,
+    buyers who can afford nothing, and every number of choices."""
+    from model import allocation
+
+    rng = np.random.default_rng(seed)
+    for n_buyers, n_free in ((0, 10), (10, 0), (1, 1), (50, 20), (300, 1000), (1000, 300)):
+        value = rng.choice([100_000.0, 150_000.0, 200_000.0], n_free) + rng.integers(0, 3, n_free) * 1000.0
+        value[rng.random(n_free) < 0.02] = np.nan
+        score = -rng.choice([1000.0, 2000.0, 3000.0, 4000.0], n_free)
+        score[rng.random(n_free) < 0.02] = np.nan
+        budget = rng.uniform(50_000, 260_000, n_buyers)
+        budget[rng.random(n_buyers) < 0.02] = np.nan
+        budget[: min(3, n_buyers)] = 100_000.0  # on a value
+        for choices in (0, 1, 3, 8):
+            for sc in (None, score):
+                a_rng, b_rng = np.random.default_rng(seed + 100), np.random.default_rng(seed + 100)
+                a = allocation.match_free(a_rng, budget, value, sc, choices)
+                b = allocation._match_numpy(b_rng, budget, value, sc, choices)
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+                assert a_rng.bit_generator.state == b_rng.bit_generator.state
+                assert (a >= 0).sum() == np.unique(a[a >= 0]).size
