@@ -49,10 +49,15 @@ def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
     d = model.state.dwellings
     rows = stock_rows(d)
-    rows = rows[for_sale_mask(d, rows)]
-    cell = d.municipality[rows].astype(np.int64) * N_SEG + d.type[rows]
-    total = np.bincount(cell, minlength=N_MUN * N_SEG)
-    vacant = np.bincount(cell[d.status[rows] == VACANT], minlength=N_MUN * N_SEG)
+    return _for_sale_vacancy(d, rows, d.municipality[rows], d.type[rows], d.status[rows])
+
+
+def _for_sale_vacancy(d, rows, mun, typ, status) -> np.ndarray:
+    """for_sale_vacancy of the stock ``rows`` with their municipality, type and status."""
+    sale = for_sale_mask(d, rows)
+    cell = mun.astype(np.int64) * N_SEG + typ
+    total = np.bincount(cell[sale], minlength=N_MUN * N_SEG)
+    vacant = np.bincount(cell[sale & (status == VACANT)], minlength=N_MUN * N_SEG)
     return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
 
 
@@ -61,17 +66,20 @@ def update_prices(model) -> None:
     d = model.state.dwellings
     mk = model.scenario.market
     rows = stock_rows(d)
-    local = -mk.price_vacancy_elasticity * (for_sale_vacancy(model) - mk.natural_vacancy_rate)
+    mun, typ, status = d.municipality[rows], d.type[rows], d.status[rows]
+    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows, mun, typ, status) - mk.natural_vacancy_rate)
     local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
     model.local_price_change = local
-    factor = (1.0 + national_price_growth(model)) * (1.0 + local[d.municipality[rows], np.minimum(d.type[rows], 3)])
-    long_vacant = (d.status[rows] == VACANT) & (d.years_vacant[rows] >= 1)
-    factor = np.where(long_vacant, factor * (1.0 - mk.vacant_value_loss), factor)
+    segment = mun.astype(np.int64) * N_SEG + np.minimum(typ, 3)  # local[mun, min(type, 3)] of the flat table
+    factor = (1.0 + national_price_growth(model)) * (1.0 + local.ravel().take(segment))
+    long_vacant = np.flatnonzero((status == VACANT) & (d.years_vacant[rows] >= 1))
+    factor[long_vacant] *= 1.0 - mk.vacant_value_loss
     # the dwelling's own condition: value follows its change since the last update (label changes are
     # priced where renovations happen, model.renovation)
-    change = d.condition[rows].astype(float) - d.priced_condition[rows]
-    factor = factor * np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
-    d.col("priced_condition")[rows] = d.condition[rows]
+    condition = d.condition[rows]
+    change = condition.astype(float) - d.priced_condition[rows]
+    factor *= np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
+    d.col("priced_condition")[rows] = condition
     d.col("value_eur")[rows] *= factor
 
 
