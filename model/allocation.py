@@ -232,17 +232,17 @@ def tenant_moves(model) -> None:
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
     hrow = h.alive_rows()
-    tenants = np.compress((h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT), hrow)
+    tenure = h.tenure[hrow]
+    tenants = np.compress((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT), hrow)
     u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
     income = household_income(state, looking)
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
-    drows = d.alive_rows()
-    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & for_sale_mask(d, drows)
-                       & ~d.written_off[drows]
-                       & (d.last_sale_year[drows] != model.year)]  # a home is sold at most once a year
+    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock & ~d.written_off
+                            & (d.last_sale_year != model.year))  # a home is sold at most once a year
+    own_vacant = vacant[for_sale_mask(d, vacant)]
     for m in np.unique(h.municipality[looking]):
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
         who = looking[h.municipality[looking] == m]

@@ -106,14 +106,19 @@ def moves(model) -> None:
     h, d = st.households, st.dwellings
     mk, hp = model.scenario.market, model.scenario.housing
     mk_choices = hp.choice_set_size
-    hrow = h.alive_rows()
     facts = household_facts(st)
     income, size, oldest = facts["income"], facts["size"], facts["oldest"]
+    # only households with a member 75+ or of three or more can want to move: their homes and their draws
+    # (counter-based: a household's draw does not depend on which others draw)
+    alive = h.alive_rows()
+    old = oldest[alive] >= 75
+    hsize = size[alive]
+    maybe = np.flatnonzero(old | (hsize >= 3))
+    hrow, old, hsize = alive[maybe], old[maybe], hsize[maybe]
     home = d.rows(h.dwelling_id[hrow])
     in_stock = d.in_stock[home]
-    elderly = in_stock & (oldest[hrow] >= 75) & ~d.lifetime_proof[home]
-    crowded = in_stock & (size[hrow] >= 3) & (d.floor_area_m2[home] / np.maximum(size[hrow], 1)
-                                              < mk.crowded_m2_per_person)
+    elderly = in_stock & old & ~d.lifetime_proof[home]
+    crowded = in_stock & (hsize >= 3) & (d.floor_area_m2[home] / np.maximum(hsize, 1) < mk.crowded_m2_per_person)
     u = model.streams.uniform_by_key("market", model.year, h.key[hrow])
     want = (elderly & (u < mk.elderly_move_rate)) | (crowded & ~elderly & (u < mk.family_move_rate))
     movers, mhome = hrow[want], home[want]
@@ -130,8 +135,8 @@ def moves(model) -> None:
     budget = means + borrow
     need_lp = elderly[want]
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
-    drows = stock_rows(d)
-    vacant = np.compress((d.status[drows] == VACANT) & ~d.written_off[drows], drows)
+    # the vacant homes of the stock, not written off (ascending rows)
+    vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
     for m in np.unique(h.municipality[movers]):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(h.municipality[movers] == m)
