@@ -209,11 +209,12 @@ def measure(model) -> dict[str, np.ndarray]:
     active = np.zeros(len(state.wijk_codes), dtype=bool)
     for pt in pts:
         active[pt.active] = True
+    flags = km.dwelling_flags(d.peek("in_stock"), d.peek("ep2_kwh_m2"), d.peek("wijk"), active,
+                              d.peek("lifetime_proof"))
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
     hc, candidate = km.household_cells(hrow, hd, h.peek("municipality"), h.peek("tenure"), h.peek("mortgage_eur"),
                                        h.peek("renovation_loan_eur"), facts["income"], facts["adults"],
-                                       facts["size"], d.peek("in_stock"), d.peek("value_eur"),
-                                       d.peek("ep2_kwh_m2"), d.peek("wijk"), active, core_limit(model, one_two),
+                                       facts["size"], d.peek("value_eur"), flags, core_limit(model, one_two),
                                        daeb_limit(model, one_two))
     code = np.arange(1 << km.P_BITS)
     dcode = np.arange(1 << km.D_BITS)
@@ -270,7 +271,7 @@ def measure(model) -> dict[str, np.ndarray]:
     # persons 75+ in a household whose home is not lifetime-proof
     old = np.flatnonzero(p.peek("age").take(members) >= 75)
     not_lp = np.zeros(h.n, dtype=bool)
-    not_lp[hrow] = ~d.peek("lifetime_proof").take(hd)
+    not_lp[hrow] = (flags.take(hd) & km.F_NOT_LP) != 0
     old_persons = members.take(old)
     out["persons_75plus_not_lifetime_proof"] = np.bincount(
         p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)

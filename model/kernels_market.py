@@ -9,6 +9,7 @@ make one pass over the rows.
 - :func:`person_cells`: institution, 65+, 75+.
 - :func:`dwelling_cells`: status, vacancy, owner and fund-status classes, written off, connected; and the
   counts per energy label.
+- :func:`dwelling_flags`: one byte per dwelling of what the households' counts read of their homes.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
   label, renovation loan, proeftuin wijk; and which households count for energy poverty.
 """
@@ -34,6 +35,8 @@ FS_NONE, FS_SALE, FS_LET = 0, 1, 2  # fund-status classes: listed for sale, let 
 # households' cell code
 H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 8, 16, 32, 64, 128, 8
 EFG = 4  # label index of E
+# flags per dwelling slot (dwelling_flags): what the households' count reads of their homes, one byte each
+F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
 
 
 def _lookup(fn) -> np.ndarray:
@@ -109,21 +112,35 @@ def _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, w
     return _cells(key, D_BITS), labels
 
 
-def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2,
-                           wijk, active, core2, daeb2):
+def _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof):
+    flags = in_stock.view(np.uint8).copy()
+    flags |= (_label(ep2) >= EFG).view(np.uint8) << 1
+    flags |= active.take(wijk).view(np.uint8) << 2
+    flags |= (~lifetime_proof).view(np.uint8) << 3
+    return flags
+
+
+def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2):
     inc = income.take(hrow)
+    owners = tenure.take(hrow) == OWNER
     low = inc < np.where(size.take(hrow) <= 1, daeb2[0], daeb2[1])
-    stock = in_stock.take(hd)
+    home = flags.take(hd)
+    stock = (home & F_STOCK) != 0
     lo = loan.take(hrow)
     key = _key(mun.take(hrow), H_BITS)
-    _set(key, H_OWN, tenure.take(hrow) == OWNER)
-    _set(key, H_CORE, inc <= np.where(adults.take(hrow) <= 1, core2[0], core2[1]))
+    _set(key, H_OWN, owners)
     _set(key, H_LOW, low)
-    _set(key, H_UW, mortgage.take(hrow) + lo > value.take(hd))
     _set(key, H_STOCK, stock)
-    _set(key, H_EFG, _label(ep2.take(hd)) >= EFG)
     _set(key, H_LOAN, lo > 0)
-    _set(key, H_ACTIVE, active.take(wijk.take(hd)))
+    # the flags counted only together with ownership: for the owners only
+    own = np.flatnonzero(owners)
+    oh, od, ohome = hrow.take(own), hd.take(own), home.take(own)
+    code = np.zeros(own.size, dtype=np.int64)
+    _set(code, H_CORE, inc.take(own) <= np.where(adults.take(oh) <= 1, core2[0], core2[1]))
+    _set(code, H_UW, mortgage.take(oh) + lo.take(own) > value.take(od))
+    _set(code, H_EFG, (ohome & F_EFG) != 0)
+    _set(code, H_ACTIVE, (ohome & F_ACTIVE) != 0)
+    key[own] += code
     return _cells(key, H_BITS), low & stock
 
 
@@ -189,35 +206,54 @@ if COMPILED:
             labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
 
     @njit
-    def _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk,
-                        active, core2, daeb2, bounds, n_mun, out, candidate):  # pragma: no cover - compiled
+    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, bounds, flags):  # pragma: no cover
+        n_w = active.size
+        for r in range(flags.size):
+            f = F_STOCK if in_stock[r] else 0
+            if _label_of(np.float64(ep2[r]), bounds) >= EFG:
+                f += F_EFG
+            w = wijk[r]
+            if w < 0:  # numpy's indexing from the end
+                w += n_w
+            if w < 0 or w >= n_w:
+                raise IndexError("wijk index out of range")
+            if active[w]:
+                f += F_ACTIVE
+            if not lifetime_proof[r]:
+                f += F_NOT_LP
+            flags[r] = f
+
+    @njit
+    def _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2,
+                        n_mun, out, candidate):  # pragma: no cover - compiled
         for i in range(hrow.size):
             r = hrow[i]
-            dr = hd[i]
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
             inc = income[r]
             lo = loan[r]
-            stock = in_stock[dr]
+            dr = hd[i]
+            home = flags[dr]
+            stock = (home & F_STOCK) != 0
             code = 0
-            if tenure[r] == OWNER:
-                code += H_OWN
-            if inc <= (core2[0] if adults[r] <= 1 else core2[1]):
-                code += H_CORE
             low = inc < (daeb2[0] if size[r] <= 1 else daeb2[1])
             if low:
                 code += H_LOW
-            if mortgage[r] + lo > value[dr]:
-                code += H_UW
             if stock:
                 code += H_STOCK
-            if _label_of(np.float64(ep2[dr]), bounds) >= EFG:
-                code += H_EFG
             if lo > 0:
                 code += H_LOAN
-            if active[wijk[dr]]:
-                code += H_ACTIVE
+            if tenure[r] == OWNER:  # the flags counted only together with ownership: fewer reads of the homes
+                code += H_OWN
+                if inc <= (core2[0] if adults[r] <= 1 else core2[1]):
+                    code += H_CORE
+                if mortgage[r] + lo > value[dr]:
+                    code += H_UW
+                if home & F_EFG:
+                    code += H_EFG
+                if home & F_ACTIVE:
+                    code += H_ACTIVE
             out[m, code] += 1
             candidate[i] = low and stock
 
@@ -248,22 +284,32 @@ def dwelling_cells(drow, mun, status, years_vacant, owner, fund_status, written_
     return out, labels
 
 
-def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk, active,
-                    core2, daeb2) -> tuple[np.ndarray, np.ndarray]:
-    """Households (rows ``hrow`` of the household columns, living in dwelling rows ``hd``) per municipality x
-    code (H_OWN, H_CORE: income at or below the core limit, H_LOW: below the DAEB limit, H_UW: mortgage and
-    renovation loan above the home's value, H_STOCK, H_EFG: home labelled E-G, H_LOAN, H_ACTIVE: home in a wijk
-    where ``active``), shape (N_MUN, 256); and per household whether it has a low income and lives in the stock.
-    ``income``, ``adults``, ``size``: per household slot; ``core2``/``daeb2``: the limits for one adult (person)
-    and for more."""
+def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
+    """Per dwelling slot (the full columns) one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
+    ``active``), F_NOT_LP (not lifetime-proof); read by household_cells and the 75+ count instead of four
+    columns each (the households' homes are scattered over the slots)."""
     if not COMPILED:
-        return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value,
-                                      ep2, wijk, active, core2, daeb2)
+        return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
+    flags = np.empty(in_stock.size, dtype=np.uint8)
+    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS, flags)
+    return flags
+
+
+def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
+                    daeb2) -> tuple[np.ndarray, np.ndarray]:
+    """Households (rows ``hrow`` of the household columns, living in dwelling rows ``hd``) per municipality x
+    code (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or
+    below the core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G,
+    H_ACTIVE: home in an active wijk), shape (N_MUN, 256); and per household whether it has a low income and
+    lives in the stock. ``income``, ``adults``, ``size``: per household slot; ``value``, ``flags``
+    (dwelling_flags): per dwelling slot; ``core2``/``daeb2``: the limits for one adult (person) and for more."""
+    if not COMPILED:
+        return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
+                                      core2, daeb2)
     out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
     candidate = np.zeros(hrow.size, dtype=bool)
-    _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk, active,
-                    np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), EP2_BOUNDS, N_MUN, out,
-                    candidate)
+    _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
+                    np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), N_MUN, out, candidate)
     return out, candidate
 
 

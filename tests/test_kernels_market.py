@@ -28,7 +28,7 @@ def _ep2(rng, n):
 def _equal(a, b):
     if isinstance(a, tuple):
         return all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()  # bit for bit, NaN too
 
 
 @needs_numba
@@ -92,10 +92,13 @@ def test_household_cells(seed):
     ep2 = _ep2(rng, n_d)
     wijk = rng.integers(-n_w, n_w, n_d).astype(np.int16)
     active = rng.random(n_w) < 0.3
+    lifetime_proof = rng.random(n_d) < 0.3
+    flags = km.dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof)
+    assert _equal(flags, km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof))
+    assert np.array_equal((flags & km.F_NOT_LP) != 0, ~lifetime_proof)
     hrow = _rows(rng, n_h, n_h - 500)
     hd = rng.integers(0, n_d, hrow.size)
-    args = (hrow, hd, mun, tenure, mortgage, loan, income, adults, size, in_stock, value, ep2, wijk, active,
-            core2, daeb2)
+    args = (hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2)
     got = km.household_cells(*args)
     assert _equal(got, km._household_cells_numpy(*args))
     assert got[0].sum() == hrow.size
@@ -135,3 +138,4 @@ def test_match_free_compiled_equals_numpy(seed):
                 assert a.dtype == b.dtype and np.array_equal(a, b)
                 assert a_rng.bit_generator.state == b_rng.bit_generator.state
                 assert (a >= 0).sum() == np.unique(a[a >= 0]).size
+
