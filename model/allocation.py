@@ -87,7 +87,7 @@ def match_free(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.n
 
     The rounds run in compiled loops (model/kernels_market.py) when numba is in use, else in numpy
     (:func:`_match_numpy`); both draw the same random numbers and give the same matches."""
-    if not km.COMPILED:
+    if not km.use_compiled(budget.size + free_value.size):
         return _match_numpy(rng, budget, free_value, free_score, choices)
     got = np.full(budget.size, -1, dtype=np.int64)
     avail_idx = np.argsort(free_value, kind="stable")

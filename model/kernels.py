@@ -1,11 +1,11 @@
 """Compiled loops for the few hot spots where numpy needs many passes over the same array, each with a
 pure-numpy fallback that gives bit-identical results.
 
-numba compiles the loops when it is installed (a dependency of the project), from the first call on an array
-of at least ``MIN_SIZE`` elements on. Set ``ZODRENTHE_NUMBA=0`` to use the numpy fallback everywhere (it is also used when
-numba is missing): outputs are the same either way, which ``tests/test_kernels.py`` checks kernel by kernel
-and on whole runs. Compiled code is cached on disk (``cache=True``) so that later processes and the workers of
-a batch load it instead of compiling it again.
+numba compiles the loops when it is installed (a dependency of the project), from the first call on an
+array of at least ``MIN_SIZE`` elements on. Set ``ZODRENTHE_NUMBA=0`` to use the numpy fallback everywhere
+(it is also used when numba is missing): outputs are the same either way, which ``tests/test_kernels*.py``
+check kernel by kernel and on whole runs. Compiled code is cached on disk (``cache=True``) so that later
+processes and the workers of a batch load it instead of compiling it again.
 
 Kernels here:
 
@@ -46,13 +46,23 @@ class _Lazy:
         self.compiled = None
         self.__doc__ = fn.__doc__
 
-    def __call__(self, *args):
+    def dispatcher(self):
+        """The compiled function. Kernels it calls (globals that are _Lazy) are compiled first and replace
+        their _Lazy in the module, so that numba can type the call."""
         if self.compiled is None:
             import numba
 
+            scope = self.fn.__globals__
+            for name in self.fn.__code__.co_names:
+                inner = scope.get(name)
+                if isinstance(inner, _Lazy):
+                    scope[name] = inner.dispatcher()
             self.compiled = numba.njit(cache=True, nogil=True)(self.fn)
             _LOADED[0] = True
-        return self.compiled(*args)
+        return self.compiled
+
+    def __call__(self, *args):
+        return (self.compiled or self.dispatcher())(*args)
 
 
 def njit(fn):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import COMPILED, njit
+from .kernels import COMPILED, njit, use_compiled
 from .state import CORPORATION_FUND, EP2_BOUNDS, FUND, FUND_FOR_SALE, FUND_LET, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -261,7 +261,7 @@ if COMPILED:
 # -- entry points ----------------------------------------------------------------------------------------
 def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
     """Persons (rows ``prow`` of the full columns) per municipality x code (P_INST, P_65, P_75): (N_MUN, 8)."""
-    if not COMPILED:
+    if not use_compiled(prow.size):
         return _person_cells_numpy(prow, mun, age, institution)
     out = np.zeros((N_MUN, 1 << P_BITS), dtype=np.int64)
     _person_loop(prow, mun, age, institution, N_MUN, out)
@@ -274,7 +274,7 @@ def dwelling_cells(drow, mun, status, years_vacant, owner, fund_status, written_
     years or more, D_UNS: vacant ``unsellable_years`` or more, D_WO, D_CONN, the owner class at D_OWNER_SHIFT
     and the fund-status class at D_FS_SHIFT), shape (N_MUN, 1024); and per municipality x energy label,
     (N_MUN, 7)."""
-    if not COMPILED:
+    if not use_compiled(drow.size):
         return _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected,
                                      ep2, unsellable_years)
     out = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
@@ -288,7 +288,7 @@ def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
     """Per dwelling slot (the full columns) one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
     ``active``), F_NOT_LP (not lifetime-proof); read by household_cells and the 75+ count instead of four
     columns each (the households' homes are scattered over the slots)."""
-    if not COMPILED:
+    if not use_compiled(in_stock.size):
         return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
     flags = np.empty(in_stock.size, dtype=np.uint8)
     _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS, flags)
@@ -303,7 +303,7 @@ def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size,
     H_ACTIVE: home in an active wijk), shape (N_MUN, 256); and per household whether it has a low income and
     lives in the stock. ``income``, ``adults``, ``size``: per household slot; ``value``, ``flags``
     (dwelling_flags): per dwelling slot; ``core2``/``daeb2``: the limits for one adult (person) and for more."""
-    if not COMPILED:
+    if not use_compiled(hrow.size):
         return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
                                       core2, daeb2)
     out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)

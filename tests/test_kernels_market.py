@@ -13,6 +13,12 @@ from model.state import EP2_BOUNDS
 needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
 
 
+@pytest.fixture(autouse=True)
+def _compiled_at_any_size(monkeypatch):
+    """The entry points take the compiled loops for every size (not only from kernels.MIN_SIZE elements on)."""
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+
+
 def _rows(rng, n_slots, n):
     return np.sort(rng.choice(n_slots, n, replace=False)).astype(np.int64)
 
