@@ -258,32 +258,56 @@ def _paid_by_proeftuin(model, go, support, cost, keys):
     return paid, asked & ~paid
 
 
-def _financing(model, hrow, drow, facts, levers, net_cost):
-    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate)."""
+def _financing_basis(model, hrow, drow, facts, levers) -> dict:
+    """The parts of _financing that do not depend on the net cost (shared by the options of one decision):
+    the savings available, the loan cap, the loan interest rate and its capital recovery factor."""
     rp = model.scenario.renovation
     h, d = model.state.households, model.state.dwellings
     own_avail = np.maximum(h.savings_eur[hrow] - rp.renovation_savings_buffer_eur, 0.0)
-    own = np.minimum(own_avail, net_cost)
-    loan = net_cost - own
     debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
     floor = rp.borrowing_income_floor_eur * income_limit_factor(model, model.scenario.income.income_limits_year)
     room = np.maximum(np.minimum(rp.borrowing_income_multiple * np.maximum(facts["income"] - floor, 0.0),
                                  rp.borrowing_ltv_max * d.value_eur[drow]) - debt, 0.0)
     loan_cap = np.maximum(np.minimum(levers["warmtefonds_max_loan_eur"], room), levers["no_capacity_loan_eur"])
-    feasible = loan <= loan_cap + 1e-6
-    rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
-    # a proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid
-    subsidy = np.where(levers["zero_interest"] & (rate > 0),
-                       loan * (1.0 - 1.0 / (capital_recovery(rp.warmtefonds_interest_rate,
-                                                             rp.renovation_loan_term_years)
-                                            * rp.renovation_loan_term_years)), 0.0)
-    rate = np.where(levers["zero_interest"], 0.0, rate)
-    return own, loan, feasible, rate, subsidy
+    wf_rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
+    zero = levers["zero_interest"]
+    rate = np.where(zero, 0.0, wf_rate)
+    # the rate takes two values (0 and the Warmtefonds rate): its capital recovery factor from those two
+    pair = capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years)
+    crf = pair.take((rate == rp.warmtefonds_interest_rate).view(np.int8))
+    return dict(own_avail=own_avail, loan_cap=loan_cap, crf=crf, subsidised=zero & (wf_rate > 0))
+
+
+def _financing(model, hrow, drow, facts, levers, net_cost, basis=None):
+    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate's capital recovery
+    factor, subsidised: where a proeftuin pays the interest)."""
+    b = _financing_basis(model, hrow, drow, facts, levers) if basis is None else basis
+    own = np.minimum(b["own_avail"], net_cost)
+    loan = net_cost - own
+    feasible = loan <= b["loan_cap"] + 1e-6
+    return own, loan, feasible, b["crf"], b["subsidised"]
+
+
+def _loan_subsidy(model, loan, subsidised):
+    """A proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid."""
+    rp = model.scenario.renovation
+    if not subsidised.any():
+        return np.zeros(loan.size)
+    return np.where(subsidised, loan * (1.0 - 1.0 / (capital_recovery(rp.warmtefonds_interest_rate,
+                                                                      rp.renovation_loan_term_years)
+                                                     * rp.renovation_loan_term_years)), 0.0)
+
+
+#: The fields of a decision, per household that goes (see _energy_decide).
+_DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy", "deep", "low", "label",
+                    "pt_cost")
 
 
 def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
-    per household whether it renovates (``go``) and, if so, how (see RenovationParams)."""
+    per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
+    ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
+    Everything that only says how a household renovates is computed for the households that do."""
     rp = model.scenario.renovation
     h = model.state.households
     d = model.state.dwellings
@@ -299,20 +323,22 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     basis = _cost_basis(model, drow, e0)
+    fin = _financing_basis(model, hrow, drow, facts, levers)
+    local = np.where(core, levers["local_grant_eur"], 0.0)
     options = []
     for target, share_key, applies in ((step_to, "isde_grant_share", label >= 1), (deep_to, "isde_deep_grant_share",
                                                                                     deep_ok)):
         cost = _cost_to(model, basis, target) * (1.0 - levers["collective_discount"])
-        other = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
+        other = np.minimum(levers[share_key] * cost + local, cost)
         pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
         grant = other + pt_grant
-        own, loan, feasible, rate, subsidy = _financing(model, hrow, drow, facts, levers, cost - grant)
-        yearly = own * crf_own + loan * capital_recovery(rate, rp.renovation_lifetime_years)
+        own, loan, feasible, crf, _ = _financing(model, hrow, drow, facts, levers, cost - grant, fin)
+        yearly = own * crf_own + loan * crf
         saving = gas_saving_eur(model, drow, e0, target)
         bcr = saving / (yearly + rp.renovation_hassle_eur)
         usable = applies & feasible & (cost > 0) & (saving > 0)
         options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan, pt_grant=pt_grant,
-                            subsidy=subsidy, bcr=np.where(usable, bcr, 0.0), usable=usable))
+                            bcr=np.where(usable, bcr, 0.0), usable=usable))
     step, deep = options
     best = np.maximum(step["bcr"], deep["bcr"])
     any_usable = step["usable"] | deep["usable"]
@@ -324,12 +350,15 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     prob = np.where(any_usable, np.minimum(levers["outreach_multiplier"] * _logistic(x), 1.0), 0.0)
     keys = h.key[hrow]
     go = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE) < prob
-    u_depth = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DEPTH)
-    choose_deep = deep["usable"] & (~step["usable"] | (u_depth < rp.deep_renovation_share))
-    out = {k: np.where(choose_deep, deep[k], step[k])
-           for k in ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy")}
-    out.update(go=go, deep=choose_deep, low=low, label=label,
-               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"])
+    idx = np.flatnonzero(go)
+    u_depth = model.streams.uniform_by_key("renovation", model.year, keys.take(idx), sub=_SUB_DEPTH)
+    step_usable, deep_usable = step["usable"].take(idx), deep["usable"].take(idx)
+    choose_deep = deep_usable & (~step_usable | (u_depth < rp.deep_renovation_share))
+    out = {k: np.where(choose_deep, deep[k].take(idx), step[k].take(idx))
+           for k in ("target", "cost", "grant", "own", "loan", "pt_grant")}
+    out["subsidy"] = _loan_subsidy(model, out["loan"], fin["subsidised"].take(idx))
+    out.update(go=go, idx=idx, deep=choose_deep, low=low.take(idx), label=label.take(idx),
+               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"].take(idx))
     return out
 
 
@@ -344,25 +373,32 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     hrow, drow = hrow[cand], drow[cand]
     facts = {k: v[cand] for k, v in facts.items()}
     levers = {k: v[cand] for k, v in levers.items()}
-    support = None if support is None else support[cand]
     dec = _energy_decide(model, hrow, drow, facts, levers)
-    paid, refused = _paid_by_proeftuin(model, dec["go"], support, dec["pt_cost"], h.key[hrow])
+    idx = dec["idx"]  # the households that go, with their decision: dec[k] for k in _DECISION_FIELDS
+    support = None if support is None else support[cand].take(idx)
+    paid, refused = _paid_by_proeftuin(model, np.ones(idx.size, dtype=bool), support, dec["pt_cost"],
+                                       h.key[hrow.take(idx)])
     if refused.any():
         from .policies import money_free
 
-        idx = np.flatnonzero(refused)
-        again = _energy_decide(model, hrow[idx], drow[idx], {k: v[idx] for k, v in facts.items()},
-                               money_free(levers, idx, {k: v[cand] for k, v in base.items()}))
-        for k, v in again.items():
-            dec[k][idx] = v
-    idx = np.flatnonzero(dec["go"])
+        pos = np.flatnonzero(refused)
+        ridx = idx[pos]
+        again = _energy_decide(model, hrow[ridx], drow[ridx], {k: v[ridx] for k, v in facts.items()},
+                               money_free(levers, ridx, {k: v[cand] for k, v in base.items()}))
+        keep = ~refused
+        keep[pos[again["idx"]]] = True
+        for k in _DECISION_FIELDS:
+            dec[k] = dec[k].copy()
+            dec[k][pos[again["idx"]]] = again[k]
+            dec[k] = dec[k][keep]
+        idx, paid = idx[keep], paid[keep]
     if idx.size == 0:
         return
     hr, dr = hrow[idx], drow[idx]
     rp = model.scenario.renovation
-    new_ep2 = dec["target"][idx]
-    steps = dec["label"][idx] - label_of(new_ep2)
-    own, loan = dec["own"][idx], dec["loan"][idx]
+    new_ep2 = dec["target"]
+    steps = dec["label"] - label_of(new_ep2)
+    own, loan = dec["own"], dec["loan"]
     h.col("savings_eur")[hr] -= own
     h.col("renovation_loan_eur")[hr] += loan
     h.col("renovation_loan_year")[hr[loan > 0]] = model.year
@@ -371,24 +407,24 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     mun = h.municipality[hr]
     with_loan = loan > 0
     model.count_event("renovations", municipality=mun)
-    model.count_event("renovations_deep", municipality=mun[dec["deep"][idx]])
+    model.count_event("renovations_deep", municipality=mun[dec["deep"]])
     model.count_event("renovations_own_means", municipality=mun[~with_loan])
     model.count_event("renovations_with_loan", municipality=mun[with_loan])
-    model.count_event("renovations_low_income", municipality=mun[dec["low"][idx]])
+    model.count_event("renovations_low_income", municipality=mun[dec["low"]])
     model.count_event("label_steps", municipality=mun, weights=steps.astype(float))
-    model.count_event("renovation_investment_eur", municipality=mun, weights=dec["cost"][idx])
-    model.count_event("grant_eur", municipality=mun, weights=dec["grant"][idx])
+    model.count_event("renovation_investment_eur", municipality=mun, weights=dec["cost"])
+    model.count_event("grant_eur", municipality=mun, weights=dec["grant"])
     model.count_event("renovation_loans_eur", municipality=mun, weights=loan)
-    pt = paid[idx]
+    pt = paid
     if pt.any():
         m = mun[pt]
         model.count_event("proeftuin_renovations", municipality=m)
         model.count_event("proeftuin_label_steps", municipality=m, weights=steps[pt].astype(float))
         for what, col in (("pt_grant", "proeftuin_grant_eur"), ("subsidy", "proeftuin_loan_subsidy_eur")):
-            model.count_event(col, municipality=m, weights=dec[what][idx][pt])
+            model.count_event(col, municipality=m, weights=dec[what][pt])
         procurement = levers["procurement_cost_eur"][idx][pt]
         model.count_event("proeftuin_procurement_eur", municipality=m, weights=procurement)
-        spent = dec["pt_cost"][idx][pt]
+        spent = dec["pt_cost"][pt]
         model.count_event("proeftuin_spending_eur", municipality=m, weights=spent)
         model.count_event("policy_spending_eur", municipality=m, weights=spent)
 
