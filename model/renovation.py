@@ -298,17 +298,40 @@ def _loan_subsidy(model, loan, subsidised):
                                                      * rp.renovation_loan_term_years)), 0.0)
 
 
+#: The levers the label decision uses.
+_DECIDE_LEVERS = ("isde_grant_share", "isde_deep_grant_share", "warmtefonds_income_limit_eur",
+                  "warmtefonds_max_loan_eur", "no_capacity_loan_eur", "outreach_multiplier", "collective_discount",
+                  "local_grant_eur", "proeftuin_grant_eur", "procurement_cost_eur", "zero_interest")
+
 #: The fields of a decision, per household that goes (see _energy_decide).
 _DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy", "deep", "low", "label",
                     "pt_cost")
+
+
+#: Relative margin of the upper bound of the renovation probability (_energy_decide): far above the rounding
+#: of the few operations between the bound and the probability itself.
+_BOUND_MARGIN = 1e-6
+#: Whether _energy_decide costs the options only below the bound (False: for every household; the same
+#: decisions, which tests/test_kernels_renovation.py checks).
+_USE_BOUND = True
+
+
+def _gas_saving(e, e0, target, area, price, heat):
+    """gas_saving_eur with the floor area, gas price and heat price factor already looked up (the same
+    operations in the same order)."""
+    return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
 
 
 def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
     per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
     ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
-    Everything that only says how a household renovates is computed for the households that do."""
-    rp = model.scenario.renovation
+
+    Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
+    (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
+    saving / hassle (the yearly cost of a renovation is not negative): the options are costed only for the
+    households whose draw falls below that bound (with a margin); for the others the draw decides no."""
+    rp, e = model.scenario.renovation, model.scenario.energy
     h = model.state.households
     d = model.state.dwellings
     e0 = d.ep2_kwh_m2[drow].astype(float)
@@ -321,20 +344,51 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     step_to = np.where(label >= 1, np.minimum(EP2_BOUNDS[safe - 1] - rp.renovation_ep2_margin_kwh_m2, e0), e0)
     deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
     deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
+    area, price = d.floor_area_m2[drow], path_value(e.gas_price_eur_m3, model.year)
+    heat = heat_price_factor(model, drow)
+    savings = (_gas_saving(e, e0, step_to, area, price, heat), _gas_saving(e, e0, deep_to, area, price, heat))
+    # the terms of the index besides the benefit-cost ratio, each as in the sum below
+    terms = (rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1),
+             rp.renovation_retired_weight * (facts["head_age"] == 67),
+             rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0),
+             rp.renovation_low_income_weight * low, rp.renovation_core_income_weight * core)
+
+    def index(log_ratio, terms):
+        x = rp.renovation_intercept + rp.renovation_bcr_weight * log_ratio
+        for t in terms:
+            x = x + t
+        return x
+
+    keys = h.key[hrow]
+    u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    sel = None
+    if _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0:
+        ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
+        bound = np.minimum(levers["outreach_multiplier"] * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
+                                                                           terms)), 1.0)
+        sel = np.flatnonzero(u < bound * (1.0 + _BOUND_MARGIN))
+        if sel.size > 0.8 * u.size:
+            sel = None
+    if sel is not None:  # the households that may go; the others do not
+        hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys = (
+            a.take(sel) for a in (hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys))
+        savings = tuple(a.take(sel) for a in savings)
+        terms = tuple(a.take(sel) for a in terms)
+        facts = dict(income=income.take(sel))
+        levers = {k: levers[k].take(sel) for k in _DECIDE_LEVERS}
     basis = _cost_basis(model, drow, e0)
     fin = _financing_basis(model, hrow, drow, facts, levers)
     local = np.where(core, levers["local_grant_eur"], 0.0)
     options = []
-    for target, share_key, applies in ((step_to, "isde_grant_share", label >= 1), (deep_to, "isde_deep_grant_share",
-                                                                                    deep_ok)):
+    for target, saving, share_key, applies in ((step_to, savings[0], "isde_grant_share", label >= 1),
+                                               (deep_to, savings[1], "isde_deep_grant_share", deep_ok)):
         cost = _cost_to(model, basis, target) * (1.0 - levers["collective_discount"])
         other = np.minimum(levers[share_key] * cost + local, cost)
         pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
         grant = other + pt_grant
         own, loan, feasible, crf, _ = _financing(model, hrow, drow, facts, levers, cost - grant, fin)
         yearly = own * crf_own + loan * crf
-        saving = gas_saving_eur(model, drow, e0, target)
         bcr = saving / (yearly + rp.renovation_hassle_eur)
         usable = applies & feasible & (cost > 0) & (saving > 0)
         options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan, pt_grant=pt_grant,
@@ -342,23 +396,22 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     step, deep = options
     best = np.maximum(step["bcr"], deep["bcr"])
     any_usable = step["usable"] | deep["usable"]
-    x = (rp.renovation_intercept + rp.renovation_bcr_weight * np.log(np.where(any_usable, best, 1.0))
-         + rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1)
-         + rp.renovation_retired_weight * (facts["head_age"] == 67)
-         + rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0)
-         + rp.renovation_low_income_weight * low + rp.renovation_core_income_weight * core)
+    x = index(np.log(np.where(any_usable, best, 1.0)), terms)
     prob = np.where(any_usable, np.minimum(levers["outreach_multiplier"] * _logistic(x), 1.0), 0.0)
-    keys = h.key[hrow]
-    go = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE) < prob
-    idx = np.flatnonzero(go)
+    idx = np.flatnonzero(u < prob)  # positions in the (selected) rows
     u_depth = model.streams.uniform_by_key("renovation", model.year, keys.take(idx), sub=_SUB_DEPTH)
     step_usable, deep_usable = step["usable"].take(idx), deep["usable"].take(idx)
     choose_deep = deep_usable & (~step_usable | (u_depth < rp.deep_renovation_share))
     out = {k: np.where(choose_deep, deep[k].take(idx), step[k].take(idx))
            for k in ("target", "cost", "grant", "own", "loan", "pt_grant")}
     out["subsidy"] = _loan_subsidy(model, out["loan"], fin["subsidised"].take(idx))
-    out.update(go=go, idx=idx, deep=choose_deep, low=low.take(idx), label=label.take(idx),
+    out.update(deep=choose_deep, low=low.take(idx), label=label.take(idx),
                pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"].take(idx))
+    if sel is not None:
+        idx = sel.take(idx)
+    out["go"] = np.zeros(income.size, dtype=bool)
+    out["go"][idx] = True
+    out["idx"] = idx
     return out
 
 
