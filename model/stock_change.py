@@ -102,10 +102,12 @@ def construction(model) -> np.ndarray:
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
     rows = stock_rows(d)
+    # gathered once: the homes added for one municipality are not among the rows of the next
+    municipality = d.municipality[rows]
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
-        mine = rows[d.municipality[rows] == m]
+        mine = rows[municipality == m]
         if mine.size == 0:
             continue
         plan = sc.construction_plans.get(code, {}).get(model.year)
@@ -124,12 +126,13 @@ def construction(model) -> np.ndarray:
         area = np.array(s.floor_area_median_m2)[dtype] * rng.lognormal(0.0, s.floor_area_sigma, k)
         # value: median value of the type in the municipality, with a new-build premium
         value = np.empty(k)
+        mine_type, mine_value = d.type[mine], d.value_eur[mine]
         for t in np.unique(dtype):
-            same = mine[d.type[mine] == t]
-            base = np.median(d.value_eur[same]) if same.size else np.median(d.value_eur[mine])
+            same = mine_value[mine_type == t]
+            base = np.median(same) if same.size else np.median(mine_value)
             value[dtype == t] = base * np.exp(sc.new_build_value_premium)
         wijk = rng.choice(mine.size, size=k)
-        d.add(k, municipality=m, wijk=d.wijk[mine][wijk], type=dtype, built_year=model.year,
+        d.add(k, municipality=m, wijk=d.wijk[mine[wijk]], type=dtype, built_year=model.year,
               floor_area_m2=area, ep2_kwh_m2=sc.new_build_ep2_kwh_m2 * rng.lognormal(0.0, 0.1, k),
               condition=1.0, lifetime_proof=rng.random(k) < sc.new_build_lifetime_proof_share,
               owner=np.where(rng.random(k) < sc.new_build_owner_share, OWNER_OCCUPIER, CORPORATION),
