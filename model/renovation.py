@@ -174,30 +174,35 @@ def maintenance(model) -> None:
         vacant, mp.vacant_decay_multiplier, 1.0)
     cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
     gain = mp.maintenance_restore_share * (1.0 - cond)
-    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows) * gain
     owner = d.owner.take(rows)
     prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
                     np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
     own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
+    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
+    # an owner maintains with probability maintenance_prob_owner x its income factor (if it has the means):
+    # one whose draw is not below that with the highest factor does not, whatever its means
+    highest = mp.maintenance_prob_owner * max(mp.maintenance_core_income_factor, mp.maintenance_low_income_factor,
+                                              1.0)
+    if mp.maintenance_prob_owner >= 0 and highest >= 0:
+        own = np.compress(u.take(own) < highest, own)
     hh = h.row_of.take(d.household_id.take(rows.take(own)))
-    cost_own = cost.take(own)
+    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows.take(own)) * gain.take(own)
     facts = household_facts(st)
-    income = facts["income"][hh]
-    core = income <= core_limit(model, facts["adults"][hh])
-    low = income < daeb_limit(model, facts["size"][hh])
+    income = facts["income"].take(hh)
+    core = income <= core_limit(model, facts["adults"].take(hh))
+    low = income < daeb_limit(model, facts["size"].take(hh))
     factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
     means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
     prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
     written = d.written_off.take(rows)
-    prob[written] = 0.0
-    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
-    done = u < prob
+    done = (u < prob) & ~written  # written-off homes are not maintained
     cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
     paid = done.take(own)
     cost_paid = np.compress(paid, cost_own)
     h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
-    d.col("condition")[rows] = cond
-    newly = ~written & (d.condition.take(rows) < mp.write_off_condition)  # on the stored (float32) condition
+    stored = cond.astype(d.condition.dtype)  # what the column holds
+    d.col("condition")[rows] = stored
+    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
     d.col("written_off")[np.compress(newly, rows)] = True
     mun = d.municipality.take(rows)
     model.count_event("maintained_dwellings", municipality=np.compress(done, mun))

@@ -116,3 +116,79 @@ def test_elementwise_transcendentals_do_not_depend_on_the_other_elements():
                 idx = np.sort(rng.choice(v.size, n, replace=False))
                 assert np.array_equal(f(v[idx]), full[idx], equal_nan=True)
                 assert np.array_equal(f(v[start:start + n].copy()), full[start:start + n], equal_nan=True)
+
+
+# -- maintenance: only owners whose draw is below the highest owner probability are looked at -----------------
+def _maintenance_plain(model) -> None:
+    """model.renovation.maintenance as it was before the shortcut (every owner household looked at)."""
+    from model.income import core_limit, daeb_limit
+    from model.state import CORPORATION, OCCUPIED, PRIVATE_LANDLORD, VACANT, stock_rows
+
+    st, mp = model.state, model.scenario.maintenance
+    d, h = st.dwellings, st.households
+    rows = stock_rows(d)
+    age = np.maximum(model.year - d.built_year.take(rows).astype(np.int64), 0)
+    status = d.status.take(rows)
+    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
+        status == VACANT, mp.vacant_decay_multiplier, 1.0)
+    cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
+    gain = mp.maintenance_restore_share * (1.0 - cond)
+    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows) * gain
+    owner = d.owner.take(rows)
+    prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
+                    np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
+    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
+    hh = h.row_of.take(d.household_id.take(rows.take(own)))
+    cost_own = cost.take(own)
+    facts = household_facts(st)
+    income = facts["income"][hh]
+    core = income <= core_limit(model, facts["adults"][hh])
+    low = income < daeb_limit(model, facts["size"][hh])
+    factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
+    means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
+    prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
+    written = d.written_off.take(rows)
+    prob[written] = 0.0
+    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
+    done = u < prob
+    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
+    paid = done.take(own)
+    cost_paid = np.compress(paid, cost_own)
+    h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
+    d.col("condition")[rows] = cond
+    newly = ~written & (d.condition.take(rows) < mp.write_off_condition)
+    d.col("written_off")[np.compress(newly, rows)] = True
+    mun = d.municipality.take(rows)
+    model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
+    model.count_event("maintenance_owner_eur", municipality=np.compress(paid, mun.take(own)), weights=cost_paid)
+    model.count_event("written_off_new", municipality=np.compress(newly, mun))
+
+
+class _Probe:
+    """A copy of a model's state on which one process can be called under other parameters."""
+
+    def __init__(self, model, **overrides):
+        import copy
+
+        self.state = copy.deepcopy(model.state)
+        self.scenario = model.scenario.with_overrides(**overrides) if overrides else model.scenario
+        self.year, self.streams, self.events = model.year, model.streams, {}
+
+    count_event = HousingModel.count_event
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, dict(maintenance_prob_owner=1.0), dict(maintenance_prob_owner=0.0),
+    dict(maintenance_core_income_factor=1.0, maintenance_low_income_factor=1.0), dict(maintenance_prob_owner=0.05),
+])
+def test_maintenance_equals_the_plain_computation(stepped, overrides):
+    a, b = _Probe(stepped, **overrides), _Probe(stepped, **overrides)
+    renovation.maintenance(a)
+    _maintenance_plain(b)
+    for name in ("dwellings", "households"):
+        ta, tb = getattr(a.state, name), getattr(b.state, name)
+        for col in ("condition", "written_off") if name == "dwellings" else ("savings_eur",):
+            assert np.array_equal(ta.peek(col), tb.peek(col)), col
+    assert a.events.keys() == b.events.keys()
+    for k in a.events:
+        assert np.array_equal(a.events[k], b.events[k]), k
