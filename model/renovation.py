@@ -551,6 +551,18 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
 
 
 # -- 6. corporations and private landlords -------------------------------------------------------------
+def _worst_first(ep2: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` positions of ``np.lexsort((keys, -ep2))`` (highest EP2 first, ties by draw key), in that
+    order: only the homes at or above the k-th highest EP2 are sorted."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    neg = -ep2
+    if 4 * k >= neg.size or np.isnan(neg).any():
+        return np.lexsort((keys, neg))[:k]
+    pick = np.flatnonzero(neg <= np.partition(neg, k - 1)[k - 1])  # at least k: all before the k-th and its ties
+    return pick[np.lexsort((keys[pick], neg[pick]))[:k]]
+
+
 def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
     cp = model.scenario.corporations
@@ -563,9 +575,10 @@ def corporation_renovation(model) -> None:
     # corporations: worst first, at least the rate, and E-G evenly until the deadline
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
     years_left = cp.corporation_efg_deadline_year - model.year
-    corp = (d.owner[rows] == CORPORATION) & (label > target_label)
+    corp = np.flatnonzero((d.owner[rows] == CORPORATION) & (label > target_label))
+    corp_mun = d.municipality[rows.take(corp)]
     for m in range(N_MUN):
-        cand = np.flatnonzero(corp & (d.municipality[rows] == m))
+        cand = np.compress(corp_mun == m, corp)
         if cand.size == 0:
             continue
         expected = cp.corporation_renovation_rate * cand.size
@@ -573,8 +586,7 @@ def corporation_renovation(model) -> None:
             expected = max(expected, np.count_nonzero(label[cand] >= 4) / (years_left + 1))
         rng = model.streams.generator("corporations", model.year, sub=m)
         k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
-        order = np.lexsort((d.key[rows[cand]], -ep2[cand]))  # highest EP2 first, ties by draw key
-        done.append((cand[order[:k]], cp.corporation_target_ep2_kwh_m2))
+        done.append((cand[_worst_first(ep2[cand], d.key[rows[cand]], k)], cp.corporation_target_ep2_kwh_m2))
     # private landlords: a random share of the homes above their target
     pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
     cand = np.flatnonzero((d.owner[rows] == PRIVATE_LANDLORD) & (label > pl_label))

@@ -192,3 +192,22 @@ def test_maintenance_equals_the_plain_computation(stepped, overrides):
     assert a.events.keys() == b.events.keys()
     for k in a.events:
         assert np.array_equal(a.events[k], b.events[k]), k
+
+
+# -- corporation renovation: the k worst homes without sorting all of them -----------------------------------
+def test_worst_first_equals_the_first_k_of_the_full_sort():
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        n = int(rng.integers(1, 3000))
+        ep2 = [rng.uniform(100, 500, n), np.round(rng.uniform(100, 500, n), -1),
+               np.full(n, 250.0)][trial % 3].astype(np.float32).astype(float)
+        if trial % 5 == 0:
+            ep2[rng.integers(0, n, 3)] = np.nan
+        if trial % 7 == 0:
+            ep2[rng.integers(0, n, 3)] = 0.0
+        keys = rng.permutation(n).astype(np.int64) if trial % 2 else rng.integers(0, 50, n)  # unique or not
+        full = np.lexsort((keys, -ep2))
+        for k in {0, 1, 2, n // 10, n // 4 - 1, n // 4, n // 2, n - 1, n}:
+            if k >= 0:
+                got = renovation._worst_first(ep2, keys, k)
+                assert np.array_equal(got, full[:k]), (trial, n, k)
