@@ -35,20 +35,23 @@ def demolition(model) -> np.ndarray:
     d = model.state.dwellings
     sc = model.scenario.stock_change
     rows = stock_rows(d)
-    stock = np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
+    mun = d.municipality[rows]
+    stock = np.bincount(mun, minlength=len(MUNICIPALITY_CODES))
     rng = model.streams.generator("stock_change", model.year, sub=0)
     u = rng.random(len(MUNICIPALITY_CODES))
     done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
-    # gathered once: a municipality's demolitions change the status of its own dwellings only
-    mun = d.municipality[rows]
+    # selected once: a municipality's demolitions change the status of its own dwellings only
     owner = d.owner[rows]
-    eligible = ((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
-                & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
+    eligible = np.flatnonzero((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
+                              & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
+    eligible_rows, eligible_mun = rows.take(eligible), mun.take(eligible)
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
-        cand = np.compress((mun == m) & eligible, rows)
-        if k <= 0 or cand.size == 0:
+        if k <= 0:
+            continue
+        cand = np.compress(eligible_mun == m, eligible_rows)
+        if cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
         d.col("status")[worst] = DEMOLISHED
@@ -62,8 +65,9 @@ def structural_vacancy_demolition(model, shrinking: np.ndarray) -> np.ndarray:
     d = model.state.dwellings
     sc = model.scenario.stock_change
     rows = d.alive_rows()
-    rows = rows[d.in_stock[rows] & (d.status[rows] == VACANT)
-                & ((d.owner[rows] == CORPORATION) | (d.owner[rows] == PRIVATE_LANDLORD))
+    rows = np.compress(d.status[rows] == VACANT, rows)  # the few vacant homes first, then the rest of the test
+    owner = d.owner[rows]
+    rows = rows[d.in_stock[rows] & ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD))
                 & (d.years_vacant[rows] >= sc.structural_vacancy_years)]
     rows = rows[shrinking[d.municipality[rows]]]
     d.col("status")[rows] = DEMOLISHED
