@@ -327,10 +327,12 @@ def _gas_saving(e, e0, target, area, price, heat):
     return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
 
 
-def _energy_decide(model, hrow, drow, facts, levers) -> dict:
+def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
     per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
     ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
+    With ``at``, the households' facts and levers are those at positions ``at`` of the arrays given (looked
+    up only where needed).
 
     Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
     (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
@@ -339,6 +341,9 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     rp, e = model.scenario.renovation, model.scenario.energy
     h = model.state.households
     d = model.state.dwellings
+    if at is not None:
+        facts = {k: facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
+    outreach = levers["outreach_multiplier"] if at is None else levers["outreach_multiplier"].take(at)
     e0 = d.ep2_kwh_m2[drow].astype(float)
     label = label_index(e0).astype(np.int64)
     income = facts["income"]
@@ -370,7 +375,7 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     sel = None
     if _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0:
         ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
-        bound = np.minimum(levers["outreach_multiplier"] * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
+        bound = np.minimum(outreach * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
                                                                            terms)), 1.0)
         sel = np.flatnonzero(u < bound * (1.0 + _BOUND_MARGIN))
         if sel.size > 0.8 * u.size:
@@ -381,7 +386,9 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
         savings = tuple(a.take(sel) for a in savings)
         terms = tuple(a.take(sel) for a in terms)
         facts = dict(income=income.take(sel))
-        levers = {k: levers[k].take(sel) for k in _DECIDE_LEVERS}
+        levers = {k: levers[k].take(sel if at is None else at.take(sel)) for k in _DECIDE_LEVERS}
+    elif at is not None:
+        levers = {k: levers[k].take(at) for k in _DECIDE_LEVERS}
     basis = _cost_basis(model, drow, e0)
     fin = _financing_basis(model, hrow, drow, facts, levers)
     local = np.where(core, levers["local_grant_eur"], 0.0)
@@ -429,9 +436,7 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     if cand.size == 0:
         return
     hrow, drow = hrow[cand], drow[cand]
-    facts = {k: v[cand] for k, v in facts.items()}
-    levers = {k: v[cand] for k, v in levers.items()}
-    dec = _energy_decide(model, hrow, drow, facts, levers)
+    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand)  # facts and levers: at cand
     idx = dec["idx"]  # the households that go, with their decision: dec[k] for k in _DECISION_FIELDS
     support = None if support is None else support[cand].take(idx)
     paid, refused = _paid_by_proeftuin(model, np.ones(idx.size, dtype=bool), support, dec["pt_cost"],
@@ -441,8 +446,8 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
 
         pos = np.flatnonzero(refused)
         ridx = idx[pos]
-        again = _energy_decide(model, hrow[ridx], drow[ridx], {k: v[ridx] for k, v in facts.items()},
-                               money_free(levers, ridx, {k: v[cand] for k, v in base.items()}))
+        again = _energy_decide(model, hrow[ridx], drow[ridx], {k: v[cand[ridx]] for k, v in facts.items()},
+                               money_free(levers, cand[ridx], base))
         keep = ~refused
         keep[pos[again["idx"]]] = True
         for k in _DECISION_FIELDS:
@@ -480,7 +485,7 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
         model.count_event("proeftuin_label_steps", municipality=m, weights=steps[pt].astype(float))
         for what, col in (("pt_grant", "proeftuin_grant_eur"), ("subsidy", "proeftuin_loan_subsidy_eur")):
             model.count_event(col, municipality=m, weights=dec[what][pt])
-        procurement = levers["procurement_cost_eur"][idx][pt]
+        procurement = levers["procurement_cost_eur"][cand[idx]][pt]
         model.count_event("proeftuin_procurement_eur", municipality=m, weights=procurement)
         spent = dec["pt_cost"][pt]
         model.count_event("proeftuin_spending_eur", municipality=m, weights=spent)
@@ -509,19 +514,29 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     cand = np.flatnonzero((facts["oldest"] >= 65) & ~d.lifetime_proof[drow])
     if cand.size == 0:
         return
-    hr, dr = hrow[cand], drow[cand]
+    hr = hrow[cand]
     oldest = facts["oldest"][cand]
-    cost = adaptation_cost_eur(model, dr)
     u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
+
+    def probability(outreach):
+        return np.minimum(outreach * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)),
+                          1.0)
+
+    # only a household whose draw is below its probability may adapt (the probability does not depend on the
+    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
+    may = np.flatnonzero(u < probability(levers["outreach_multiplier"][cand]))
+    if may.size == 0:
+        return
+    cand, hr, oldest, u = cand[may], hr[may], oldest[may], u[may]
+    dr = drow[cand]
+    cost = adaptation_cost_eur(model, dr)
 
     def decide(lev):
         local = np.where(oldest >= rp.adaptation_grant_min_age, np.minimum(lev["adaptation_grant_eur"], cost), 0.0)
         pt_grant = np.minimum(lev["proeftuin_adaptation_grant_eur"], cost - local)
         own = cost - local - pt_grant
         feasible = own <= np.maximum(h.savings_eur[hr] - rp.renovation_savings_buffer_eur, 0.0)
-        prob = np.minimum(lev["outreach_multiplier"]
-                          * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)), 1.0)
-        return feasible & (u < prob), local + pt_grant, pt_grant
+        return feasible & (u < probability(lev["outreach_multiplier"])), local + pt_grant, pt_grant
 
     lev = {k: v[cand] for k, v in levers.items()}
     go, grant, pt_grant = decide(lev)

@@ -211,3 +211,14 @@ def test_worst_first_equals_the_first_k_of_the_full_sort():
             if k >= 0:
                 got = renovation._worst_first(ep2, keys, k)
                 assert np.array_equal(got, full[:k]), (trial, n, k)
+
+
+def test_energy_decide_at_positions_equals_gathered_inputs(stepped):
+    """_energy_decide(..., at=positions) looks the facts and levers up itself: the same as gathering them first."""
+    hrow, drow, facts, levers = _inputs(stepped, np.random.default_rng(2), True)
+    at = np.flatnonzero(np.random.default_rng(3).random(hrow.size) < 0.6)
+    a = renovation._energy_decide(stepped, hrow[at], drow[at], facts, levers, at=at)
+    b = renovation._energy_decide(stepped, hrow[at], drow[at], {k: v[at] for k, v in facts.items()},
+                                  {k: v[at] for k, v in levers.items()})
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
