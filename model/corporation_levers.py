@@ -285,7 +285,8 @@ class CorporationEnergy(mesa.Agent):
             model.count_event("corp_energy_connections", municipality=mun)
             model.count_event("corp_energy_investment_eur", municipality=mun, weights=cost)
             model.count_event("policy_spending_eur", municipality=mun, weights=cost)
-        self.ledger.close(model.year, connected=int(np.count_nonzero(d.energy_connected[stock_rows(d)])))
+        # the stock is as it was at the start of this step (only connections changed)
+        self.ledger.close(model.year, connected=int(np.count_nonzero(d.energy_connected[rows])))
 
     def ledger_table(self) -> pa.Table:
         return self.ledger.table()

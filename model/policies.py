@@ -481,8 +481,9 @@ class Transformatiefonds(mesa.Agent):
         st = model.state
         h, d = st.households, st.dwellings
         rows = stock_rows(d)
-        rows = rows[(d.owner[rows] == OWNER_OCCUPIER) & (d.last_sale_year[rows] != model.year)]
-        rows = rows[self._home_qualifies(rows)]
+        rows = np.compress(d.owner[rows] == OWNER_OCCUPIER, rows)
+        rows = np.compress(d.last_sale_year[rows] != model.year, rows)
+        rows = rows.take(self._qualifying(rows))
         occ = rows[d.status[rows] == OCCUPIED]
         hh = h.row_of[d.household_id[occ]]
         facts = household_facts(st)
@@ -500,13 +501,21 @@ class Transformatiefonds(mesa.Agent):
     def _home_qualifies(self, rows: np.ndarray) -> np.ndarray:
         """Homes (rows) the fund may buy: in its municipalities, worth at most the (indexed) ceiling, with the
         label or worse or written off."""
-        p, d = self.p, self.model.state.dwellings
-        ok = (d.value_eur[rows] <= p.fund_value_ceiling_eur * self.index) & (
-            (label_of(d.ep2_kwh_m2[rows]) >= LABELS.index(p.fund_max_label))
-            | (d.written_off[rows] & p.fund_written_off_qualifies))
-        if self.municipalities is not None:
-            ok &= self.municipalities[d.municipality[rows]]
+        ok = np.zeros(rows.size, dtype=bool)
+        ok[self._qualifying(rows)] = True
         return ok
+
+    def _qualifying(self, rows: np.ndarray) -> np.ndarray:
+        """The positions of the homes (rows) that qualify (_home_qualifies), ascending: the tests one after the
+        other, each on the homes that passed the ones before."""
+        p, d = self.p, self.model.state.dwellings
+        at = np.arange(rows.size)
+        if self.municipalities is not None:
+            at = np.compress(self.municipalities[d.municipality[rows]], at)
+        at = np.compress(d.value_eur[rows.take(at)] <= p.fund_value_ceiling_eur * self.index, at)
+        sub = rows.take(at)
+        return np.compress((label_index(d.ep2_kwh_m2[sub]) >= LABELS.index(p.fund_max_label))
+                           | (d.written_off[sub] & p.fund_written_off_qualifies), at)
 
     def _priority(self, rows: np.ndarray) -> np.ndarray:
         d = self.model.state.dwellings
