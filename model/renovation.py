@@ -228,7 +228,7 @@ def owner_renovation(model) -> None:
     hrow = np.compress(h.tenure[hrow] == OWNER, hrow)
     drow = d.row_of[h.dwelling_id[hrow]]
     ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
-    hrow, drow = hrow[ok], drow[ok]
+    hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
     if hrow.size == 0:
         return
     facts = {k: v[hrow] for k, v in household_facts(st).items()}

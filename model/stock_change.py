@@ -111,7 +111,7 @@ def construction(model) -> np.ndarray:
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
-        mine = rows[municipality == m]
+        mine = np.compress(municipality == m, rows)
         if mine.size == 0:
             continue
         plan = sc.construction_plans.get(code, {}).get(model.year)
@@ -132,7 +132,7 @@ def construction(model) -> np.ndarray:
         value = np.empty(k)
         mine_type, mine_value = d.type[mine], d.value_eur[mine]
         for t in np.unique(dtype):
-            same = mine_value[mine_type == t]
+            same = np.compress(mine_type == t, mine_value)
             base = np.median(same) if same.size else np.median(mine_value)
             value[dtype == t] = base * np.exp(sc.new_build_value_premium)
         wijk = rng.choice(mine.size, size=k)
