@@ -39,15 +39,16 @@ from .income import (
     label_index,
     path_value,
 )
-from .kernels_renovation import maintenance_apply, maintenance_decay
 from .state import (
     APARTMENT,
     CORPORATION,
     EP2_BOUNDS,
+    OCCUPIED,
     OWNER,
     OWNER_OCCUPIER,
     PERIOD_STARTS,
     PRIVATE_LANDLORD,
+    VACANT,
     label_of,
     stock_rows,
 )
@@ -160,17 +161,23 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 # -- 4. maintenance and decay ------------------------------------------------------------------------
 def maintenance(model) -> None:
-    """Condition declines with age; owners with means maintain; homes below a threshold are written off.
-    (The passes over the whole stock are the loops of model.kernels_renovation.)"""
+    """Condition declines with age; owners with means maintain; homes below a threshold are written off."""
     st, mp = model.state, model.scenario.maintenance
     d, h = st.dwellings, st.households
     rows = stock_rows(d)
     if rows.size == 0:
         return
-    cond, gain, prob, own = maintenance_decay(
-        rows, d.built_year, d.status, d.condition, d.owner, model.year, mp.condition_decay_base,
-        mp.condition_decay_per_year_of_age, mp.vacant_decay_multiplier, mp.maintenance_restore_share,
-        mp.maintenance_prob_corporation, mp.maintenance_prob_private_landlord)
+    age = np.maximum(model.year - d.built_year.take(rows).astype(np.int64), 0)
+    status = d.status.take(rows)
+    vacant = status == VACANT
+    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
+        vacant, mp.vacant_decay_multiplier, 1.0)
+    cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
+    gain = mp.maintenance_restore_share * (1.0 - cond)
+    owner = d.owner.take(rows)
+    prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
+                    np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
+    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
     u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
     # an owner maintains with probability maintenance_prob_owner x its income factor (if it has the means):
     # one whose draw is not below that with the highest factor does not, whatever its means
@@ -178,9 +185,8 @@ def maintenance(model) -> None:
                                               1.0)
     if mp.maintenance_prob_owner >= 0 and highest >= 0:
         own = np.compress(u.take(own) < highest, own)
-    own_rows = rows.take(own)
-    hh = h.row_of.take(d.household_id.take(own_rows))
-    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(own_rows) * gain.take(own)
+    hh = h.row_of.take(d.household_id.take(rows.take(own)))
+    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows.take(own)) * gain.take(own)
     facts = household_facts(st)
     income = facts["income"].take(hh)
     core = income <= core_limit(model, facts["adults"].take(hh))
@@ -188,17 +194,20 @@ def maintenance(model) -> None:
     factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
     means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
     prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
-    # maintained where the draw is below the probability and the home is not written off; the condition is
-    # stored (float32) and homes whose stored condition falls below the threshold are written off
-    done, maintained, newly = maintenance_apply(rows, u, prob, d.col("written_off"), cond, gain,
-                                                mp.write_off_condition, d.col("condition"), d.municipality, N_MUN)
+    written = d.written_off.take(rows)
+    done = (u < prob) & ~written  # written-off homes are not maintained
+    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
     paid = done.take(own)
     cost_paid = np.compress(paid, cost_own)
     h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
-    model.count_event("maintained_dwellings", maintained)
-    model.count_event("maintenance_owner_eur", municipality=d.municipality.take(np.compress(paid, own_rows)),
-                      weights=cost_paid)
-    model.count_event("written_off_new", newly)
+    stored = cond.astype(d.condition.dtype)  # what the column holds
+    d.col("condition")[rows] = stored
+    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
+    d.col("written_off")[np.compress(newly, rows)] = True
+    mun = d.municipality.take(rows)
+    model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
+    model.count_event("maintenance_owner_eur", municipality=np.compress(paid, mun.take(own)), weights=cost_paid)
+    model.count_event("written_off_new", municipality=np.compress(newly, mun))
 
 
 # -- 5. owner renovation and adaptation --------------------------------------------------------------

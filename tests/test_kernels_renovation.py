@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import HousingModel, kernels, kernels_renovation, renovation
+from model import HousingModel, renovation
 from model.income import household_facts, label_index
 from model.state import OWNER, OWNER_OCCUPIER
 
@@ -222,56 +222,3 @@ def test_energy_decide_at_positions_equals_gathered_inputs(stepped):
                                   {k: v[at] for k, v in levers.items()})
     for k in a:
         assert np.array_equal(a[k], b[k]), k
-
-
-# -- the compiled maintenance loops (model/kernels_renovation.py) against their numpy fallbacks ---------------
-needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
-
-
-def _stock(rng, n):
-    """Dwelling columns with edge cases: NaN, -0.0, 0, 1 and >1 conditions, homes built after the year, every
-    owner and status code."""
-    cond = rng.random(n).astype(np.float32)
-    cond[rng.integers(0, n, 20)] = np.float32(np.nan)
-    cond[rng.integers(0, n, 20)] = np.float32(-0.0)
-    cond[rng.integers(0, n, 20)] = 0.0
-    cond[rng.integers(0, n, 20)] = 1.0
-    cond[rng.integers(0, n, 20)] = 1.5
-    cond[rng.integers(0, n, 20)] = np.float32(0.1)  # at the threshold
-    return dict(built_year=rng.integers(1850, 2060, n).astype(np.int16), status=rng.integers(0, 4, n).astype(np.int8),
-                condition=cond, owner=rng.integers(0, 7, n).astype(np.int8),
-                municipality=rng.integers(0, 6, n).astype(np.int8), written_off=rng.random(n) < 0.1)
-
-
-@needs_numba
-@pytest.mark.parametrize("params", [
-    (0.01, 0.0004, 1.5, 0.5, 0.9, 0.6), (0.0, 0.0, 1.0, 0.0, 1.0, 0.0), (0.3, 0.01, 3.0, 1.0, 0.0, 1.0),
-])
-def test_maintenance_loops_equal_numpy(params):
-    rng = np.random.default_rng(8)
-    n = 20_000
-    cols = _stock(rng, n)
-    rows = np.sort(rng.choice(n, n // 2, replace=False))
-    a = kernels_renovation.maintenance_decay(rows, cols["built_year"], cols["status"], cols["condition"],
-                                            cols["owner"], 2030, *params)
-    b = kernels_renovation._decay_numpy(rows, cols["built_year"], cols["status"], cols["condition"], cols["owner"],
-                                        2030, *params)
-    for x, y in zip(a, b, strict=True):
-        assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)
-        assert np.array_equal(np.signbit(x), np.signbit(y))
-    cond, gain, prob, _ = a
-    prob = prob.copy()
-    prob[rng.integers(0, prob.size, 500)] = rng.random(500)
-    u = rng.random(rows.size)
-    u[:50] = prob[:50]  # ties: not maintained
-    for threshold in (0.1, 0.100000002, 0.0, 1.0):
-        out = []
-        for fn in (kernels_renovation.maintenance_apply, kernels_renovation._apply_numpy):
-            condition, written_off = cols["condition"].copy(), cols["written_off"].copy()
-            res = fn(rows, u, prob, written_off, cond, gain, threshold, condition, cols["municipality"], 6)
-            out.append((res, condition, written_off))
-        (ra, ca, wa), (rb, cb, wb) = out
-        for x, y in zip(ra, rb, strict=True):
-            assert np.array_equal(x, y)
-        assert np.array_equal(ca, cb, equal_nan=True) and np.array_equal(np.signbit(ca), np.signbit(cb))
-        assert np.array_equal(wa, wb)
