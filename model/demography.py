@@ -158,10 +158,12 @@ def mortality(model, flows: Flows) -> None:
     state, d = model.state, model.scenario.demography
     p = state.persons
     rows = p.alive_rows()
-    q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
-    care_home = p.institution[rows] & (p.age[rows] >= 65)
-    q = np.where(care_home, np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
-    dies = rows[_uniform(model, "mortality", p.key[rows]) < q]
+    age = p.peek("age").take(rows)
+    mq = model.mortality_q
+    q = mq[p.peek("female").take(rows).astype(np.int64), np.minimum(age, mq.shape[1] - 1)]
+    care_home = np.flatnonzero(p.peek("institution").take(rows) & (age >= 65))
+    q[care_home] = np.minimum(q[care_home] * d.institution_mortality_multiplier, 1.0)
+    dies = rows[_uniform(model, "mortality", p.peek("key").take(rows)) < q]
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)
@@ -171,32 +173,34 @@ def mortality(model, flows: Flows) -> None:
 def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
     """The surviving partner (head or partner of the same household) receives ``share`` of the income."""
     p = state.persons
-    couple = dying[(p.role[dying] == HEAD) | (p.role[dying] == PARTNER)]
+    role, hid = p.peek("role"), p.peek("household_id")
+    dying_role = role.take(dying)
+    couple = dying[(dying_role == HEAD) | (dying_role == PARTNER)]
     if couple.size == 0 or share == 0:
         return
-    rows = p.alive_rows()
-    spouses = np.compress((p.role[rows] == HEAD) | (p.role[rows] == PARTNER), rows)
-    hh = p.household_id[couple]
-    spouses = spouses[state.households.id_mask(hh)[p.household_id[spouses]]]
-    dead = np.zeros(p.n, dtype=bool)
-    dead[dying] = True
-    survivors = spouses[~dead[spouses]]
+    hh = hid.take(couple)
+    # alive heads and partners of those households that do not die (id_mask: -1, "no household", is False)
+    spouse = (role == HEAD) | (role == PARTNER)
+    spouse &= p.peek("alive")
+    spouse &= state.households.id_mask(hh).take(hid)
+    spouse[dying] = False
+    survivors = np.flatnonzero(spouse)
     if survivors.size == 0:
         return
     # income of the dying spouse per household id (where both die, no spouse survives to receive it)
     inc = np.zeros(state.households.next_id + 1)
-    inc[hh] = p.income_eur[couple]
-    gain = inc[p.household_id[survivors]]
+    inc[hh] = p.peek("income_eur").take(couple)
+    gain = inc[hid.take(survivors)]
     p.col("income_eur")[survivors] += share * gain
 
 
 def care(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    rows = p.alive_rows()
-    rows = np.compress((p.age[rows] >= 75) & ~p.institution[rows], rows)
-    rate = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
-    moves = rows[_uniform(model, "care", p.key[rows]) < rate]
+    age = p.peek("age")
+    rows = np.flatnonzero(p.peek("alive") & (age >= 75) & ~p.peek("institution"))
+    rate = np.where(age.take(rows) >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
+    moves = rows[_uniform(model, "care", p.peek("key").take(rows)) < rate]
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
     p.col("role")[moves] = NO_HOUSEHOLD
@@ -206,9 +210,10 @@ def care(model, flows: Flows) -> None:
 def fertility(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    rows = p.alive_rows()
-    rows = np.compress(p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49), rows)
-    mothers = np.compress(_uniform(model, "fertility", p.key[rows]) < model.fertility[p.age[rows]], rows)
+    age = p.peek("age")
+    rows = np.flatnonzero(p.peek("alive") & p.peek("female") & ~p.peek("institution") & (age >= 15) & (age <= 49))
+    mothers = np.compress(_uniform(model, "fertility", p.peek("key").take(rows)) < model.fertility[age.take(rows)],
+                          rows)
     if mothers.size == 0:
         return
     female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births
@@ -219,8 +224,7 @@ def fertility(model, flows: Flows) -> None:
 
 def separation(model, flows: Flows) -> None:
     p = model.state.persons
-    rows = p.alive_rows()
-    partners = np.compress(p.role[rows] == PARTNER, rows)
+    partners = np.flatnonzero(p.peek("alive") & (p.peek("role") == PARTNER))
     u = _uniform(model, "separation", _household_keys(model.state, p.household_id[partners]))
     leaving = partners[u < model.scenario.demography.separation_rate]
     new_households_for(model, leaving, flows, "separation")
@@ -274,8 +278,7 @@ def partnership(model, flows: Flows) -> None:
 
 def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
-    rows = p.alive_rows()
-    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
+    kids = np.flatnonzero(p.peek("alive") & (p.peek("role") == CHILD) & (p.peek("age") >= 18))
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
@@ -390,17 +393,18 @@ def ageing(model) -> None:
     level), the working-age level at 25, the pensioners' level at 67."""
     p = model.state.persons
     s = model.scenario.stock
-    rows = p.alive_rows()
-    p.col("age")[rows] += 1
-    age = p.age[rows]
-    adult = np.compress((age == 18) & ~p.institution[rows], rows)
-    z = ndtri(np.clip(_uniform(model, "income", p.key[adult]), 1e-12, 1 - 1e-12))
-    median = model.state.median_income_eur[p.municipality[adult]]
-    p.col("income_eur")[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
-    p.col("income_eur")[rows[age == 25]] *= 1.0 / s.income_young_ratio
-    p.col("income_eur")[rows[age == 67]] *= s.income_pensioner_ratio
+    alive = p.peek("alive")
+    age = p.col("age")
+    np.add(age, 1, out=age, where=alive)
+    adult = np.flatnonzero(alive & (age == 18) & ~p.peek("institution"))
+    z = ndtri(np.clip(_uniform(model, "income", p.peek("key").take(adult)), 1e-12, 1 - 1e-12))
+    median = model.state.median_income_eur[p.peek("municipality").take(adult)]
+    income = p.col("income_eur")
+    income[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
+    np.multiply(income, 1.0 / s.income_young_ratio, out=income, where=alive & (age == 25))
+    np.multiply(income, s.income_pensioner_ratio, out=income, where=alive & (age == 67))
     d = model.state.dwellings
-    drows = d.alive_rows()
-    vac = np.compress(d.status[drows] == VACANT, drows)
-    d.col("years_vacant")[vac] += 1
-    d.col("years_vacant")[drows[d.status[drows] == OCCUPIED]] = 0
+    alive, status = d.peek("alive"), d.peek("status")
+    years_vacant = d.col("years_vacant")
+    np.add(years_vacant, 1, out=years_vacant, where=alive & (status == VACANT))
+    years_vacant[alive & (status == OCCUPIED)] = 0

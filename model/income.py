@@ -163,8 +163,8 @@ def yearly_means(model) -> None:
     st, sc = model.state, model.scenario
     p, h = st.persons, st.households
     g = sc.income.wage_growth_per_year
-    prow = p.alive_rows()
-    p.col("income_eur")[prow] *= 1.0 + g
+    inc = p.col("income_eur")
+    np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
     income, adults = household_means(st)
     hrow = h.alive_rows()
