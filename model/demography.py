@@ -97,7 +97,10 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
         p.col("role")[new_head[adult]] = HEAD
         orphan_h = np.unique(p.household_id[new_head[~adult]])
         if orphan_h.size:
-            orphans = rows[h.id_mask(orphan_h)[p.household_id[rows]]]
+            # their members by household row (the table's hrow: only roles changed since it was made)
+            orphan_slot = np.zeros(h.n, dtype=bool)
+            orphan_slot[h.row_of[orphan_h]] = True
+            orphans = rows[orphan_slot.take(hrow)]
             _count(flows.out_migrants, p.municipality[orphans])
             remove_persons(state, orphans)
             size = size.copy()  # the shared table is read-only
@@ -234,8 +237,9 @@ def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
     rows, hrow, size, heads, partners = household_table(state)
-    single_head = (p.role[rows] == HEAD) & (partners[hrow] == 0) & (p.age[rows] >= 20) & (p.age[rows] <= 64)
-    cand = rows[single_head]
+    age = p.peek("age").take(rows)
+    pos = np.flatnonzero((p.peek("role").take(rows) == HEAD) & (age >= 20) & (age <= 64))
+    cand = rows.take(pos[partners.take(hrow.take(pos)) == 0])  # single heads 20-64
     cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
@@ -265,13 +269,11 @@ def partnership(model, flows: Flows) -> None:
     old_h = p.household_id[movers]
     new_h = p.household_id[hosts]
     # everyone in the mover's household moves to the host's
-    all_rows = p.alive_rows()
-    member_hh = p.household_id[all_rows]
-    moving = h.id_mask(old_h)[member_hh]
+    hid = p.peek("household_id")
+    moved_rows = np.flatnonzero(p.peek("alive") & h.id_mask(old_h).take(hid))  # (-1: id_mask's last slot, False)
     new_of = np.full(h.next_id + 1, -1, dtype=np.int64)  # by the mover's household id: the host's
     new_of[old_h] = new_h
-    moved_rows = all_rows[moving]
-    p.col("household_id")[moved_rows] = new_of[member_hh[moving]]
+    p.col("household_id")[moved_rows] = new_of[hid.take(moved_rows)]
     p.col("role")[movers] = PARTNER
     fix_households(state, flows, model.year)
 
@@ -297,14 +299,16 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     state = model.state
     p, h = state.persons, state.households
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = np.compress(p.role[rows] == HEAD, rows)
-    prob = out_migration_probability(model, p.age[head_rows])
-    u = _uniform(model, "out_migration", _household_keys(state, p.household_id[head_rows]))
-    leave_h = p.household_id[head_rows][u < prob]
+    role, age = p.peek("role").take(rows), p.peek("age").take(rows)
+    head_rows = np.compress(role == HEAD, rows)
+    head_hh = p.peek("household_id").take(head_rows)
+    prob = out_migration_probability(model, p.peek("age").take(head_rows))
+    u = _uniform(model, "out_migration", _household_keys(state, head_hh))
+    leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
         stay = u >= prob
-        cand_h, cand_p = p.household_id[head_rows][stay], prob[stay]
-        cand_m = p.municipality[head_rows][stay]
+        cand_h, cand_p = head_hh[stay], prob[stay]
+        cand_m = p.peek("municipality").take(head_rows)[stay]
         cand_size = size[h.row_of[cand_h]]
         more = []
         for m in np.flatnonzero(extra_persons > 0):
@@ -315,9 +319,17 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             more.append(cand_h[order[:k]])
         if more:
             leave_h = np.concatenate([leave_h] + more)
-    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
-    kids = kids[_uniform(model, "out_migration", p.key[kids], sub=1) < out_migration_probability(model, p.age[kids])]
-    leavers = np.union1d(rows[h.id_mask(leave_h)[p.household_id[rows]]], kids)
+    kid_pos = np.flatnonzero((role == CHILD) & (age >= 18))
+    kids = rows.take(kid_pos)
+    kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
+                  < out_migration_probability(model, p.peek("age").take(kids)))
+    # the members of the leaving households (by the table's household rows) and the leaving adult children: the
+    # same rows as np.union1d of both, without its sort
+    leaving_slot = np.zeros(h.n, dtype=bool)
+    leaving_slot[h.row_of[leave_h]] = True
+    leaving = leaving_slot.take(hrow)
+    leaving[kid_pos[kid_leaves]] = True
+    leavers = rows[leaving]
     _count(flows.out_migrants, p.municipality[leavers])
     remove_persons(state, leavers)
     fix_households(state, flows, model.year)
