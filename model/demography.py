@@ -354,21 +354,26 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
-        w = np.exp(-0.5 * ((p.age[hm] - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+        w = np.exp(-0.5 * ((p.peek("age").take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2
+                   ) + 1e-9
+        # the heads' household rows and sizes, looked up once (pick: positions in hm)
+        hm_hrow = h.row_of.take(p.peek("household_id").take(hm))
+        hm_size = size.take(hm_hrow)
         # draw templates with replacement until the persons add up to the target
-        mean_size = max(1.0, float(np.average(size[h.row_of[p.household_id[hm]]], weights=w)))
+        mean_size = max(1.0, float(np.average(hm_size, weights=w)))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
-        tmpl = hm[rng.choice(hm.size, size=k, p=w / w.sum())]
-        tsize = size[h.row_of[p.household_id[tmpl]]]
+        pick = rng.choice(hm.size, size=k, p=w / w.sum())
+        tsize = hm_size[pick]
         # the households whose persons fit in the target, then one of exactly the remaining size if any
         k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
         rest = target - int(tsize[:k].sum())
-        tmpl = tmpl[:k]
+        pick = pick[:k]
         if rest > 0:
-            fits = np.flatnonzero(size[h.row_of[p.household_id[hm]]] == rest)
+            fits = np.flatnonzero(hm_size == rest)
             if fits.size:
-                tmpl = np.append(tmpl, hm[fits[np.argmax(w[fits] * rng.random(fits.size))]])
-        t_hrow = h.row_of[p.household_id[tmpl]]
+                pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
+        tmpl = hm[pick]
+        t_hrow = hm_hrow[pick]
         t_income = income_of[t_hrow]
         t_savings = h.savings_eur[t_hrow]
         new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
@@ -382,10 +387,10 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             continue
         # copy members of each template household
         src_hh = p.household_id[tmpl]
-        members = np.compress(h.id_mask(src_hh)[member_hh], rows)
-        order = np.argsort(p.household_id[members], kind="stable")
-        members = members[order]
-        mhh = p.household_id[members]
+        in_src = h.id_mask(src_hh).take(member_hh)
+        members, mhh = np.compress(in_src, rows), np.compress(in_src, member_hh)
+        order = np.argsort(mhh, kind="stable")
+        members, mhh = members[order], mhh[order]
         starts = np.searchsorted(mhh, src_hh, side="left")
         ends = np.searchsorted(mhh, src_hh, side="right")
         counts = ends - starts
