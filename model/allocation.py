@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_market as km
 from .income import household_income
 from .state import (
     CORPORATION_FUND,
@@ -56,12 +57,19 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
 def attractiveness(model, rows: np.ndarray) -> np.ndarray:
     """How much a buyer prefers a dwelling: minus its yearly cost of living there (energy cost plus
     ``user_cost_rate`` x value), so that at equal price a better label is preferred. Indexed by row."""
+    score = np.zeros(model.state.dwellings.n)
+    score[rows] = attractiveness_of(model, rows)
+    return score
+
+
+def attractiveness_of(model, rows: np.ndarray, value: np.ndarray | None = None) -> np.ndarray:
+    """:func:`attractiveness` of the dwellings ``rows``, one per row in their order (``value``: their values,
+    if the caller has them); element by element the same numbers, without an array over all dwellings."""
     from .income import energy_cost_eur
 
-    d = model.state.dwellings
-    score = np.zeros(d.n)
-    score[rows] = -(energy_cost_eur(model, rows) + model.scenario.housing.user_cost_rate * d.value_eur[rows])
-    return score
+    if value is None:
+        value = model.state.dwellings.value_eur[rows]
+    return -(energy_cost_eur(model, rows) + model.scenario.housing.user_cost_rate * value)
 
 
 def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray, score: np.ndarray | None = None,
@@ -70,31 +78,88 @@ def match_buyers(rng, budget: np.ndarray, free: np.ndarray, value: np.ndarray, s
 
     Each buyer looks at ``choices`` random homes within its budget and bids on the one with the highest
     ``score`` (indexed by dwelling row); two bids on one home: a random bidder wins, the other tries again."""
+    return match_free(rng, budget, value[free], None if score is None else score[free], choices)
+
+
+def match_free(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.ndarray | None = None,
+               choices: int = 1) -> np.ndarray:
+    """:func:`match_buyers` with the values and scores of the free homes given in their order (one per home).
+
+    The rounds run in compiled loops (model/kernels_market.py) when numba is in use, else in numpy
+    (:func:`_match_numpy`); both draw the same random numbers and give the same matches."""
+    if not km.use_compiled(budget.size + free_value.size):
+        return _match_numpy(rng, budget, free_value, free_score, choices)
     got = np.full(budget.size, -1, dtype=np.int64)
-    order = np.argsort(value[free], kind="stable")
-    avail = free[order]  # sorted by value
-    avail_idx = order
+    avail_idx = np.argsort(free_value, kind="stable")
+    avail_value = np.ascontiguousarray(free_value[avail_idx], dtype=np.float64)
+    by_score = free_score is not None and choices > 1
+    avail_score = (np.ascontiguousarray(free_score[avail_idx], dtype=np.float64) if by_score
+                   else np.zeros(0, dtype=np.float64))
+    n_todo, n_avail = budget.size, avail_idx.size
+    todo = np.arange(n_todo, dtype=np.int64)
+    todo_budget = np.array(budget, dtype=np.float64)
+    k = np.empty(n_todo, dtype=np.int64)
+    width = max(choices, 1)
     for _ in range(_ROUNDS):
-        todo = np.flatnonzero(got < 0)
-        if todo.size == 0 or avail.size == 0:
+        if n_todo == 0 or n_avail == 0:
             break
-        k = np.searchsorted(value[avail], budget[todo], side="right")
+        n_todo = km.match_affordable(avail_value, n_avail, todo, todo_budget, n_todo, k)
+        if n_todo == 0:
+            break
+        draws = rng.random((n_todo, width))
+        perm = rng.permutation(n_todo)
+        n_avail, n_todo = km.match_bids(draws, perm, k, todo, todo_budget, n_todo, avail_idx, avail_value,
+                                        avail_score, n_avail, by_score, got)
+    return got
+
+
+def _match_numpy(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.ndarray | None = None,
+                 choices: int = 1) -> np.ndarray:
+    """The numpy fallback of :func:`match_free`."""
+    got = np.full(budget.size, -1, dtype=np.int64)
+    order = np.argsort(free_value, kind="stable")
+    avail_idx = order  # the homes still available, as indices into free, sorted by value
+    avail_value = free_value[order]
+    by_score = free_score is not None and choices > 1
+    avail_score = free_score[order] if by_score else None
+    # the buyers without a home (ascending); a buyer who cannot afford the cheapest home never will, as the
+    # available homes only shrink, so it leaves the list for good
+    todo, todo_budget = np.arange(budget.size), budget
+    width = max(choices, 1)
+    for _ in range(_ROUNDS):
+        if todo.size == 0 or avail_idx.size == 0:
+            break
+        k = np.searchsorted(avail_value, todo_budget, side="right")
         can = k > 0
-        todo, k = todo[can], k[can]
-        if todo.size == 0:
-            break
-        draws = (rng.random((todo.size, max(choices, 1))) * k[:, None]).astype(np.int64)
-        if score is None or choices <= 1:
-            pick = draws[:, 0]
+        if not can.all():
+            todo, todo_budget, k = todo[can], todo_budget[can], k[can]
+            if todo.size == 0:
+                break
+        n = todo.size
+        draws = (rng.random((n, width)) * k[:, None]).astype(np.int64)
+        if by_score:
+            pick = draws[np.arange(n), np.argmax(avail_score[draws], axis=1)]
         else:
-            pick = draws[np.arange(todo.size), np.argmax(score[avail[draws]], axis=1)]
-        perm = rng.permutation(todo.size)
-        _, first = np.unique(pick[perm], return_index=True)
-        win = perm[first]
-        got[todo[win]] = avail_idx[pick[win]]
-        keep = np.ones(avail.size, dtype=bool)
-        keep[pick[win]] = False
-        avail, avail_idx = avail[keep], avail_idx[keep]
+            pick = draws[:, 0]
+        perm = rng.permutation(n)
+        # the first bidder in perm order on each home wins (np.unique's return_index: a stable sort)
+        bids = pick[perm]
+        sort = np.argsort(bids, kind="stable")
+        sorted_bids = bids[sort]
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(sorted_bids[1:], sorted_bids[:-1], out=first[1:])
+        win = perm[sort[first]]
+        won = pick[win]
+        got[todo[win]] = avail_idx[won]
+        keep = np.ones(avail_idx.size, dtype=bool)
+        keep[won] = False
+        avail_idx, avail_value = avail_idx[keep], avail_value[keep]
+        if by_score:
+            avail_score = avail_score[keep]
+        lost = np.ones(n, dtype=bool)
+        lost[win] = False
+        todo, todo_budget = todo[lost], todo_budget[lost]
     return got
 
 
@@ -126,23 +191,25 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         free = vacant[d.municipality[vacant] == m]
         own_free = free[for_sale_mask(d, free) & (d.last_sale_year[free] != model.year)]
         rent_free = free[for_rent_mask(d, free)]
-        cheapest = d.value_eur[own_free].min() if own_free.size else np.inf
+        own_value = d.value_eur[own_free]
+        cheapest = own_value.min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
         # buyers first, then renters, then each group tries the other segment
-        pref = attractiveness(model, own_free)
-        got = match_buyers(rng, budget[want[prefers_buy]], own_free, d.value_eur, pref, hp.choice_set_size)
+        pref = attractiveness_of(model, own_free, own_value)
+        got = match_free(rng, budget[want[prefers_buy]], own_value, pref, hp.choice_set_size)
         buyers = want[prefers_buy]
-        dwelling[buyers[got >= 0]] = own_free[got[got >= 0]]
-        taken = np.zeros(d.n, dtype=bool)  # own_free is ascending: the same as np.setdiff1d
-        taken[dwelling[buyers[got >= 0]]] = True
-        own_left = own_free[~taken[own_free]]
-        renters = np.concatenate([want[~prefers_buy], buyers[got < 0]])
+        bought = got >= 0
+        dwelling[buyers[bought]] = own_free[got[bought]]
+        left = np.ones(own_free.size, dtype=bool)  # own_free is unique: the same as np.setdiff1d
+        left[got[bought]] = False
+        own_left = own_free[left]
+        renters = np.concatenate([want[~prefers_buy], buyers[~bought]])
         renters = renters[rng.permutation(renters.size)]
         k = min(renters.size, rent_free.size)
         dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
         still = renters[k:]
         if still.size and own_left.size:
-            got = match_buyers(rng, budget[still], own_left, d.value_eur, pref, hp.choice_set_size)
+            got = match_free(rng, budget[still], own_value[left], pref[left], hp.choice_set_size)
             dwelling[still[got >= 0]] = own_left[got[got >= 0]]
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
@@ -165,25 +232,26 @@ def tenant_moves(model) -> None:
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
     hrow = h.alive_rows()
-    tenants = np.compress((h.tenure[hrow] == SOCIAL_TENANT) | (h.tenure[hrow] == PRIVATE_TENANT), hrow)
+    tenure = h.tenure[hrow]
+    tenants = np.compress((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT), hrow)
     u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
     income = household_income(state, looking)
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
-    drows = d.alive_rows()
-    own_vacant = drows[(d.status[drows] == VACANT) & d.in_stock[drows] & for_sale_mask(d, drows)
-                       & ~d.written_off[drows]
-                       & (d.last_sale_year[drows] != model.year)]  # a home is sold at most once a year
+    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock & ~d.written_off
+                            & (d.last_sale_year != model.year))  # a home is sold at most once a year
+    own_vacant = vacant[for_sale_mask(d, vacant)]
     for m in np.unique(h.municipality[looking]):
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
         who = looking[h.municipality[looking] == m]
         free = own_vacant[d.municipality[own_vacant] == m]
         if free.size == 0:
             continue
-        got = match_buyers(rng, budget[h.municipality[looking] == m], free, d.value_eur,
-                           attractiveness(model, free), hp.choice_set_size)
+        free_value = d.value_eur[free]
+        got = match_free(rng, budget[h.municipality[looking] == m], free_value,
+                         attractiveness_of(model, free, free_value), hp.choice_set_size)
         movers, new = who[got >= 0], free[got[got >= 0]]
         if movers.size == 0:
             continue

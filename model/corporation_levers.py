@@ -112,7 +112,7 @@ class CorporationLifetime(mesa.Agent):
         d = model.state.dwellings
         # rent of the homes of this lever that are let
         rows = stock_rows(d)
-        mine = rows[np.isin(d.id[rows], np.fromiter(self.homes, dtype=np.int64, count=len(self.homes)))]
+        mine = np.compress(np.isin(d.id[rows], np.fromiter(self.homes, dtype=np.int64, count=len(self.homes))), rows)
         let = mine[(d.status[mine] == OCCUPIED) & (d.owner[mine] == CORPORATION)]
         rent = np.full(let.size, 12.0 * p.corp_lp_rent_eur_month)
         self.ledger.add("rent_eur", float(rent.sum()))
@@ -135,7 +135,7 @@ class CorporationLifetime(mesa.Agent):
             return
         if p.corp_lp_mode == "build":
             rows = stock_rows(d)
-            same = rows[(d.municipality[rows] == m) & (d.type[rows] == TERRACED)]
+            same = np.compress((d.municipality[rows] == m) & (d.type[rows] == TERRACED), rows)
             value = float(np.median(d.value_eur[same])) if same.size else 0.0
             wijk = d.wijk[same[0]] if same.size else 0
             ids = d.add(k, municipality=m, wijk=wijk, type=TERRACED, built_year=model.year,
@@ -147,8 +147,9 @@ class CorporationLifetime(mesa.Agent):
             model.count_event("new_construction", municipality=np.full(k, m))
         else:
             rows = stock_rows(d)
-            cand = rows[(d.municipality[rows] == m) & (d.owner[rows] == CORPORATION) & (d.status[rows] == VACANT)
-                        & ~d.lifetime_proof[rows] & ~d.written_off[rows] & (d.fund_status[rows] != RESERVED)]
+            cand = np.compress((d.municipality[rows] == m) & (d.owner[rows] == CORPORATION) & (d.status[rows] == VACANT)
+                               & ~d.lifetime_proof[rows] & ~d.written_off[rows] & (d.fund_status[rows] != RESERVED),
+                               rows)
             cand = cand[np.argsort(d.key[cand], kind="stable")[:k]]
             if cand.size == 0:
                 return
@@ -169,11 +170,12 @@ class CorporationLifetime(mesa.Agent):
         st = model.state
         h, d = st.households, st.dwellings
         rows = stock_rows(d)
-        free = rows[(d.fund_status[rows] == RESERVED) & (d.status[rows] == VACANT) & (d.owner[rows] == CORPORATION)]
+        free = np.compress((d.fund_status[rows] == RESERVED) & (d.status[rows] == VACANT)
+                           & (d.owner[rows] == CORPORATION), rows)
         if free.size == 0:
             return
         hrow = h.alive_rows()
-        hrow = hrow[(h.tenure[hrow] == OWNER) & self.where[h.municipality[hrow]]]
+        hrow = np.compress((h.tenure[hrow] == OWNER) & self.where[h.municipality[hrow]], hrow)
         home = d.rows(h.dwelling_id[hrow])
         facts = household_facts(st)
         ok = (d.in_stock[home] & (d.owner[home] == OWNER_OCCUPIER) & ~d.lifetime_proof[home]
@@ -258,7 +260,7 @@ class CorporationEnergy(mesa.Agent):
         d = model.state.dwellings
         rows = stock_rows(d)
         # the year's margin on the heat supplied to occupied connected homes
-        conn = rows[d.energy_connected[rows] & (d.status[rows] == OCCUPIED)]
+        conn = np.compress(d.energy_connected[rows] & (d.status[rows] == OCCUPIED), rows)
         price = path_value(model.scenario.energy.gas_price_eur_m3, model.year)
         margin = gas_m3(model, conn) * price * (p.corp_energy_tariff_share - p.corp_energy_cost_share)
         self.ledger.add("margin_eur", float(margin.sum()))
@@ -266,7 +268,7 @@ class CorporationEnergy(mesa.Agent):
         model.count_event("corp_energy_margin_eur", municipality=mun, weights=margin)
         model.count_event("policy_spending_eur", municipality=mun, weights=-margin)
         # new connections: the corporations' homes first (start year), then owners who take it up
-        cand = rows[self.where[d.municipality[rows]] & ~d.energy_connected[rows]]
+        cand = np.compress(self.where[d.municipality[rows]] & ~d.energy_connected[rows], rows)
         corp = cand[d.owner[cand] == CORPORATION]
         own = cand[d.owner[cand] == OWNER_OCCUPIER]
         u = model.streams.uniform_by_key("corporation_levers", model.year, d.key[own], sub=_SUB_ENERGY)
@@ -285,7 +287,8 @@ class CorporationEnergy(mesa.Agent):
             model.count_event("corp_energy_connections", municipality=mun)
             model.count_event("corp_energy_investment_eur", municipality=mun, weights=cost)
             model.count_event("policy_spending_eur", municipality=mun, weights=cost)
-        self.ledger.close(model.year, connected=int(np.count_nonzero(d.energy_connected[stock_rows(d)])))
+        # the stock is as it was at the start of this step (only connections changed)
+        self.ledger.close(model.year, connected=int(np.count_nonzero(d.energy_connected[rows])))
 
     def ledger_table(self) -> pa.Table:
         return self.ledger.table()

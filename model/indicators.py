@@ -10,19 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, label_index
-from .market import unsellable_mask
+from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, member_rows
 from .state import (
-    CORPORATION_FUND,
-    FUND,
-    FUND_FOR_SALE,
-    FUND_LET,
     LABELS,
     OCCUPIED,
-    OWNER,
-    OWNER_OCCUPIER,
-    VACANT,
     stock_rows,
 )
 
@@ -191,67 +184,98 @@ EVENT_COLUMNS = tuple(n for n, *_ in SCHEMA[SCHEMA.index(next(c for c in SCHEMA 
 
 def measure(model) -> dict[str, np.ndarray]:
     """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
-    1/scale."""
+    1/scale.
+
+    Counts come from one count per table over a cell code (municipality and a few flags or classes per
+    agent; model/kernels_market.py): each count is the sum of the cells whose code matches (integer sums, the
+    same as counting each mask)."""
     state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
-    # household means first: reading the persons' columns below counts as a change of the table for its cache
+    # household facts and the member rows first (cached); columns are read with peek, which leaves those
+    # caches valid
     facts = household_facts(state)
+    members, member_hrow = member_rows(state)
     prow = p.alive_rows()
-    pm = p.municipality[prow]
-    age = p.age[prow]
-    inst = p.institution[prow]
     hrow = h.alive_rows()
-    hm = h.municipality[hrow]
     drow = stock_rows(d)
-    dm = d.municipality[drow]
+    dm = d.peek("municipality").take(drow)
+    hd = d.rows(h.peek("dwelling_id").take(hrow))
+    pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
+    dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
+                                     d.peek("owner"), d.peek("fund_status"), d.peek("written_off"),
+                                     d.peek("energy_connected"), d.peek("ep2_kwh_m2"),
+                                     model.scenario.market.unsellable_after_years)
+    pts = getattr(model, "proeftuinen", [])
+    active = np.zeros(len(state.wijk_codes), dtype=bool)
+    for pt in pts:
+        active[pt.active] = True
+    flags = km.dwelling_flags(d.peek("in_stock"), d.peek("ep2_kwh_m2"), d.peek("wijk"), active,
+                              d.peek("lifetime_proof"))
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    hc, candidate = km.household_cells(hrow, hd, h.peek("municipality"), h.peek("tenure"), h.peek("mortgage_eur"),
+                                       h.peek("renovation_loan_eur"), facts["income"], facts["adults"],
+                                       facts["size"], d.peek("value_eur"), flags, core_limit(model, one_two),
+                                       daeb_limit(model, one_two))
+    code = np.arange(1 << km.P_BITS)
+    dcode = np.arange(1 << km.D_BITS)
+    owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
+    fs_class = (dcode >> km.D_FS_SHIFT) & 3
+    hcode = np.arange(1 << km.H_BITS)
 
-    def cnt(values, mask=None):  # per municipality; np.compress: the same as values[mask], faster
-        return np.bincount(values if mask is None else np.compress(mask, values), minlength=N_MUN)
+    def pcount(sel):
+        return pc[:, sel].sum(axis=1)
+
+    def dcount(sel):
+        return dc[:, sel].sum(axis=1)
+
+    def hcount(*bits, clear=0):
+        need = sum(bits)
+        return hc[:, ((hcode & need) == need) & ((hcode & clear) == 0)].sum(axis=1)
 
     out: dict[str, np.ndarray] = {}
-    out["population"] = cnt(pm)
-    out["households"] = cnt(hm)
-    out["persons_in_institutions"] = cnt(pm, inst)
-    private = cnt(pm, ~inst)
+    out["population"] = pcount(code >= 0)
+    out["households"] = hcount()
+    out["persons_in_institutions"] = pcount((code & km.P_INST) != 0)
+    private = pcount((code & km.P_INST) == 0)
     out["mean_household_size"] = private / np.maximum(out["households"], 1)
-    out["persons_65plus"] = cnt(pm, age >= 65)
-    out["persons_75plus"] = cnt(pm, age >= 75)
-    out["dwellings"] = cnt(dm)
-    status = d.status[drow]
-    out["occupied_dwellings"] = cnt(dm, status == OCCUPIED)
-    out["vacant_dwellings"] = cnt(dm, status == VACANT)
+    out["persons_65plus"] = pcount((code & km.P_65) != 0)
+    out["persons_75plus"] = pcount((code & km.P_75) != 0)
+    out["dwellings"] = dcount(dcode >= 0)
+    out["occupied_dwellings"] = dcount((dcode & km.D_OCC) != 0)
+    out["vacant_dwellings"] = dcount((dcode & km.D_VAC) != 0)
     out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
-    out["long_term_vacant_dwellings"] = cnt(dm, (status == VACANT) & (d.years_vacant[drow] >= 2))
-    hd = d.rows(h.dwelling_id[hrow])
-    out["households_outside_stock"] = cnt(hm, ~d.in_stock[hd])
-    out["owner_occupied_dwellings"] = cnt(dm, d.owner[drow] == OWNER_OCCUPIER)
-    owners = h.tenure[hrow] == OWNER
-    out["owner_households"] = cnt(hm, owners)
-    # household means: income, adults, size; the low-income flags of the year
-    income, adults, size = facts["income"][hrow], facts["adults"][hrow], facts["size"][hrow]
-    members = np.compress(p.household_id[prow] >= 0, prow)
-    out["core_target_owner_households"] = cnt(hm, owners & (income <= core_limit(model, adults)))
-    low = income < daeb_limit(model, size)
-    out["mean_value_eur"] = np.bincount(dm, weights=d.value_eur[drow], minlength=N_MUN) / np.maximum(
-        out["dwellings"], 1)
-    value = d.value_eur[drow]
-    out["median_value_eur"] = np.array([np.median(np.compress(dm == m, value)) if (dm == m).any() else np.nan
-                                        for m in range(N_MUN)])
-    in_stock = d.in_stock[hd]
-    debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
-    out["owners_under_water"] = cnt(hm, owners & (debt > d.value_eur[hd]))
-    out["unsellable"] = cnt(dm, unsellable_mask(model, drow))
-    out["low_income_households"] = cnt(hm, low)
-    out["low_income_owner_households"] = cnt(hm, low & owners)
-    home_label = label_index(d.ep2_kwh_m2[hd])
-    out["low_income_owners_in_EFG"] = cnt(hm, low & owners & in_stock & (home_label >= 4))
-    cost = np.where(in_stock, energy_cost_eur(model, hd), 0.0)
+    out["long_term_vacant_dwellings"] = dcount((dcode & km.D_LTV) != 0)
+    out["households_outside_stock"] = hcount(clear=km.H_STOCK)
+    out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
+    out["owner_households"] = hcount(km.H_OWN)
+    out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
+    value = d.peek("value_eur").take(drow)
+    out["mean_value_eur"] = np.bincount(dm, weights=value, minlength=N_MUN) / np.maximum(out["dwellings"], 1)
+    # median per municipality: the values of each municipality in stock order (a stable sort by municipality)
+    by_mun = value[np.argsort(dm, kind="stable")]
+    ends = np.cumsum(out["dwellings"])
+    out["median_value_eur"] = np.array([np.median(by_mun[e - n:e]) if n else np.nan
+                                        for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
+    out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
+    out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
+    out["low_income_households"] = hcount(km.H_LOW)
+    out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
+    out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
+    # energy poverty: the energy cost only where it counts (low income, in the stock), element by element the
+    # same values
+    cand = np.flatnonzero(candidate)
     share = model.scenario.income.energy_poverty_share
-    out["energy_poor_households"] = cnt(hm, low & in_stock & (cost > share * np.maximum(income, 1.0)))
-    old = np.compress(p.age[members] >= 75, members)
-    old_home = d.rows(h.dwelling_id[h.row_of[p.household_id[old]]])
-    out["persons_75plus_not_lifetime_proof"] = cnt(p.municipality[old][~d.lifetime_proof[old_home]])
-    occ = np.compress(d.status[drow] == OCCUPIED, drow)
+    poor = energy_cost_eur(model, hd.take(cand)) > share * np.maximum(facts["income"].take(hrow.take(cand)), 1.0)
+    out["energy_poor_households"] = np.bincount(h.peek("municipality").take(hrow.take(cand[poor])),
+                                                minlength=N_MUN)
+    # persons 75+ in a household whose home is not lifetime-proof
+    old = np.flatnonzero(p.peek("age").take(members) >= 75)
+    not_lp = np.zeros(h.n, dtype=bool)
+    not_lp[hrow] = (flags.take(hd) & km.F_NOT_LP) != 0
+    old_persons = members.take(old)
+    out["persons_75plus_not_lifetime_proof"] = np.bincount(
+        p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
+    occ = np.compress(d.peek("status").take(drow) == OCCUPIED, drow)
     connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
     gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
     heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
@@ -259,29 +283,22 @@ def measure(model) -> dict[str, np.ndarray]:
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
-    written = d.written_off[drow]
-    out["written_off_dwellings"] = cnt(dm, written)
-    out["written_off_owner_occupied"] = cnt(dm, written & (d.owner[drow] == OWNER_OCCUPIER))
-    out["mean_condition"] = np.bincount(dm, weights=d.condition[drow], minlength=N_MUN) / np.maximum(
+    out["written_off_dwellings"] = dcount((dcode & km.D_WO) != 0)
+    out["written_off_owner_occupied"] = dcount((owner_class == km.OO) & ((dcode & km.D_WO) != 0))
+    out["mean_condition"] = np.bincount(dm, weights=d.peek("condition").take(drow), minlength=N_MUN) / np.maximum(
         out["dwellings"], 1)
-    out["owner_households_in_EFG"] = cnt(hm, owners & in_stock & (home_label >= 4))
-    out["households_with_renovation_loan"] = cnt(hm, h.renovation_loan_eur[hrow] > 0)
-    labels = label_index(d.ep2_kwh_m2[drow])
+    out["owner_households_in_EFG"] = hcount(km.H_OWN, km.H_STOCK, km.H_EFG)
+    out["households_with_renovation_loan"] = hcount(km.H_LOAN)
     for i, x in enumerate(LABELS):
-        out[f"label_{x}"] = cnt(dm, labels == i)
+        out[f"label_{x}"] = by_label[:, i].copy()
     # -- policies --
-    fund = d.owner[drow] == FUND
-    fs = d.fund_status[drow]
-    out["fund_dwellings"] = cnt(dm, fund)
-    out["corp_fund_dwellings"] = cnt(dm, d.owner[drow] == CORPORATION_FUND)
-    out["corp_energy_connected_dwellings"] = cnt(dm, d.energy_connected[drow])
-    out["fund_let_dwellings"] = cnt(dm, fund & (fs >= FUND_LET))
-    out["fund_for_sale_dwellings"] = cnt(dm, fund & (fs == FUND_FOR_SALE))
-    pts = getattr(model, "proeftuinen", [])
-    active = np.zeros(len(state.wijk_codes), dtype=bool)
-    for pt in pts:
-        active[pt.active] = True
-    out["proeftuin_owner_households"] = cnt(hm, owners & in_stock & active[d.wijk[hd]])
+    fund = owner_class == km.FUND_CLASS
+    out["fund_dwellings"] = dcount(fund)
+    out["corp_fund_dwellings"] = dcount(owner_class == km.CFUND_CLASS)
+    out["corp_energy_connected_dwellings"] = dcount((dcode & km.D_CONN) != 0)
+    out["fund_let_dwellings"] = dcount(fund & (fs_class == km.FS_LET))
+    out["fund_for_sale_dwellings"] = dcount(fund & (fs_class == km.FS_SALE))
+    out["proeftuin_owner_households"] = hcount(km.H_OWN, km.H_STOCK, km.H_ACTIVE)
     out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:

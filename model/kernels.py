@@ -1,11 +1,11 @@
 """Compiled loops for the few hot spots where numpy needs many passes over the same array, each with a
 pure-numpy fallback that gives bit-identical results.
 
-numba compiles the loops when it is installed (a dependency of the project), for arrays of at least
-``MIN_SIZE`` elements. Set ``ZODRENTHE_NUMBA=0`` to use the numpy fallback everywhere (it is also used when
-numba is missing): outputs are the same either way, which ``tests/test_kernels.py`` checks kernel by kernel
-and on whole runs. Compiled code is cached on disk (``cache=True``) so that later processes and the workers of
-a batch load it instead of compiling it again.
+numba compiles the loops when it is installed (a dependency of the project), from the first call on an
+array of at least ``MIN_SIZE`` elements on. Set ``ZODRENTHE_NUMBA=0`` to use the numpy fallback everywhere
+(it is also used when numba is missing): outputs are the same either way, which ``tests/test_kernels*.py``
+check kernel by kernel and on whole runs. Compiled code is cached on disk (``cache=True``) so that later
+processes and the workers of a batch load it instead of compiling it again.
 
 Kernels here:
 
@@ -26,14 +26,16 @@ _WANTED = os.environ.get("ZODRENTHE_NUMBA", "1").strip().lower() not in ("0", "f
 #: fallback is. numba itself is imported at the first call that uses it: importing it and loading the cached
 #: machine code takes about a second, which runs on small stocks never earn back (see MIN_SIZE).
 COMPILED = _WANTED and importlib.util.find_spec("numba") is not None
-#: Arrays shorter than this go to the numpy fallback even when COMPILED (the same results; the compiled loop
-#: pays off only on large arrays). ``ZODRENTHE_NUMBA_MIN_SIZE=0`` sends every call to the compiled loop.
+#: Until numba is loaded, calls on fewer elements than this go to the numpy fallback (the same results): a run
+#: on a small stock then never pays for loading numba. Once a large call has loaded it, every call is compiled.
+#: ``ZODRENTHE_NUMBA_MIN_SIZE=0`` sends every call to the compiled loops from the start.
 MIN_SIZE = int(os.environ.get("ZODRENTHE_NUMBA_MIN_SIZE", "20000"))
+_LOADED = [False]  # numba imported and a kernel compiled or loaded in this process
 
 
 def use_compiled(n: int) -> bool:
     """Whether a kernel call on ``n`` elements runs the compiled loop (else the numpy fallback)."""
-    return COMPILED and n >= MIN_SIZE
+    return COMPILED and (_LOADED[0] or n >= MIN_SIZE)
 
 
 class _Lazy:
@@ -44,12 +46,23 @@ class _Lazy:
         self.compiled = None
         self.__doc__ = fn.__doc__
 
-    def __call__(self, *args):
+    def dispatcher(self):
+        """The compiled function. Kernels it calls (globals that are _Lazy) are compiled first and replace
+        their _Lazy in the module, so that numba can type the call."""
         if self.compiled is None:
             import numba
 
+            scope = self.fn.__globals__
+            for name in self.fn.__code__.co_names:
+                inner = scope.get(name)
+                if isinstance(inner, _Lazy):
+                    scope[name] = inner.dispatcher()
             self.compiled = numba.njit(cache=True, nogil=True)(self.fn)
-        return self.compiled(*args)
+            _LOADED[0] = True
+        return self.compiled
+
+    def __call__(self, *args):
+        return (self.compiled or self.dispatcher())(*args)
 
 
 def njit(fn):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .allocation import attractiveness, match_buyers, purchase
+from .allocation import attractiveness_of, match_free, purchase
 from .data import MUNICIPALITY_CODES
 from .income import household_facts, national_price_growth
 from .state import (
@@ -49,10 +49,15 @@ def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
     d = model.state.dwellings
     rows = stock_rows(d)
-    rows = rows[for_sale_mask(d, rows)]
-    cell = d.municipality[rows].astype(np.int64) * N_SEG + d.type[rows]
-    total = np.bincount(cell, minlength=N_MUN * N_SEG)
-    vacant = np.bincount(cell[d.status[rows] == VACANT], minlength=N_MUN * N_SEG)
+    return _for_sale_vacancy(d, rows, d.municipality[rows], d.type[rows], d.status[rows])
+
+
+def _for_sale_vacancy(d, rows, mun, typ, status) -> np.ndarray:
+    """for_sale_vacancy of the stock ``rows`` with their municipality, type and status."""
+    sale = for_sale_mask(d, rows)
+    cell = mun.astype(np.int64) * N_SEG + typ
+    total = np.bincount(cell[sale], minlength=N_MUN * N_SEG)
+    vacant = np.bincount(cell[sale & (status == VACANT)], minlength=N_MUN * N_SEG)
     return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
 
 
@@ -61,17 +66,20 @@ def update_prices(model) -> None:
     d = model.state.dwellings
     mk = model.scenario.market
     rows = stock_rows(d)
-    local = -mk.price_vacancy_elasticity * (for_sale_vacancy(model) - mk.natural_vacancy_rate)
+    mun, typ, status = d.municipality[rows], d.type[rows], d.status[rows]
+    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows, mun, typ, status) - mk.natural_vacancy_rate)
     local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
     model.local_price_change = local
-    factor = (1.0 + national_price_growth(model)) * (1.0 + local[d.municipality[rows], np.minimum(d.type[rows], 3)])
-    long_vacant = (d.status[rows] == VACANT) & (d.years_vacant[rows] >= 1)
-    factor = np.where(long_vacant, factor * (1.0 - mk.vacant_value_loss), factor)
+    segment = mun.astype(np.int64) * N_SEG + np.minimum(typ, 3)  # local[mun, min(type, 3)] of the flat table
+    factor = (1.0 + national_price_growth(model)) * (1.0 + local.ravel().take(segment))
+    long_vacant = np.flatnonzero((status == VACANT) & (d.years_vacant[rows] >= 1))
+    factor[long_vacant] *= 1.0 - mk.vacant_value_loss
     # the dwelling's own condition: value follows its change since the last update (label changes are
     # priced where renovations happen, model.renovation)
-    change = d.condition[rows].astype(float) - d.priced_condition[rows]
-    factor = factor * np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
-    d.col("priced_condition")[rows] = d.condition[rows]
+    condition = d.condition[rows]
+    change = condition.astype(float) - d.priced_condition[rows]
+    factor *= np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
+    d.col("priced_condition")[rows] = condition
     d.col("value_eur")[rows] *= factor
 
 
@@ -98,14 +106,19 @@ def moves(model) -> None:
     h, d = st.households, st.dwellings
     mk, hp = model.scenario.market, model.scenario.housing
     mk_choices = hp.choice_set_size
-    hrow = h.alive_rows()
     facts = household_facts(st)
     income, size, oldest = facts["income"], facts["size"], facts["oldest"]
+    # only households with a member 75+ or of three or more can want to move: their homes and their draws
+    # (counter-based: a household's draw does not depend on which others draw)
+    alive = h.alive_rows()
+    old = oldest[alive] >= 75
+    hsize = size[alive]
+    maybe = np.flatnonzero(old | (hsize >= 3))
+    hrow, old, hsize = alive[maybe], old[maybe], hsize[maybe]
     home = d.rows(h.dwelling_id[hrow])
     in_stock = d.in_stock[home]
-    elderly = in_stock & (oldest[hrow] >= 75) & ~d.lifetime_proof[home]
-    crowded = in_stock & (size[hrow] >= 3) & (d.floor_area_m2[home] / np.maximum(size[hrow], 1)
-                                              < mk.crowded_m2_per_person)
+    elderly = in_stock & old & ~d.lifetime_proof[home]
+    crowded = in_stock & (hsize >= 3) & (d.floor_area_m2[home] / np.maximum(hsize, 1) < mk.crowded_m2_per_person)
     u = model.streams.uniform_by_key("market", model.year, h.key[hrow])
     want = (elderly & (u < mk.elderly_move_rate)) | (crowded & ~elderly & (u < mk.family_move_rate))
     movers, mhome = hrow[want], home[want]
@@ -122,8 +135,8 @@ def moves(model) -> None:
     budget = means + borrow
     need_lp = elderly[want]
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
-    drows = stock_rows(d)
-    vacant = np.compress((d.status[drows] == VACANT) & ~d.written_off[drows], drows)
+    # the vacant homes of the stock, not written off (ascending rows)
+    vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
     for m in np.unique(h.municipality[movers]):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(h.municipality[movers] == m)
@@ -140,8 +153,9 @@ def moves(model) -> None:
             # renters take a vacant rented home; buyers an owner-occupied one within budget
             rent_c = cand[for_rent_mask(d, cand)]
             own_c = cand[for_sale_mask(d, cand) & (d.last_sale_year[cand] != model.year)]
-            got = (match_buyers(rng, budget[group], own_c, d.value_eur, attractiveness(model, own_c),
-                                mk_choices) if own_c.size else np.full(group.size, -1))
+            own_value = d.value_eur[own_c]
+            got = (match_free(rng, budget[group], own_value, attractiveness_of(model, own_c, own_value), mk_choices)
+                   if own_c.size else np.full(group.size, -1))
             buyers = group[got >= 0]
             targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
             rest = group[got < 0]
@@ -162,10 +176,10 @@ def moves(model) -> None:
                     purchase(model, rows_h, tgt)
                 model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
                                   municipality=h.municipality[rows_h])
-            taken = np.zeros(d.n, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
-            taken[targets] = True
-            taken[rtargets] = True
-            free = free[~taken[free]]
+            left = np.ones(free.size, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
+            left[np.searchsorted(free, targets)] = False
+            left[np.searchsorted(free, rtargets)] = False
+            free = free[left]
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:

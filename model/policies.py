@@ -145,7 +145,7 @@ def _wijk_ranking(model, m: int) -> np.ndarray:
     h, d = st.households, st.dwellings
     wijken = np.array([i for i, w in enumerate(model.wijken) if w.municipality_code == MUNICIPALITY_CODES[m]])
     hrow = h.alive_rows()
-    hrow = hrow[(h.tenure[hrow] == OWNER) & (h.municipality[hrow] == m)]
+    hrow = np.compress((h.tenure[hrow] == OWNER) & (h.municipality[hrow] == m), hrow)
     drow = d.rows(h.dwelling_id[hrow])
     keep = d.in_stock[drow] & (label_index(d.ep2_kwh_m2[drow]) >= 4)
     facts = household_facts(st)
@@ -207,7 +207,7 @@ class Proeftuin(mesa.Agent):
         st = self.model.state
         h, d = st.households, st.dwellings
         hrow = h.alive_rows()
-        hrow = hrow[(h.tenure[hrow] == OWNER) & (h.municipality[hrow] == self.m)]
+        hrow = np.compress((h.tenure[hrow] == OWNER) & (h.municipality[hrow] == self.m), hrow)
         n = np.count_nonzero(np.isin(d.wijk[d.rows(h.dwelling_id[hrow])], self.active))
         cost = n * p.proeftuin_outreach_cost_eur
         if cost <= self.year_budget:
@@ -407,7 +407,7 @@ class Transformatiefonds(mesa.Agent):
         # 3. rent and management of the homes held
         d = model.state.dwellings
         rows = stock_rows(d)
-        held = rows[d.owner[rows] == self.owner_code]
+        held = np.compress(d.owner[rows] == self.owner_code, rows)
         let = held[(d.status[held] == OCCUPIED) & (d.fund_status[held] >= FUND_LET)]
         rent = np.full(let.size, 12.0 * p.fund_rent_eur_month)
         self._in("rent_eur", float(rent.sum()), d.municipality[let], rent)
@@ -427,7 +427,7 @@ class Transformatiefonds(mesa.Agent):
     def _close(self) -> None:
         d = self.model.state.dwellings
         rows = stock_rows(d)
-        held = rows[d.owner[rows] == self.owner_code]
+        held = np.compress(d.owner[rows] == self.owner_code, rows)
         value = float(d.value_eur[held].sum())
         self.ledger.close(self.model.year, loan_eur=self.loan, provisions_eur=self.provisions,
                           payables_eur=self.payables, homes_value_eur=value,
@@ -481,9 +481,10 @@ class Transformatiefonds(mesa.Agent):
         st = model.state
         h, d = st.households, st.dwellings
         rows = stock_rows(d)
-        rows = rows[(d.owner[rows] == OWNER_OCCUPIER) & (d.last_sale_year[rows] != model.year)]
-        rows = rows[self._home_qualifies(rows)]
-        occ = rows[d.status[rows] == OCCUPIED]
+        rows = np.compress(d.owner[rows] == OWNER_OCCUPIER, rows)
+        rows = np.compress(d.last_sale_year[rows] != model.year, rows)
+        rows = rows.take(self._qualifying(rows))
+        occ = np.compress(d.status[rows] == OCCUPIED, rows)
         hh = h.row_of[d.household_id[occ]]
         facts = household_facts(st)
         ok = (h.tenure[hh] == OWNER) & _income_rule(model, p.fund_owner_income, facts, hh)
@@ -500,13 +501,21 @@ class Transformatiefonds(mesa.Agent):
     def _home_qualifies(self, rows: np.ndarray) -> np.ndarray:
         """Homes (rows) the fund may buy: in its municipalities, worth at most the (indexed) ceiling, with the
         label or worse or written off."""
-        p, d = self.p, self.model.state.dwellings
-        ok = (d.value_eur[rows] <= p.fund_value_ceiling_eur * self.index) & (
-            (label_of(d.ep2_kwh_m2[rows]) >= LABELS.index(p.fund_max_label))
-            | (d.written_off[rows] & p.fund_written_off_qualifies))
-        if self.municipalities is not None:
-            ok &= self.municipalities[d.municipality[rows]]
+        ok = np.zeros(rows.size, dtype=bool)
+        ok[self._qualifying(rows)] = True
         return ok
+
+    def _qualifying(self, rows: np.ndarray) -> np.ndarray:
+        """The positions of the homes (rows) that qualify (_home_qualifies), ascending: the tests one after the
+        other, each on the homes that passed the ones before."""
+        p, d = self.p, self.model.state.dwellings
+        at = np.arange(rows.size)
+        if self.municipalities is not None:
+            at = np.compress(self.municipalities[d.municipality[rows]], at)
+        at = np.compress(d.value_eur[rows.take(at)] <= p.fund_value_ceiling_eur * self.index, at)
+        sub = rows.take(at)
+        return np.compress((label_index(d.ep2_kwh_m2[sub]) >= LABELS.index(p.fund_max_label))
+                           | (d.written_off[sub] & p.fund_written_off_qualifies), at)
 
     def _priority(self, rows: np.ndarray) -> np.ndarray:
         d = self.model.state.dwellings
@@ -523,9 +532,9 @@ class Transformatiefonds(mesa.Agent):
         rows = stock_rows(d)
         n_w = len(self.model.wijken)
         total = np.bincount(d.wijk[rows], minlength=n_w)
-        vacant = np.bincount(d.wijk[rows[d.status[rows] == VACANT]], minlength=n_w)
+        vacant = np.bincount(d.wijk[np.compress(d.status[rows] == VACANT, rows)], minlength=n_w)
         hrow = h.alive_rows()
-        old = hrow[household_facts(st)["oldest"][hrow] >= 75]
+        old = np.compress(household_facts(st)["oldest"][hrow] >= 75, hrow)
         home = d.rows(h.dwelling_id[old])
         home = home[d.in_stock[home]]
         return (vacant + np.bincount(d.wijk[home], minlength=n_w)) / np.maximum(total, 1)
@@ -724,7 +733,7 @@ class Transformatiefonds(mesa.Agent):
             if k <= 0:
                 continue
             self.carry[m] -= k
-            same = rows[(d.municipality[rows] == m) & (d.type[rows] == TERRACED)]
+            same = np.compress((d.municipality[rows] == m) & (d.type[rows] == TERRACED), rows)
             value = float(np.median(d.value_eur[same])) * np.exp(sc.new_build_value_premium) if same.size else 0.0
             cost = np.full(k, p.fund_rebuild_cost_eur)
             mun = np.full(k, m)

@@ -174,30 +174,35 @@ def maintenance(model) -> None:
         vacant, mp.vacant_decay_multiplier, 1.0)
     cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
     gain = mp.maintenance_restore_share * (1.0 - cond)
-    cost = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows) * gain
     owner = d.owner.take(rows)
     prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
                     np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
     own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
+    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
+    # an owner maintains with probability maintenance_prob_owner x its income factor (if it has the means):
+    # one whose draw is not below that with the highest factor does not, whatever its means
+    highest = mp.maintenance_prob_owner * max(mp.maintenance_core_income_factor, mp.maintenance_low_income_factor,
+                                              1.0)
+    if mp.maintenance_prob_owner >= 0 and highest >= 0:
+        own = np.compress(u.take(own) < highest, own)
     hh = h.row_of.take(d.household_id.take(rows.take(own)))
-    cost_own = cost.take(own)
+    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows.take(own)) * gain.take(own)
     facts = household_facts(st)
-    income = facts["income"][hh]
-    core = income <= core_limit(model, facts["adults"][hh])
-    low = income < daeb_limit(model, facts["size"][hh])
+    income = facts["income"].take(hh)
+    core = income <= core_limit(model, facts["adults"].take(hh))
+    low = income < daeb_limit(model, facts["size"].take(hh))
     factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
     means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
     prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
     written = d.written_off.take(rows)
-    prob[written] = 0.0
-    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
-    done = u < prob
+    done = (u < prob) & ~written  # written-off homes are not maintained
     cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
     paid = done.take(own)
     cost_paid = np.compress(paid, cost_own)
     h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
-    d.col("condition")[rows] = cond
-    newly = ~written & (d.condition.take(rows) < mp.write_off_condition)  # on the stored (float32) condition
+    stored = cond.astype(d.condition.dtype)  # what the column holds
+    d.col("condition")[rows] = stored
+    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
     d.col("written_off")[np.compress(newly, rows)] = True
     mun = d.municipality.take(rows)
     model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
@@ -232,7 +237,7 @@ def owner_renovation(model) -> None:
     hrow = np.compress(h.tenure[hrow] == OWNER, hrow)
     drow = d.row_of[h.dwelling_id[hrow]]
     ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
-    hrow, drow = hrow[ok], drow[ok]
+    hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
     if hrow.size == 0:
         return
     facts = {k: v[hrow] for k, v in household_facts(st).items()}
@@ -258,35 +263,87 @@ def _paid_by_proeftuin(model, go, support, cost, keys):
     return paid, asked & ~paid
 
 
-def _financing(model, hrow, drow, facts, levers, net_cost):
-    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate)."""
+def _financing_basis(model, hrow, drow, facts, levers) -> dict:
+    """The parts of _financing that do not depend on the net cost (shared by the options of one decision):
+    the savings available, the loan cap, the loan interest rate and its capital recovery factor."""
     rp = model.scenario.renovation
     h, d = model.state.households, model.state.dwellings
     own_avail = np.maximum(h.savings_eur[hrow] - rp.renovation_savings_buffer_eur, 0.0)
-    own = np.minimum(own_avail, net_cost)
-    loan = net_cost - own
     debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
     floor = rp.borrowing_income_floor_eur * income_limit_factor(model, model.scenario.income.income_limits_year)
     room = np.maximum(np.minimum(rp.borrowing_income_multiple * np.maximum(facts["income"] - floor, 0.0),
                                  rp.borrowing_ltv_max * d.value_eur[drow]) - debt, 0.0)
     loan_cap = np.maximum(np.minimum(levers["warmtefonds_max_loan_eur"], room), levers["no_capacity_loan_eur"])
-    feasible = loan <= loan_cap + 1e-6
-    rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
-    # a proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid
-    subsidy = np.where(levers["zero_interest"] & (rate > 0),
-                       loan * (1.0 - 1.0 / (capital_recovery(rp.warmtefonds_interest_rate,
-                                                             rp.renovation_loan_term_years)
-                                            * rp.renovation_loan_term_years)), 0.0)
-    rate = np.where(levers["zero_interest"], 0.0, rate)
-    return own, loan, feasible, rate, subsidy
+    wf_rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
+    zero = levers["zero_interest"]
+    rate = np.where(zero, 0.0, wf_rate)
+    # the rate takes two values (0 and the Warmtefonds rate): its capital recovery factor from those two
+    pair = capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years)
+    crf = pair.take((rate == rp.warmtefonds_interest_rate).view(np.int8))
+    return dict(own_avail=own_avail, loan_cap=loan_cap, crf=crf, subsidised=zero & (wf_rate > 0))
 
 
-def _energy_decide(model, hrow, drow, facts, levers) -> dict:
-    """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
-    per household whether it renovates (``go``) and, if so, how (see RenovationParams)."""
+def _financing(model, hrow, drow, facts, levers, net_cost, basis=None):
+    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate's capital recovery
+    factor, subsidised: where a proeftuin pays the interest)."""
+    b = _financing_basis(model, hrow, drow, facts, levers) if basis is None else basis
+    own = np.minimum(b["own_avail"], net_cost)
+    loan = net_cost - own
+    feasible = loan <= b["loan_cap"] + 1e-6
+    return own, loan, feasible, b["crf"], b["subsidised"]
+
+
+def _loan_subsidy(model, loan, subsidised):
+    """A proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid."""
     rp = model.scenario.renovation
+    if not subsidised.any():
+        return np.zeros(loan.size)
+    return np.where(subsidised, loan * (1.0 - 1.0 / (capital_recovery(rp.warmtefonds_interest_rate,
+                                                                      rp.renovation_loan_term_years)
+                                                     * rp.renovation_loan_term_years)), 0.0)
+
+
+#: The levers the label decision uses.
+_DECIDE_LEVERS = ("isde_grant_share", "isde_deep_grant_share", "warmtefonds_income_limit_eur",
+                  "warmtefonds_max_loan_eur", "no_capacity_loan_eur", "outreach_multiplier", "collective_discount",
+                  "local_grant_eur", "proeftuin_grant_eur", "procurement_cost_eur", "zero_interest")
+
+#: The fields of a decision, per household that goes (see _energy_decide).
+_DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy", "deep", "low", "label",
+                    "pt_cost")
+
+
+#: Relative margin of the upper bound of the renovation probability (_energy_decide): far above the rounding
+#: of the few operations between the bound and the probability itself.
+_BOUND_MARGIN = 1e-6
+#: Whether _energy_decide costs the options only below the bound (False: for every household; the same
+#: decisions, which tests/test_kernels_renovation.py checks).
+_USE_BOUND = True
+
+
+def _gas_saving(e, e0, target, area, price, heat):
+    """gas_saving_eur with the floor area, gas price and heat price factor already looked up (the same
+    operations in the same order)."""
+    return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
+
+
+def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
+    """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
+    per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
+    ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
+    With ``at``, the households' facts and levers are those at positions ``at`` of the arrays given (looked
+    up only where needed).
+
+    Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
+    (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
+    saving / hassle (the yearly cost of a renovation is not negative): the options are costed only for the
+    households whose draw falls below that bound (with a margin); for the others the draw decides no."""
+    rp, e = model.scenario.renovation, model.scenario.energy
     h = model.state.households
     d = model.state.dwellings
+    if at is not None:
+        facts = {k: facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
+    outreach = levers["outreach_multiplier"] if at is None else levers["outreach_multiplier"].take(at)
     e0 = d.ep2_kwh_m2[drow].astype(float)
     label = label_index(e0).astype(np.int64)
     income = facts["income"]
@@ -297,39 +354,76 @@ def _energy_decide(model, hrow, drow, facts, levers) -> dict:
     step_to = np.where(label >= 1, np.minimum(EP2_BOUNDS[safe - 1] - rp.renovation_ep2_margin_kwh_m2, e0), e0)
     deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
     deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
+    area, price = d.floor_area_m2[drow], path_value(e.gas_price_eur_m3, model.year)
+    heat = heat_price_factor(model, drow)
+    savings = (_gas_saving(e, e0, step_to, area, price, heat), _gas_saving(e, e0, deep_to, area, price, heat))
+    # the terms of the index besides the benefit-cost ratio, each as in the sum below
+    terms = (rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1),
+             rp.renovation_retired_weight * (facts["head_age"] == 67),
+             rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0),
+             rp.renovation_low_income_weight * low, rp.renovation_core_income_weight * core)
+
+    def index(log_ratio, terms):
+        x = rp.renovation_intercept + rp.renovation_bcr_weight * log_ratio
+        for t in terms:
+            x = x + t
+        return x
+
+    keys = h.key[hrow]
+    u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    sel = None
+    if _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0:
+        ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
+        bound = np.minimum(outreach * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
+                                                                           terms)), 1.0)
+        sel = np.flatnonzero(u < bound * (1.0 + _BOUND_MARGIN))
+        if sel.size > 0.8 * u.size:
+            sel = None
+    if sel is not None:  # the households that may go; the others do not
+        hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys = (
+            a.take(sel) for a in (hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys))
+        savings = tuple(a.take(sel) for a in savings)
+        terms = tuple(a.take(sel) for a in terms)
+        facts = dict(income=income.take(sel))
+        levers = {k: levers[k].take(sel if at is None else at.take(sel)) for k in _DECIDE_LEVERS}
+    elif at is not None:
+        levers = {k: levers[k].take(at) for k in _DECIDE_LEVERS}
     basis = _cost_basis(model, drow, e0)
+    fin = _financing_basis(model, hrow, drow, facts, levers)
+    local = np.where(core, levers["local_grant_eur"], 0.0)
     options = []
-    for target, share_key, applies in ((step_to, "isde_grant_share", label >= 1), (deep_to, "isde_deep_grant_share",
-                                                                                    deep_ok)):
+    for target, saving, share_key, applies in ((step_to, savings[0], "isde_grant_share", label >= 1),
+                                               (deep_to, savings[1], "isde_deep_grant_share", deep_ok)):
         cost = _cost_to(model, basis, target) * (1.0 - levers["collective_discount"])
-        other = np.minimum(levers[share_key] * cost + np.where(core, levers["local_grant_eur"], 0.0), cost)
+        other = np.minimum(levers[share_key] * cost + local, cost)
         pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
         grant = other + pt_grant
-        own, loan, feasible, rate, subsidy = _financing(model, hrow, drow, facts, levers, cost - grant)
-        yearly = own * crf_own + loan * capital_recovery(rate, rp.renovation_lifetime_years)
-        saving = gas_saving_eur(model, drow, e0, target)
+        own, loan, feasible, crf, _ = _financing(model, hrow, drow, facts, levers, cost - grant, fin)
+        yearly = own * crf_own + loan * crf
         bcr = saving / (yearly + rp.renovation_hassle_eur)
         usable = applies & feasible & (cost > 0) & (saving > 0)
         options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan, pt_grant=pt_grant,
-                            subsidy=subsidy, bcr=np.where(usable, bcr, 0.0), usable=usable))
+                            bcr=np.where(usable, bcr, 0.0), usable=usable))
     step, deep = options
     best = np.maximum(step["bcr"], deep["bcr"])
     any_usable = step["usable"] | deep["usable"]
-    x = (rp.renovation_intercept + rp.renovation_bcr_weight * np.log(np.where(any_usable, best, 1.0))
-         + rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1)
-         + rp.renovation_retired_weight * (facts["head_age"] == 67)
-         + rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0)
-         + rp.renovation_low_income_weight * low + rp.renovation_core_income_weight * core)
+    x = index(np.log(np.where(any_usable, best, 1.0)), terms)
     prob = np.where(any_usable, np.minimum(levers["outreach_multiplier"] * _logistic(x), 1.0), 0.0)
-    keys = h.key[hrow]
-    go = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE) < prob
-    u_depth = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DEPTH)
-    choose_deep = deep["usable"] & (~step["usable"] | (u_depth < rp.deep_renovation_share))
-    out = {k: np.where(choose_deep, deep[k], step[k])
-           for k in ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy")}
-    out.update(go=go, deep=choose_deep, low=low, label=label,
-               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"])
+    idx = np.flatnonzero(u < prob)  # positions in the (selected) rows
+    u_depth = model.streams.uniform_by_key("renovation", model.year, keys.take(idx), sub=_SUB_DEPTH)
+    step_usable, deep_usable = step["usable"].take(idx), deep["usable"].take(idx)
+    choose_deep = deep_usable & (~step_usable | (u_depth < rp.deep_renovation_share))
+    out = {k: np.where(choose_deep, deep[k].take(idx), step[k].take(idx))
+           for k in ("target", "cost", "grant", "own", "loan", "pt_grant")}
+    out["subsidy"] = _loan_subsidy(model, out["loan"], fin["subsidised"].take(idx))
+    out.update(deep=choose_deep, low=low.take(idx), label=label.take(idx),
+               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"].take(idx))
+    if sel is not None:
+        idx = sel.take(idx)
+    out["go"] = np.zeros(income.size, dtype=bool)
+    out["go"][idx] = True
+    out["idx"] = idx
     return out
 
 
@@ -342,27 +436,32 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     if cand.size == 0:
         return
     hrow, drow = hrow[cand], drow[cand]
-    facts = {k: v[cand] for k, v in facts.items()}
-    levers = {k: v[cand] for k, v in levers.items()}
-    support = None if support is None else support[cand]
-    dec = _energy_decide(model, hrow, drow, facts, levers)
-    paid, refused = _paid_by_proeftuin(model, dec["go"], support, dec["pt_cost"], h.key[hrow])
+    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand)  # facts and levers: at cand
+    idx = dec["idx"]  # the households that go, with their decision: dec[k] for k in _DECISION_FIELDS
+    support = None if support is None else support[cand].take(idx)
+    paid, refused = _paid_by_proeftuin(model, np.ones(idx.size, dtype=bool), support, dec["pt_cost"],
+                                       h.key[hrow.take(idx)])
     if refused.any():
         from .policies import money_free
 
-        idx = np.flatnonzero(refused)
-        again = _energy_decide(model, hrow[idx], drow[idx], {k: v[idx] for k, v in facts.items()},
-                               money_free(levers, idx, {k: v[cand] for k, v in base.items()}))
-        for k, v in again.items():
-            dec[k][idx] = v
-    idx = np.flatnonzero(dec["go"])
+        pos = np.flatnonzero(refused)
+        ridx = idx[pos]
+        again = _energy_decide(model, hrow[ridx], drow[ridx], {k: v[cand[ridx]] for k, v in facts.items()},
+                               money_free(levers, cand[ridx], base))
+        keep = ~refused
+        keep[pos[again["idx"]]] = True
+        for k in _DECISION_FIELDS:
+            dec[k] = dec[k].copy()
+            dec[k][pos[again["idx"]]] = again[k]
+            dec[k] = dec[k][keep]
+        idx, paid = idx[keep], paid[keep]
     if idx.size == 0:
         return
     hr, dr = hrow[idx], drow[idx]
     rp = model.scenario.renovation
-    new_ep2 = dec["target"][idx]
-    steps = dec["label"][idx] - label_of(new_ep2)
-    own, loan = dec["own"][idx], dec["loan"][idx]
+    new_ep2 = dec["target"]
+    steps = dec["label"] - label_of(new_ep2)
+    own, loan = dec["own"], dec["loan"]
     h.col("savings_eur")[hr] -= own
     h.col("renovation_loan_eur")[hr] += loan
     h.col("renovation_loan_year")[hr[loan > 0]] = model.year
@@ -371,24 +470,24 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     mun = h.municipality[hr]
     with_loan = loan > 0
     model.count_event("renovations", municipality=mun)
-    model.count_event("renovations_deep", municipality=mun[dec["deep"][idx]])
+    model.count_event("renovations_deep", municipality=mun[dec["deep"]])
     model.count_event("renovations_own_means", municipality=mun[~with_loan])
     model.count_event("renovations_with_loan", municipality=mun[with_loan])
-    model.count_event("renovations_low_income", municipality=mun[dec["low"][idx]])
+    model.count_event("renovations_low_income", municipality=mun[dec["low"]])
     model.count_event("label_steps", municipality=mun, weights=steps.astype(float))
-    model.count_event("renovation_investment_eur", municipality=mun, weights=dec["cost"][idx])
-    model.count_event("grant_eur", municipality=mun, weights=dec["grant"][idx])
+    model.count_event("renovation_investment_eur", municipality=mun, weights=dec["cost"])
+    model.count_event("grant_eur", municipality=mun, weights=dec["grant"])
     model.count_event("renovation_loans_eur", municipality=mun, weights=loan)
-    pt = paid[idx]
+    pt = paid
     if pt.any():
         m = mun[pt]
         model.count_event("proeftuin_renovations", municipality=m)
         model.count_event("proeftuin_label_steps", municipality=m, weights=steps[pt].astype(float))
         for what, col in (("pt_grant", "proeftuin_grant_eur"), ("subsidy", "proeftuin_loan_subsidy_eur")):
-            model.count_event(col, municipality=m, weights=dec[what][idx][pt])
-        procurement = levers["procurement_cost_eur"][idx][pt]
+            model.count_event(col, municipality=m, weights=dec[what][pt])
+        procurement = levers["procurement_cost_eur"][cand[idx]][pt]
         model.count_event("proeftuin_procurement_eur", municipality=m, weights=procurement)
-        spent = dec["pt_cost"][idx][pt]
+        spent = dec["pt_cost"][pt]
         model.count_event("proeftuin_spending_eur", municipality=m, weights=spent)
         model.count_event("policy_spending_eur", municipality=m, weights=spent)
 
@@ -415,19 +514,29 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     cand = np.flatnonzero((facts["oldest"] >= 65) & ~d.lifetime_proof[drow])
     if cand.size == 0:
         return
-    hr, dr = hrow[cand], drow[cand]
+    hr = hrow[cand]
     oldest = facts["oldest"][cand]
-    cost = adaptation_cost_eur(model, dr)
     u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
+
+    def probability(outreach):
+        return np.minimum(outreach * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)),
+                          1.0)
+
+    # only a household whose draw is below its probability may adapt (the probability does not depend on the
+    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
+    may = np.flatnonzero(u < probability(levers["outreach_multiplier"][cand]))
+    if may.size == 0:
+        return
+    cand, hr, oldest, u = cand[may], hr[may], oldest[may], u[may]
+    dr = drow[cand]
+    cost = adaptation_cost_eur(model, dr)
 
     def decide(lev):
         local = np.where(oldest >= rp.adaptation_grant_min_age, np.minimum(lev["adaptation_grant_eur"], cost), 0.0)
         pt_grant = np.minimum(lev["proeftuin_adaptation_grant_eur"], cost - local)
         own = cost - local - pt_grant
         feasible = own <= np.maximum(h.savings_eur[hr] - rp.renovation_savings_buffer_eur, 0.0)
-        prob = np.minimum(lev["outreach_multiplier"]
-                          * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)), 1.0)
-        return feasible & (u < prob), local + pt_grant, pt_grant
+        return feasible & (u < probability(lev["outreach_multiplier"])), local + pt_grant, pt_grant
 
     lev = {k: v[cand] for k, v in levers.items()}
     go, grant, pt_grant = decide(lev)
@@ -457,6 +566,18 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
 
 
 # -- 6. corporations and private landlords -------------------------------------------------------------
+def _worst_first(ep2: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` positions of ``np.lexsort((keys, -ep2))`` (highest EP2 first, ties by draw key), in that
+    order: only the homes at or above the k-th highest EP2 are sorted."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    neg = -ep2
+    if 4 * k >= neg.size or np.isnan(neg).any():
+        return np.lexsort((keys, neg))[:k]
+    pick = np.flatnonzero(neg <= np.partition(neg, k - 1)[k - 1])  # at least k: all before the k-th and its ties
+    return pick[np.lexsort((keys[pick], neg[pick]))[:k]]
+
+
 def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
     cp = model.scenario.corporations
@@ -469,9 +590,10 @@ def corporation_renovation(model) -> None:
     # corporations: worst first, at least the rate, and E-G evenly until the deadline
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
     years_left = cp.corporation_efg_deadline_year - model.year
-    corp = (d.owner[rows] == CORPORATION) & (label > target_label)
+    corp = np.flatnonzero((d.owner[rows] == CORPORATION) & (label > target_label))
+    corp_mun = d.municipality[rows.take(corp)]
     for m in range(N_MUN):
-        cand = np.flatnonzero(corp & (d.municipality[rows] == m))
+        cand = np.compress(corp_mun == m, corp)
         if cand.size == 0:
             continue
         expected = cp.corporation_renovation_rate * cand.size
@@ -479,8 +601,7 @@ def corporation_renovation(model) -> None:
             expected = max(expected, np.count_nonzero(label[cand] >= 4) / (years_left + 1))
         rng = model.streams.generator("corporations", model.year, sub=m)
         k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
-        order = np.lexsort((d.key[rows[cand]], -ep2[cand]))  # highest EP2 first, ties by draw key
-        done.append((cand[order[:k]], cp.corporation_target_ep2_kwh_m2))
+        done.append((cand[_worst_first(ep2[cand], d.key[rows[cand]], k)], cp.corporation_target_ep2_kwh_m2))
     # private landlords: a random share of the homes above their target
     pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
     cand = np.flatnonzero((d.owner[rows] == PRIVATE_LANDLORD) & (label > pl_label))

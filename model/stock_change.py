@@ -35,20 +35,23 @@ def demolition(model) -> np.ndarray:
     d = model.state.dwellings
     sc = model.scenario.stock_change
     rows = stock_rows(d)
-    stock = np.bincount(d.municipality[rows], minlength=len(MUNICIPALITY_CODES))
+    mun = d.municipality[rows]
+    stock = np.bincount(mun, minlength=len(MUNICIPALITY_CODES))
     rng = model.streams.generator("stock_change", model.year, sub=0)
     u = rng.random(len(MUNICIPALITY_CODES))
     done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
-    # gathered once: a municipality's demolitions change the status of its own dwellings only
-    mun = d.municipality[rows]
+    # selected once: a municipality's demolitions change the status of its own dwellings only
     owner = d.owner[rows]
-    eligible = ((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
-                & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
+    eligible = np.flatnonzero((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
+                              & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
+    eligible_rows, eligible_mun = rows.take(eligible), mun.take(eligible)
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
-        cand = np.compress((mun == m) & eligible, rows)
-        if k <= 0 or cand.size == 0:
+        if k <= 0:
+            continue
+        cand = np.compress(eligible_mun == m, eligible_rows)
+        if cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
         d.col("status")[worst] = DEMOLISHED
@@ -62,8 +65,9 @@ def structural_vacancy_demolition(model, shrinking: np.ndarray) -> np.ndarray:
     d = model.state.dwellings
     sc = model.scenario.stock_change
     rows = d.alive_rows()
-    rows = rows[d.in_stock[rows] & (d.status[rows] == VACANT)
-                & ((d.owner[rows] == CORPORATION) | (d.owner[rows] == PRIVATE_LANDLORD))
+    rows = np.compress(d.status[rows] == VACANT, rows)  # the few vacant homes first, then the rest of the test
+    owner = d.owner[rows]
+    rows = rows[d.in_stock[rows] & ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD))
                 & (d.years_vacant[rows] >= sc.structural_vacancy_years)]
     rows = rows[shrinking[d.municipality[rows]]]
     d.col("status")[rows] = DEMOLISHED
@@ -102,10 +106,12 @@ def construction(model) -> np.ndarray:
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
     rows = stock_rows(d)
+    # gathered once: the homes added for one municipality are not among the rows of the next
+    municipality = d.municipality[rows]
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
-        mine = rows[d.municipality[rows] == m]
+        mine = np.compress(municipality == m, rows)
         if mine.size == 0:
             continue
         plan = sc.construction_plans.get(code, {}).get(model.year)
@@ -124,12 +130,13 @@ def construction(model) -> np.ndarray:
         area = np.array(s.floor_area_median_m2)[dtype] * rng.lognormal(0.0, s.floor_area_sigma, k)
         # value: median value of the type in the municipality, with a new-build premium
         value = np.empty(k)
+        mine_type, mine_value = d.type[mine], d.value_eur[mine]
         for t in np.unique(dtype):
-            same = mine[d.type[mine] == t]
-            base = np.median(d.value_eur[same]) if same.size else np.median(d.value_eur[mine])
+            same = np.compress(mine_type == t, mine_value)
+            base = np.median(same) if same.size else np.median(mine_value)
             value[dtype == t] = base * np.exp(sc.new_build_value_premium)
         wijk = rng.choice(mine.size, size=k)
-        d.add(k, municipality=m, wijk=d.wijk[mine][wijk], type=dtype, built_year=model.year,
+        d.add(k, municipality=m, wijk=d.wijk[mine[wijk]], type=dtype, built_year=model.year,
               floor_area_m2=area, ep2_kwh_m2=sc.new_build_ep2_kwh_m2 * rng.lognormal(0.0, 0.1, k),
               condition=1.0, lifetime_proof=rng.random(k) < sc.new_build_lifetime_proof_share,
               owner=np.where(rng.random(k) < sc.new_build_owner_share, OWNER_OCCUPIER, CORPORATION),

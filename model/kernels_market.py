@@ -1,0 +1,390 @@
+"""Compiled loops for the yearly indicators (model/indicators.py), each with a pure-numpy fallback that gives
+bit-identical results (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
+
+Each table is counted per municipality x *cell*: a small code of flags and classes per agent, so that an
+indicator is the sum of the cells whose code matches (integer sums: the same as counting each mask). numpy
+builds the code in about a dozen passes over gathered columns and counts it with one bincount; the loops
+make one pass over the rows.
+
+- :func:`person_cells`: institution, 65+, 75+.
+- :func:`dwelling_cells`: status, vacancy, owner and fund-status classes, written off, connected; and the
+  counts per energy label.
+- :func:`dwelling_flags`: one byte per dwelling of what the households' counts read of their homes.
+- :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
+  label, renovation loan, proeftuin wijk; and which households count for energy poverty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import MUNICIPALITY_CODES
+from .kernels import COMPILED, njit, use_compiled
+from .state import CORPORATION_FUND, EP2_BOUNDS, FUND, FUND_FOR_SALE, FUND_LET, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT
+
+N_MUN = len(MUNICIPALITY_CODES)
+N_LABELS = EP2_BOUNDS.size + 1
+
+# persons' cell code
+P_INST, P_65, P_75, P_BITS = 1, 2, 4, 3
+# dwellings' cell code: flags, then the owner class (2 bits) and the fund-status class (2 bits)
+D_OCC, D_VAC, D_LTV, D_UNS, D_WO, D_CONN = 1, 2, 4, 8, 16, 32
+D_OWNER_SHIFT, D_FS_SHIFT, D_BITS = 6, 8, 10
+OO, FUND_CLASS, CFUND_CLASS, OTHER_CLASS = 0, 1, 2, 3  # owner classes
+FS_NONE, FS_SALE, FS_LET = 0, 1, 2  # fund-status classes: listed for sale, let (>= FUND_LET)
+# households' cell code
+H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 8, 16, 32, 64, 128, 8
+EFG = 4  # label index of E
+# flags per dwelling slot (dwelling_flags): what the households' count reads of their homes, one byte each
+F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
+
+
+def _lookup(fn) -> np.ndarray:
+    """A table over the 256 values of an int8 column (indexed by its uint8 view): fn(value) for each."""
+    return np.array([fn(v) for v in np.arange(256, dtype=np.uint8).view(np.int8).tolist()], dtype=np.int64)
+
+
+def _owner_class(v: int) -> int:
+    return {OWNER_OCCUPIER: OO, FUND: FUND_CLASS, CORPORATION_FUND: CFUND_CLASS}.get(v, OTHER_CLASS)
+
+
+def _fs_class(v: int) -> int:
+    return FS_SALE if v == FUND_FOR_SALE else FS_LET if v >= FUND_LET else FS_NONE
+
+
+_STATUS_CODE = _lookup(lambda v: D_OCC * (v == OCCUPIED) + D_VAC * (v == VACANT))
+_OWNER_CODE = _lookup(lambda v: _owner_class(v) << D_OWNER_SHIFT)
+_FS_CODE = _lookup(lambda v: _fs_class(v) << D_FS_SHIFT)
+
+
+# -- numpy fallbacks -------------------------------------------------------------------------------------
+def _cells(key: np.ndarray, bits: int) -> np.ndarray:
+    """Counts per municipality x cell code, shape (N_MUN, 2**bits), of keys municipality << bits | code."""
+    return np.bincount(key, minlength=N_MUN << bits).reshape(N_MUN, 1 << bits)
+
+
+def _key(municipality: np.ndarray, bits: int) -> np.ndarray:
+    key = municipality.astype(np.int64)
+    key <<= bits
+    return key
+
+
+def _set(key: np.ndarray, bit: int, mask: np.ndarray) -> None:
+    """Add ``bit`` to the keys where ``mask`` (bool) is True (a product of small integers: several times faster
+    than np.add with where=)."""
+    key += np.multiply(np.ascontiguousarray(mask).view(np.uint8), bit, dtype=np.uint16)
+
+
+def _label(ep2: np.ndarray) -> np.ndarray:
+    """model.income.label_index: the number of EP2 bounds at or below each value, NaN after all bounds."""
+    from .income import label_index
+
+    return label_index(ep2)
+
+
+def _person_cells_numpy(prow, mun, age, institution):
+    key = _key(mun.take(prow), P_BITS)
+    a = age.take(prow)
+    _set(key, P_INST, institution.take(prow))
+    _set(key, P_65, a >= 65)
+    _set(key, P_75, a >= 75)
+    return _cells(key, P_BITS)
+
+
+def _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                          unsellable_years):
+    dm = mun.take(drow)
+    st = status.take(drow)
+    yv = years_vacant.take(drow)
+    key = _key(dm, D_BITS)
+    key += _STATUS_CODE.take(st.view(np.uint8))
+    key += _OWNER_CODE.take(owner.take(drow).view(np.uint8))
+    key += _FS_CODE.take(fund_status.take(drow).view(np.uint8))
+    vacant = st == VACANT
+    _set(key, D_LTV, vacant & (yv >= 2))
+    _set(key, D_UNS, vacant & (yv >= unsellable_years))
+    _set(key, D_WO, written_off.take(drow))
+    _set(key, D_CONN, connected.take(drow))
+    key2 = _key(dm, 0)
+    key2 *= N_LABELS
+    key2 += _label(ep2.take(drow))
+    labels = np.bincount(key2, minlength=N_MUN * N_LABELS).reshape(N_MUN, N_LABELS)
+    return _cells(key, D_BITS), labels
+
+
+def _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof):
+    flags = in_stock.view(np.uint8).copy()
+    flags |= (_label(ep2) >= EFG).view(np.uint8) << 1
+    flags |= active.take(wijk).view(np.uint8) << 2
+    flags |= (~lifetime_proof).view(np.uint8) << 3
+    return flags
+
+
+def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2):
+    inc = income.take(hrow)
+    owners = tenure.take(hrow) == OWNER
+    low = inc < np.where(size.take(hrow) <= 1, daeb2[0], daeb2[1])
+    home = flags.take(hd)
+    stock = (home & F_STOCK) != 0
+    lo = loan.take(hrow)
+    key = _key(mun.take(hrow), H_BITS)
+    _set(key, H_OWN, owners)
+    _set(key, H_LOW, low)
+    _set(key, H_STOCK, stock)
+    _set(key, H_LOAN, lo > 0)
+    # the flags counted only together with ownership: for the owners only
+    own = np.flatnonzero(owners)
+    oh, od, ohome = hrow.take(own), hd.take(own), home.take(own)
+    code = np.zeros(own.size, dtype=np.int64)
+    _set(code, H_CORE, inc.take(own) <= np.where(adults.take(oh) <= 1, core2[0], core2[1]))
+    _set(code, H_UW, mortgage.take(oh) + lo.take(own) > value.take(od))
+    _set(code, H_EFG, (ohome & F_EFG) != 0)
+    _set(code, H_ACTIVE, (ohome & F_ACTIVE) != 0)
+    key[own] += code
+    return _cells(key, H_BITS), low & stock
+
+
+# -- compiled loops ----------------------------------------------------------------------------------------
+if COMPILED:
+    @njit
+    def _label_of(e, bounds):  # pragma: no cover - compiled
+        if e != e:
+            return bounds.size
+        k = 0
+        for b in bounds:
+            if e >= b:
+                k += 1
+        return k
+
+    @njit
+    def _person_loop(prow, mun, age, institution, n_mun, out):  # pragma: no cover - compiled
+        for i in range(prow.size):
+            r = prow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            a = age[r]
+            code = 0
+            if institution[r]:
+                code += 1
+            if a >= 65:
+                code += 2
+            if a >= 75:
+                code += 4
+            out[m, code] += 1
+
+    @njit
+    def _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                       unsellable_years, bounds, n_mun, out, labels):  # pragma: no cover - compiled
+        for i in range(drow.size):
+            r = drow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            st = status[r]
+            yv = years_vacant[r]
+            code = 0
+            if st == OCCUPIED:
+                code += D_OCC
+            if st == VACANT:
+                code += D_VAC
+                if yv >= 2:
+                    code += D_LTV
+                if yv >= unsellable_years:
+                    code += D_UNS
+            if written_off[r]:
+                code += D_WO
+            if connected[r]:
+                code += D_CONN
+            o = owner[r]
+            oc = OO if o == OWNER_OCCUPIER else FUND_CLASS if o == FUND else CFUND_CLASS if o == CORPORATION_FUND \
+                else OTHER_CLASS
+            fs = fund_status[r]
+            fc = FS_SALE if fs == FUND_FOR_SALE else FS_LET if fs >= FUND_LET else FS_NONE
+            code += (oc << D_OWNER_SHIFT) + (fc << D_FS_SHIFT)
+            out[m, code] += 1
+            labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
+
+    @njit
+    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, bounds, flags):  # pragma: no cover
+        n_w = active.size
+        for r in range(flags.size):
+            f = F_STOCK if in_stock[r] else 0
+            if _label_of(np.float64(ep2[r]), bounds) >= EFG:
+                f += F_EFG
+            w = wijk[r]
+            if w < 0:  # numpy's indexing from the end
+                w += n_w
+            if w < 0 or w >= n_w:
+                raise IndexError("wijk index out of range")
+            if active[w]:
+                f += F_ACTIVE
+            if not lifetime_proof[r]:
+                f += F_NOT_LP
+            flags[r] = f
+
+    @njit
+    def _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2,
+                        n_mun, out, candidate):  # pragma: no cover - compiled
+        for i in range(hrow.size):
+            r = hrow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            inc = income[r]
+            lo = loan[r]
+            dr = hd[i]
+            home = flags[dr]
+            stock = (home & F_STOCK) != 0
+            code = 0
+            low = inc < (daeb2[0] if size[r] <= 1 else daeb2[1])
+            if low:
+                code += H_LOW
+            if stock:
+                code += H_STOCK
+            if lo > 0:
+                code += H_LOAN
+            if tenure[r] == OWNER:  # the flags counted only together with ownership: fewer reads of the homes
+                code += H_OWN
+                if inc <= (core2[0] if adults[r] <= 1 else core2[1]):
+                    code += H_CORE
+                if mortgage[r] + lo > value[dr]:
+                    code += H_UW
+                if home & F_EFG:
+                    code += H_EFG
+                if home & F_ACTIVE:
+                    code += H_ACTIVE
+            out[m, code] += 1
+            candidate[i] = low and stock
+
+
+# -- entry points ----------------------------------------------------------------------------------------
+def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
+    """Persons (rows ``prow`` of the full columns) per municipality x code (P_INST, P_65, P_75): (N_MUN, 8)."""
+    if not use_compiled(prow.size):
+        return _person_cells_numpy(prow, mun, age, institution)
+    out = np.zeros((N_MUN, 1 << P_BITS), dtype=np.int64)
+    _person_loop(prow, mun, age, institution, N_MUN, out)
+    return out
+
+
+def dwelling_cells(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                   unsellable_years) -> tuple[np.ndarray, np.ndarray]:
+    """Dwellings (rows ``drow`` of the full columns) per municipality x code (D_OCC, D_VAC, D_LTV: vacant 2
+    years or more, D_UNS: vacant ``unsellable_years`` or more, D_WO, D_CONN, the owner class at D_OWNER_SHIFT
+    and the fund-status class at D_FS_SHIFT), shape (N_MUN, 1024); and per municipality x energy label,
+    (N_MUN, 7)."""
+    if not use_compiled(drow.size):
+        return _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected,
+                                     ep2, unsellable_years)
+    out = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
+    labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
+    _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                   unsellable_years, EP2_BOUNDS, N_MUN, out, labels)
+    return out, labels
+
+
+def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
+    """Per dwelling slot (the full columns) one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
+    ``active``), F_NOT_LP (not lifetime-proof); read by household_cells and the 75+ count instead of four
+    columns each (the households' homes are scattered over the slots)."""
+    if not use_compiled(in_stock.size):
+        return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
+    flags = np.empty(in_stock.size, dtype=np.uint8)
+    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS, flags)
+    return flags
+
+
+def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
+                    daeb2) -> tuple[np.ndarray, np.ndarray]:
+    """Households (rows ``hrow`` of the household columns, living in dwelling rows ``hd``) per municipality x
+    code (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or
+    below the core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G,
+    H_ACTIVE: home in an active wijk), shape (N_MUN, 256); and per household whether it has a low income and
+    lives in the stock. ``income``, ``adults``, ``size``: per household slot; ``value``, ``flags``
+    (dwelling_flags): per dwelling slot; ``core2``/``daeb2``: the limits for one adult (person) and for more."""
+    if not use_compiled(hrow.size):
+        return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
+                                      core2, daeb2)
+    out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
+    candidate = np.zeros(hrow.size, dtype=bool)
+    _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
+                    np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), N_MUN, out, candidate)
+    return out, candidate
+
+
+# -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
+if COMPILED:
+    @njit
+    def _less(a, b):  # pragma: no cover - compiled
+        """numpy's sort order of floats: NaN after everything."""
+        return a < b or (b != b and a == a)
+
+    @njit
+    def match_affordable(avail_value, n_avail, todo, todo_budget, n_todo, k):  # pragma: no cover - compiled
+        """Per buyer (the first n_todo of todo/todo_budget) the number of available homes at or below its budget
+        (np.searchsorted(avail_value[:n_avail], budget, side="right")); keeps, in order, the buyers with at least
+        one (todo, todo_budget and k compacted in place) and returns how many."""
+        kept = 0
+        for i in range(n_todo):
+            key = todo_budget[i]
+            lo, hi = 0, n_avail
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if _less(key, avail_value[mid]):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            if lo > 0:
+                todo[kept] = todo[i]
+                todo_budget[kept] = key
+                k[kept] = lo
+                kept += 1
+        return kept
+
+    @njit
+    def match_bids(draws, perm, k, todo, todo_budget, n_todo, avail_idx, avail_value, avail_score, n_avail,
+                   by_score, got):  # pragma: no cover - compiled
+        """One round: each buyer bids on the home with the highest score among its draws (the first home at
+        the highest, the first NaN if any, as np.argmax), the first bidder in perm order on each home wins it;
+        winners and their homes leave todo and the available homes (compacted in place, order kept). Returns
+        (homes left, buyers left)."""
+        width = draws.shape[1]
+        pick = np.empty(n_todo, dtype=np.int64)
+        for i in range(n_todo):
+            kf = np.float64(k[i])
+            best = np.int64(draws[i, 0] * kf)
+            if by_score:
+                bv = avail_score[best]
+                for j in range(1, width):
+                    if bv != bv:
+                        break
+                    c = np.int64(draws[i, j] * kf)
+                    s = avail_score[c]
+                    if s > bv or s != s:
+                        best, bv = c, s
+            pick[i] = best
+        taken = np.zeros(n_avail, dtype=np.bool_)
+        won = np.zeros(n_todo, dtype=np.bool_)
+        for j in range(n_todo):
+            b = perm[j]
+            home = pick[b]
+            if not taken[home]:
+                taken[home] = True
+                won[b] = True
+                got[todo[b]] = avail_idx[home]
+        left = 0
+        for a in range(n_avail):
+            if not taken[a]:
+                avail_idx[left] = avail_idx[a]
+                avail_value[left] = avail_value[a]
+                if by_score:
+                    avail_score[left] = avail_score[a]
+                left += 1
+        still = 0
+        for i in range(n_todo):
+            if not won[i]:
+                todo[still] = todo[i]
+                todo_budget[still] = todo_budget[i]
+                still += 1
+        return left, still

@@ -1,0 +1,147 @@
+"""The compiled loops of model/kernels_market.py and their numpy fallbacks give identical results on random
+inputs with edge cases (NaN, values on the label bounds, codes outside the known ones)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import kernels
+from model import kernels_market as km
+from model.state import EP2_BOUNDS
+
+needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
+
+
+@pytest.fixture(autouse=True)
+def _compiled_at_any_size(monkeypatch):
+    """The entry points take the compiled loops for every size (not only from kernels.MIN_SIZE elements on)."""
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+
+
+def _rows(rng, n_slots, n):
+    return np.sort(rng.choice(n_slots, n, replace=False)).astype(np.int64)
+
+
+def _ep2(rng, n):
+    ep2 = rng.uniform(50, 450, n).astype(np.float32)
+    ep2[rng.random(n) < 0.05] = np.nan
+    on_bound = rng.random(n) < 0.1
+    ep2[on_bound] = rng.choice(EP2_BOUNDS, on_bound.sum()).astype(np.float32)
+    return ep2
+
+
+def _equal(a, b):
+    if isinstance(a, tuple):
+        return all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()  # bit for bit, NaN too
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_person_cells(seed):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    age = rng.integers(-1, 110, n).astype(np.int16)
+    age[:4] = [64, 65, 74, 75]
+    inst = rng.random(n) < 0.1
+    prow = _rows(rng, n, n // 2)
+    got = km.person_cells(prow, mun, age, inst)
+    assert _equal(got, km._person_cells_numpy(prow, mun, age, inst))
+    assert got.sum() == prow.size
+    empty = np.zeros(0, dtype=np.int64)
+    assert _equal(km.person_cells(empty, mun, age, inst), km._person_cells_numpy(empty, mun, age, inst))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,unsellable", [(0, 3), (1, 1), (2, 2.5), (3, 0)])
+def test_dwelling_cells(seed, unsellable):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    status = rng.choice(np.array([0, 1, 2, -1, 7], dtype=np.int8), n, p=[0.6, 0.3, 0.05, 0.025, 0.025])
+    years_vacant = rng.integers(-2, 8, n).astype(np.int16)
+    owner = rng.integers(-3, 8, n).astype(np.int8)
+    fund_status = rng.integers(-2, 7, n).astype(np.int8)
+    written_off = rng.random(n) < 0.1
+    connected = rng.random(n) < 0.1
+    ep2 = _ep2(rng, n)
+    drow = _rows(rng, n, n - 100)
+    args = (drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2, unsellable)
+    got = km.dwelling_cells(*args)
+    assert _equal(got, km._dwelling_cells_numpy(*args))
+    assert got[0].sum() == got[1].sum() == drow.size
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_household_cells(seed):
+    rng = np.random.default_rng(seed)
+    n_h, n_d, n_w = 10_000, 12_000, 40
+    mun = rng.integers(0, km.N_MUN, n_h).astype(np.int8)
+    tenure = rng.integers(-1, 5, n_h).astype(np.int8)
+    mortgage = rng.choice([0.0, 1e5, 2e5, 3e5], n_h) + rng.random(n_h) * (rng.random(n_h) < 0.5)
+    loan = rng.choice([0.0, 0.0, 2e4, -1.0], n_h)
+    income = rng.choice([0.0, 1e4, 3e4, 5e4, 8e4], n_h) * rng.uniform(0.5, 1.5, n_h)
+    income[rng.random(n_h) < 0.02] = np.nan
+    adults = rng.integers(0, 4, n_h)
+    size = adults + rng.integers(0, 3, n_h)
+    core2 = np.array([30_000.0, 45_000.0])
+    daeb2 = np.array([47_000.0, 52_000.0])
+    income[:4] = [core2[0], core2[1], daeb2[0], daeb2[1]]  # on the limits
+    adults[:4] = [1, 2, 1, 2]
+    size[:4] = [1, 2, 1, 2]
+    in_stock = rng.random(n_d) < 0.95
+    value = rng.choice([1e5, 2e5, 3e5], n_d) + rng.random(n_d) * (rng.random(n_d) < 0.5)
+    value[rng.random(n_d) < 0.01] = np.nan
+    ep2 = _ep2(rng, n_d)
+    wijk = rng.integers(-n_w, n_w, n_d).astype(np.int16)
+    active = rng.random(n_w) < 0.3
+    lifetime_proof = rng.random(n_d) < 0.3
+    flags = km.dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof)
+    assert _equal(flags, km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof))
+    assert np.array_equal((flags & km.F_NOT_LP) != 0, ~lifetime_proof)
+    hrow = _rows(rng, n_h, n_h - 500)
+    hd = rng.integers(0, n_d, hrow.size)
+    args = (hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2)
+    got = km.household_cells(*args)
+    assert _equal(got, km._household_cells_numpy(*args))
+    assert got[0].sum() == hrow.size
+
+
+def test_cell_codes_cover_the_int8_values():
+    """The lookup tables of the numpy path classify every int8 value as the loops do."""
+    values = np.arange(256, dtype=np.uint8).view(np.int8)
+    for v, code in zip(values.tolist(), km._OWNER_CODE.tolist(), strict=True):
+        assert code >> km.D_OWNER_SHIFT == km._owner_class(v)
+    for v, code in zip(values.tolist(), km._FS_CODE.tolist(), strict=True):
+        assert code >> km.D_FS_SHIFT == km._fs_class(v)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", range(6))
+def test_match_free_compiled_equals_numpy(seed):
+    """The compiled rounds of allocation.match_free and allocation._match_numpy: the same matches and the same
+    random numbers drawn (the generators end in the same state), with ties, NaN values, scores and budgets,
+    buyers who can afford nothing, and every number of choices."""
+    from model import allocation
+
+    rng = np.random.default_rng(seed)
+    for n_buyers, n_free in ((0, 10), (10, 0), (1, 1), (50, 20), (300, 1000), (1000, 300)):
+        value = rng.choice([100_000.0, 150_000.0, 200_000.0], n_free) + rng.integers(0, 3, n_free) * 1000.0
+        value[rng.random(n_free) < 0.02] = np.nan
+        score = -rng.choice([1000.0, 2000.0, 3000.0, 4000.0], n_free)
+        score[rng.random(n_free) < 0.02] = np.nan
+        budget = rng.uniform(50_000, 260_000, n_buyers)
+        budget[rng.random(n_buyers) < 0.02] = np.nan
+        budget[: min(3, n_buyers)] = 100_000.0  # on a value
+        for choices in (0, 1, 3, 8):
+            for sc in (None, score):
+                a_rng, b_rng = np.random.default_rng(seed + 100), np.random.default_rng(seed + 100)
+                a = allocation.match_free(a_rng, budget, value, sc, choices)
+                b = allocation._match_numpy(b_rng, budget, value, sc, choices)
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+                assert a_rng.bit_generator.state == b_rng.bit_generator.state
+                assert (a >= 0).sum() == np.unique(a[a >= 0]).size
+
