@@ -97,7 +97,10 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
         p.col("role")[new_head[adult]] = HEAD
         orphan_h = np.unique(p.household_id[new_head[~adult]])
         if orphan_h.size:
-            orphans = rows[h.id_mask(orphan_h)[p.household_id[rows]]]
+            # their members by household row (the table's hrow: only roles changed since it was made)
+            orphan_slot = np.zeros(h.n, dtype=bool)
+            orphan_slot[h.row_of[orphan_h]] = True
+            orphans = rows[orphan_slot.take(hrow)]
             _count(flows.out_migrants, p.municipality[orphans])
             remove_persons(state, orphans)
             size = size.copy()  # the shared table is read-only
@@ -158,10 +161,12 @@ def mortality(model, flows: Flows) -> None:
     state, d = model.state, model.scenario.demography
     p = state.persons
     rows = p.alive_rows()
-    q = model.mortality_q[p.female[rows].astype(np.int64), np.minimum(p.age[rows], model.mortality_q.shape[1] - 1)]
-    care_home = p.institution[rows] & (p.age[rows] >= 65)
-    q = np.where(care_home, np.minimum(q * d.institution_mortality_multiplier, 1.0), q)
-    dies = rows[_uniform(model, "mortality", p.key[rows]) < q]
+    age = p.peek("age").take(rows)
+    mq = model.mortality_q
+    q = mq[p.peek("female").take(rows).astype(np.int64), np.minimum(age, mq.shape[1] - 1)]
+    care_home = np.flatnonzero(p.peek("institution").take(rows) & (age >= 65))
+    q[care_home] = np.minimum(q[care_home] * d.institution_mortality_multiplier, 1.0)
+    dies = rows[_uniform(model, "mortality", p.peek("key").take(rows)) < q]
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)
@@ -171,32 +176,34 @@ def mortality(model, flows: Flows) -> None:
 def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
     """The surviving partner (head or partner of the same household) receives ``share`` of the income."""
     p = state.persons
-    couple = dying[(p.role[dying] == HEAD) | (p.role[dying] == PARTNER)]
+    role, hid = p.peek("role"), p.peek("household_id")
+    dying_role = role.take(dying)
+    couple = dying[(dying_role == HEAD) | (dying_role == PARTNER)]
     if couple.size == 0 or share == 0:
         return
-    rows = p.alive_rows()
-    spouses = np.compress((p.role[rows] == HEAD) | (p.role[rows] == PARTNER), rows)
-    hh = p.household_id[couple]
-    spouses = spouses[state.households.id_mask(hh)[p.household_id[spouses]]]
-    dead = np.zeros(p.n, dtype=bool)
-    dead[dying] = True
-    survivors = spouses[~dead[spouses]]
+    hh = hid.take(couple)
+    # alive heads and partners of those households that do not die (id_mask: -1, "no household", is False)
+    spouse = (role == HEAD) | (role == PARTNER)
+    spouse &= p.peek("alive")
+    spouse &= state.households.id_mask(hh).take(hid)
+    spouse[dying] = False
+    survivors = np.flatnonzero(spouse)
     if survivors.size == 0:
         return
     # income of the dying spouse per household id (where both die, no spouse survives to receive it)
     inc = np.zeros(state.households.next_id + 1)
-    inc[hh] = p.income_eur[couple]
-    gain = inc[p.household_id[survivors]]
+    inc[hh] = p.peek("income_eur").take(couple)
+    gain = inc[hid.take(survivors)]
     p.col("income_eur")[survivors] += share * gain
 
 
 def care(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    rows = p.alive_rows()
-    rows = np.compress((p.age[rows] >= 75) & ~p.institution[rows], rows)
-    rate = np.where(p.age[rows] >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
-    moves = rows[_uniform(model, "care", p.key[rows]) < rate]
+    age = p.peek("age")
+    rows = np.flatnonzero(p.peek("alive") & (age >= 75) & ~p.peek("institution"))
+    rate = np.where(age.take(rows) >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
+    moves = rows[_uniform(model, "care", p.peek("key").take(rows)) < rate]
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
     p.col("role")[moves] = NO_HOUSEHOLD
@@ -206,9 +213,10 @@ def care(model, flows: Flows) -> None:
 def fertility(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    rows = p.alive_rows()
-    rows = np.compress(p.female[rows] & ~p.institution[rows] & (p.age[rows] >= 15) & (p.age[rows] <= 49), rows)
-    mothers = np.compress(_uniform(model, "fertility", p.key[rows]) < model.fertility[p.age[rows]], rows)
+    age = p.peek("age")
+    rows = np.flatnonzero(p.peek("alive") & p.peek("female") & ~p.peek("institution") & (age >= 15) & (age <= 49))
+    mothers = np.compress(_uniform(model, "fertility", p.peek("key").take(rows)) < model.fertility[age.take(rows)],
+                          rows)
     if mothers.size == 0:
         return
     female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births
@@ -219,8 +227,7 @@ def fertility(model, flows: Flows) -> None:
 
 def separation(model, flows: Flows) -> None:
     p = model.state.persons
-    rows = p.alive_rows()
-    partners = np.compress(p.role[rows] == PARTNER, rows)
+    partners = np.flatnonzero(p.peek("alive") & (p.peek("role") == PARTNER))
     u = _uniform(model, "separation", _household_keys(model.state, p.household_id[partners]))
     leaving = partners[u < model.scenario.demography.separation_rate]
     new_households_for(model, leaving, flows, "separation")
@@ -230,8 +237,9 @@ def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
     rows, hrow, size, heads, partners = household_table(state)
-    single_head = (p.role[rows] == HEAD) & (partners[hrow] == 0) & (p.age[rows] >= 20) & (p.age[rows] <= 64)
-    cand = rows[single_head]
+    age = p.peek("age").take(rows)
+    pos = np.flatnonzero((p.peek("role").take(rows) == HEAD) & (age >= 20) & (age <= 64))
+    cand = rows.take(pos[partners.take(hrow.take(pos)) == 0])  # single heads 20-64
     cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
@@ -261,21 +269,18 @@ def partnership(model, flows: Flows) -> None:
     old_h = p.household_id[movers]
     new_h = p.household_id[hosts]
     # everyone in the mover's household moves to the host's
-    all_rows = p.alive_rows()
-    member_hh = p.household_id[all_rows]
-    moving = h.id_mask(old_h)[member_hh]
+    hid = p.peek("household_id")
+    moved_rows = np.flatnonzero(p.peek("alive") & h.id_mask(old_h).take(hid))  # (-1: id_mask's last slot, False)
     new_of = np.full(h.next_id + 1, -1, dtype=np.int64)  # by the mover's household id: the host's
     new_of[old_h] = new_h
-    moved_rows = all_rows[moving]
-    p.col("household_id")[moved_rows] = new_of[member_hh[moving]]
+    p.col("household_id")[moved_rows] = new_of[hid.take(moved_rows)]
     p.col("role")[movers] = PARTNER
     fix_households(state, flows, model.year)
 
 
 def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
-    rows = p.alive_rows()
-    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
+    kids = np.flatnonzero(p.peek("alive") & (p.peek("role") == CHILD) & (p.peek("age") >= 18))
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
@@ -294,14 +299,16 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     state = model.state
     p, h = state.persons, state.households
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = np.compress(p.role[rows] == HEAD, rows)
-    prob = out_migration_probability(model, p.age[head_rows])
-    u = _uniform(model, "out_migration", _household_keys(state, p.household_id[head_rows]))
-    leave_h = p.household_id[head_rows][u < prob]
+    role, age = p.peek("role").take(rows), p.peek("age").take(rows)
+    head_rows = np.compress(role == HEAD, rows)
+    head_hh = p.peek("household_id").take(head_rows)
+    prob = out_migration_probability(model, p.peek("age").take(head_rows))
+    u = _uniform(model, "out_migration", _household_keys(state, head_hh))
+    leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
         stay = u >= prob
-        cand_h, cand_p = p.household_id[head_rows][stay], prob[stay]
-        cand_m = p.municipality[head_rows][stay]
+        cand_h, cand_p = head_hh[stay], prob[stay]
+        cand_m = p.peek("municipality").take(head_rows)[stay]
         cand_size = size[h.row_of[cand_h]]
         more = []
         for m in np.flatnonzero(extra_persons > 0):
@@ -312,9 +319,17 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             more.append(cand_h[order[:k]])
         if more:
             leave_h = np.concatenate([leave_h] + more)
-    kids = np.compress((p.role[rows] == CHILD) & (p.age[rows] >= 18), rows)
-    kids = kids[_uniform(model, "out_migration", p.key[kids], sub=1) < out_migration_probability(model, p.age[kids])]
-    leavers = np.union1d(rows[h.id_mask(leave_h)[p.household_id[rows]]], kids)
+    kid_pos = np.flatnonzero((role == CHILD) & (age >= 18))
+    kids = rows.take(kid_pos)
+    kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
+                  < out_migration_probability(model, p.peek("age").take(kids)))
+    # the members of the leaving households (by the table's household rows) and the leaving adult children: the
+    # same rows as np.union1d of both, without its sort
+    leaving_slot = np.zeros(h.n, dtype=bool)
+    leaving_slot[h.row_of[leave_h]] = True
+    leaving = leaving_slot.take(hrow)
+    leaving[kid_pos[kid_leaves]] = True
+    leavers = rows[leaving]
     _count(flows.out_migrants, p.municipality[leavers])
     remove_persons(state, leavers)
     fix_households(state, flows, model.year)
@@ -339,21 +354,26 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
-        w = np.exp(-0.5 * ((p.age[hm] - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+        w = np.exp(-0.5 * ((p.peek("age").take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2
+                   ) + 1e-9
+        # the heads' household rows and sizes, looked up once (pick: positions in hm)
+        hm_hrow = h.row_of.take(p.peek("household_id").take(hm))
+        hm_size = size.take(hm_hrow)
         # draw templates with replacement until the persons add up to the target
-        mean_size = max(1.0, float(np.average(size[h.row_of[p.household_id[hm]]], weights=w)))
+        mean_size = max(1.0, float(np.average(hm_size, weights=w)))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
-        tmpl = hm[rng.choice(hm.size, size=k, p=w / w.sum())]
-        tsize = size[h.row_of[p.household_id[tmpl]]]
+        pick = rng.choice(hm.size, size=k, p=w / w.sum())
+        tsize = hm_size[pick]
         # the households whose persons fit in the target, then one of exactly the remaining size if any
         k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
         rest = target - int(tsize[:k].sum())
-        tmpl = tmpl[:k]
+        pick = pick[:k]
         if rest > 0:
-            fits = np.flatnonzero(size[h.row_of[p.household_id[hm]]] == rest)
+            fits = np.flatnonzero(hm_size == rest)
             if fits.size:
-                tmpl = np.append(tmpl, hm[fits[np.argmax(w[fits] * rng.random(fits.size))]])
-        t_hrow = h.row_of[p.household_id[tmpl]]
+                pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
+        tmpl = hm[pick]
+        t_hrow = hm_hrow[pick]
         t_income = income_of[t_hrow]
         t_savings = h.savings_eur[t_hrow]
         new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
@@ -367,10 +387,10 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             continue
         # copy members of each template household
         src_hh = p.household_id[tmpl]
-        members = np.compress(h.id_mask(src_hh)[member_hh], rows)
-        order = np.argsort(p.household_id[members], kind="stable")
-        members = members[order]
-        mhh = p.household_id[members]
+        in_src = h.id_mask(src_hh).take(member_hh)
+        members, mhh = np.compress(in_src, rows), np.compress(in_src, member_hh)
+        order = np.argsort(mhh, kind="stable")
+        members, mhh = members[order], mhh[order]
         starts = np.searchsorted(mhh, src_hh, side="left")
         ends = np.searchsorted(mhh, src_hh, side="right")
         counts = ends - starts
@@ -390,17 +410,18 @@ def ageing(model) -> None:
     level), the working-age level at 25, the pensioners' level at 67."""
     p = model.state.persons
     s = model.scenario.stock
-    rows = p.alive_rows()
-    p.col("age")[rows] += 1
-    age = p.age[rows]
-    adult = np.compress((age == 18) & ~p.institution[rows], rows)
-    z = ndtri(np.clip(_uniform(model, "income", p.key[adult]), 1e-12, 1 - 1e-12))
-    median = model.state.median_income_eur[p.municipality[adult]]
-    p.col("income_eur")[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
-    p.col("income_eur")[rows[age == 25]] *= 1.0 / s.income_young_ratio
-    p.col("income_eur")[rows[age == 67]] *= s.income_pensioner_ratio
+    alive = p.peek("alive")
+    age = p.col("age")
+    np.add(age, 1, out=age, where=alive)
+    adult = np.flatnonzero(alive & (age == 18) & ~p.peek("institution"))
+    z = ndtri(np.clip(_uniform(model, "income", p.peek("key").take(adult)), 1e-12, 1 - 1e-12))
+    median = model.state.median_income_eur[p.peek("municipality").take(adult)]
+    income = p.col("income_eur")
+    income[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
+    np.multiply(income, 1.0 / s.income_young_ratio, out=income, where=alive & (age == 25))
+    np.multiply(income, s.income_pensioner_ratio, out=income, where=alive & (age == 67))
     d = model.state.dwellings
-    drows = d.alive_rows()
-    vac = np.compress(d.status[drows] == VACANT, drows)
-    d.col("years_vacant")[vac] += 1
-    d.col("years_vacant")[drows[d.status[drows] == OCCUPIED]] = 0
+    alive, status = d.peek("alive"), d.peek("status")
+    years_vacant = d.col("years_vacant")
+    np.add(years_vacant, 1, out=years_vacant, where=alive & (status == VACANT))
+    years_vacant[alive & (status == OCCUPIED)] = 0

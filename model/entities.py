@@ -125,8 +125,14 @@ class EntityTable:
 
     def _new_keys(self, k: int, namespace) -> np.ndarray:
         """Draw keys: namespace (municipality) << KEY_BITS | per-namespace counter, in row order."""
-        ns = np.broadcast_to(np.asarray(namespace, dtype=np.int64), (k,))
         keys = np.empty(k, dtype=np.int64)
+        if np.ndim(namespace) == 0:  # one namespace (the usual case): no search for the distinct values
+            v = int(np.asarray(namespace, dtype=np.int64))
+            start = self._key_next.get(v, 0)
+            keys[:] = (v << KEY_BITS) | (start + np.arange(k))
+            self._key_next[v] = start + k
+            return keys
+        ns = np.broadcast_to(np.asarray(namespace, dtype=np.int64), (k,))
         for v in np.unique(ns):
             sel = np.flatnonzero(ns == v)
             start = self._key_next.get(int(v), 0)

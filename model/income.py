@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_households
 from .state import CHILD, EP2_BOUNDS, HEAD, OWNER, PARTNER, State
 
 
@@ -92,15 +93,7 @@ def household_facts(state) -> dict[str, np.ndarray]:
     if cached is not None and cached[0] == stamp:
         return dict(cached[1])
     rows, hrow = member_rows(state)
-    age = p.peek("age").take(rows).astype(np.int64)
-    head = np.flatnonzero(p.peek("role").take(rows) == HEAD)
-    head_age = np.zeros(h.n, dtype=np.int64)
-    head_age[hrow.take(head)] = age.take(head)
-    oldest = np.zeros(h.n, dtype=np.int64)
-    np.maximum.at(oldest, hrow, age)
-    facts = dict(income=np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n),
-                 adults=np.bincount(np.compress(age >= 18, hrow), minlength=h.n),
-                 size=np.bincount(hrow, minlength=h.n), head_age=head_age, oldest=oldest)
+    facts = kernels_households.facts(rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts)
@@ -170,8 +163,8 @@ def yearly_means(model) -> None:
     st, sc = model.state, model.scenario
     p, h = st.persons, st.households
     g = sc.income.wage_growth_per_year
-    prow = p.alive_rows()
-    p.col("income_eur")[prow] *= 1.0 + g
+    inc = p.col("income_eur")
+    np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
     income, adults = household_means(st)
     hrow = h.alive_rows()

@@ -1,0 +1,77 @@
+"""Compiled one-pass loop for the household facts (model.income.household_facts), with the numpy code it
+replaces as the fallback.
+
+household_facts is recomputed whenever the persons changed since its last call (yearly_means, the
+indicators). In numpy it takes about a dozen passes over the household members (gathers of age, role and
+income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop makes one. The results are
+the same arrays: counts are integers, the income sums add each household's members in the same order
+(the order of ``rows``, as np.bincount does), the head's age is the last head's (as the fancy assignment
+leaves it) and the oldest member's age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and
+fewer members than ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both
+on random inputs.
+
+(A loop for model.income.member_rows and role_counts was tried too: no faster than their numpy code, which
+is bound by the scattered reads of ``row_of`` and the scattered counts, not by the number of passes.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import njit, use_compiled
+from .state import HEAD
+
+FACTS = ("income", "adults", "size", "head_age", "oldest")
+
+
+def _facts_numpy(rows, hrow, age, role, income, n):
+    """Fallback of facts: the numpy code."""
+    age = age.take(rows).astype(np.int64)
+    head = np.flatnonzero(role.take(rows) == HEAD)
+    head_age = np.zeros(n, dtype=np.int64)
+    head_age[hrow.take(head)] = age.take(head)
+    oldest = np.zeros(n, dtype=np.int64)
+    np.maximum.at(oldest, hrow, age)
+    return dict(income=np.bincount(hrow, weights=income.take(rows), minlength=n),
+                adults=np.bincount(np.compress(age >= 18, hrow), minlength=n),
+                size=np.bincount(hrow, minlength=n), head_age=head_age, oldest=oldest)
+
+
+@njit
+def _facts_loop(rows, hrow, age, role, income, n):  # pragma: no cover - compiled
+    """income, adults, size, head_age, oldest and ok (False: a person or household row out of range; the
+    caller then runs the numpy code, which raises)."""
+    inc = np.zeros(n, np.float64)
+    adults = np.zeros(n, np.int64)
+    size = np.zeros(n, np.int64)
+    head_age = np.zeros(n, np.int64)
+    oldest = np.zeros(n, np.int64)
+    n_persons = age.size
+    for j in range(rows.size):
+        i = rows[j]
+        r = hrow[j]
+        if r < 0 or r >= n or i < 0 or i >= n_persons:
+            return inc, adults, size, head_age, oldest, False
+        a = np.int64(age[i])
+        inc[r] += income[i]
+        size[r] += 1
+        if a >= 18:
+            adults[r] += 1
+        if role[i] == HEAD:
+            head_age[r] = a
+        if a > oldest[r]:
+            oldest[r] = a
+    return inc, adults, size, head_age, oldest, True
+
+
+def facts(rows: np.ndarray, hrow: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
+          n: int) -> dict[str, np.ndarray]:
+    """Per household slot (``n`` slots): income of its members (added in the order of ``rows``), adults (18+),
+    size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from the member
+    rows, their households' rows and the persons' columns age, role and income (indexed by person row)."""
+    # (without members np.bincount gives the income as int64 zeros: the fallback keeps that)
+    if rows.size and use_compiled(rows.size):
+        *out, ok = _facts_loop(rows, hrow, age, role, income, n)
+        if ok:
+            return dict(zip(FACTS, out, strict=True))
+    return _facts_numpy(rows, hrow, age, role, income, n)

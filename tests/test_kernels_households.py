@@ -1,0 +1,94 @@
+"""The compiled household kernels (model/kernels_households.py) give the same arrays as their numpy
+fallbacks, bit for bit, on random inputs and edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import kernels, kernels_households
+from model.kernels_households import FACTS, _facts_numpy
+
+needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
+
+
+def _persons(rng, n_persons, n_households, member_share=0.8):
+    """Person columns (indexed by row) and members (ascending rows) with their household rows."""
+    age = rng.integers(-1, 105, n_persons).astype(np.int16)
+    role = rng.integers(-1, 3, n_persons).astype(np.int8)
+    # incomes of very different magnitudes, so that the order of the additions shows in the sums
+    income = rng.lognormal(10, 2, n_persons) * rng.choice([1e-6, 1.0, 1e6], n_persons)
+    rows = np.flatnonzero(rng.random(n_persons) < member_share)
+    hrow = rng.integers(0, max(n_households, 1), rows.size) if n_households else np.zeros(0, dtype=np.int64)
+    return rows, hrow.astype(np.int64), age, role, income
+
+
+def _compiled(rows, hrow, age, role, income, n):
+    """The compiled loop itself (the public function sends small arrays to the fallback)."""
+    *out, ok = kernels_households._facts_loop(rows, hrow, age, role, income, n)
+    assert ok
+    return dict(zip(FACTS, out, strict=True))
+
+
+def _same(a, b):
+    return (list(a) == list(b) == list(FACTS)
+            and all(a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in FACTS))
+
+
+@needs_numba
+@pytest.mark.parametrize("n_persons,n_households", [(1, 1), (7, 3), (1000, 10), (50_000, 20_000), (50_000, 100_000)])
+def test_facts_compiled_equals_numpy(n_persons, n_households):
+    rng = np.random.default_rng(n_persons + n_households)
+    args = _persons(rng, n_persons, n_households)
+    expected = _facts_numpy(*args, n_households)
+    assert _same(_compiled(*args, n_households), expected)
+    assert _same(kernels_households.facts(*args, n_households), expected)  # the public function, either path
+
+
+@pytest.mark.parametrize("n_households", [0, 5])
+def test_facts_without_members(n_households):
+    # no members: the public function gives the fallback's arrays (np.bincount's income is then int64 zeros)
+    args = _persons(np.random.default_rng(1), 0, n_households)
+    assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
+
+
+@needs_numba
+def test_facts_several_heads_and_negative_ages():
+    # household 0: two heads (the last one's age counts), household 1: only newborns (age -1: oldest stays 0),
+    # household 2: no member
+    rows = np.array([0, 1, 2, 3, 5])
+    hrow = np.array([0, 1, 0, 1, 0])
+    age = np.array([40, -1, 35, -1, 9, 50], dtype=np.int16)
+    role = np.array([0, 2, 1, 2, 0, 0], dtype=np.int8)
+    income = np.array([0.1, 0.2, 0.3, 1e17, 5.0, 0.7])
+    got = _compiled(rows, hrow, age, role, income, 3)
+    assert _same(got, _facts_numpy(rows, hrow, age, role, income, 3))
+    assert got["head_age"].tolist() == [50, 0, 0] and got["oldest"].tolist() == [50, 0, 0]
+    assert got["size"].tolist() == [3, 2, 0] and got["adults"].tolist() == [3, 0, 0]
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_facts_household_row_out_of_range_raises_as_numpy(bad):
+    rows, hrow = np.array([0, 1]), np.array([0, bad])
+    age, role, income = np.array([30, 40], dtype=np.int16), np.array([0, 0], dtype=np.int8), np.ones(2)
+    with pytest.raises((IndexError, ValueError)):
+        _facts_numpy(rows, hrow, age, role, income, 3)
+    with pytest.raises((IndexError, ValueError)):
+        kernels_households.facts(rows, hrow, age, role, income, 3)
+    if kernels.COMPILED:  # the loop says so, and the public function then raises through the fallback
+        assert not kernels_households._facts_loop(rows, hrow, age, role, income, 3)[-1]
+
+
+def test_facts_on_a_model_state():
+    from model import HousingModel
+    from model.income import member_rows
+
+    m = HousingModel("scenarios/baseline.toml", rng=4, scale=0.02, end_year=2021)
+    m.step()
+    st = m.state
+    p, h = st.persons, st.households
+    rows, hrow = member_rows(st)
+    args = (rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
+    assert _same(kernels_households.facts(*args), _facts_numpy(*args))
+    if kernels.COMPILED:
+        assert _same(_compiled(*args), _facts_numpy(*args))
