@@ -59,7 +59,8 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 
 
 def household_table(state: State):
-    """Per household slot: number of members, of adults, whether it has a head and a partner.
+    """(rows, hrow, size, heads, partners): the member rows and their household rows (income.member_rows), and
+    per household slot the number of members, of heads and of partners (income.role_counts).
 
     The arrays are read-only and shared, kept as long as those of member_rows (the same stamps): a process
     that starts right after another one's fix_households changed no person counts them once."""
