@@ -79,19 +79,23 @@ MIX2 = 0x94D049BB133111EB
 _TO_UNIT = 2.0 ** -53  # the top 53 bits of the hash as a double in [0, 1)
 
 
+def _mix_numpy(z: np.ndarray) -> None:
+    """One SplitMix64 finaliser round, in place on uint64."""
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(MIX1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(MIX2)
+    z ^= z >> np.uint64(31)
+
+
 def _hash_uniform_numpy(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
     """Fallback of hash_uniform: the same arithmetic (uint64, wrapping) on whole arrays."""
     z = keys.astype(np.uint64)
     z *= np.uint64(GAMMA)
     z += np.uint64(s0)
-    for salt in (None, s1):
-        if salt is not None:
-            z ^= np.uint64(salt)
-        z ^= z >> np.uint64(30)
-        z *= np.uint64(MIX1)
-        z ^= z >> np.uint64(27)
-        z *= np.uint64(MIX2)
-        z ^= z >> np.uint64(31)
+    _mix_numpy(z)
+    z ^= np.uint64(s1)
+    _mix_numpy(z)
     z >>= np.uint64(11)
     out = z.astype(np.float64)
     out *= _TO_UNIT
@@ -99,23 +103,22 @@ def _hash_uniform_numpy(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
 
 
 @njit
+def _mix(z):  # pragma: no cover - compiled
+    """One SplitMix64 finaliser round of a uint64 (as _mix_numpy)."""
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(MIX1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(MIX2)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+@njit
 def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
-    g, m1, m2 = np.uint64(GAMMA), np.uint64(MIX1), np.uint64(MIX2)
-    a, b, c, top = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    g = np.uint64(GAMMA)
     for i in range(keys.size):
-        z = keys[i] * g + s0
-        z ^= z >> a
-        z *= m1
-        z ^= z >> b
-        z *= m2
-        z ^= z >> c
-        z ^= s1
-        z ^= z >> a
-        z *= m1
-        z ^= z >> b
-        z *= m2
-        z ^= z >> c
-        out[i] = np.float64(z >> top) * _TO_UNIT
+        z = _mix(_mix(keys[i] * g + s0) ^ s1)
+        out[i] = np.float64(z >> np.uint64(11)) * _TO_UNIT
 
 
 def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:

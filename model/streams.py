@@ -27,7 +27,6 @@ PROCESSES = (
 class Streams:
     def __init__(self, seed: int):
         self.seed = int(seed)
-        self._salt_cache: dict[tuple[int, int, int], tuple[int, int]] = {}
 
     @staticmethod
     def key(name: str) -> int:
@@ -51,10 +50,6 @@ class Streams:
 
     def _salts(self, key: int, year: int, sub: int) -> tuple[int, int]:
         """The two 64-bit salts of (seed, process, year, sub), from numpy's SeedSequence (which mixes its
-        entropy so that nearby seeds, years and subs give unrelated salts); cached per run."""
-        k = (key, year, sub)
-        salts = self._salt_cache.get(k)
-        if salts is None:
-            state = np.random.SeedSequence([self.seed, key, year, 1000 + sub]).generate_state(2, np.uint64)
-            salts = self._salt_cache[k] = (int(state[0]), int(state[1]))
-        return salts
+        entropy so that nearby seeds, years and subs give unrelated salts)."""
+        state = np.random.SeedSequence([self.seed, key, year, 1000 + sub]).generate_state(2, np.uint64)
+        return int(state[0]), int(state[1])

@@ -6,6 +6,7 @@ import pytest
 
 from model import HousingModel
 from model.income import household_facts
+from tests.helpers import change_persons_table
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_cached_until_changed(model):
 @pytest.mark.parametrize("change", ["col", "attribute_view", "remove", "add_person", "add_household", "compact"])
 def test_every_change_invalidates(model, change):
     st = model.state
-    p, h = st.persons, st.households
+    p = st.persons
     before = household_facts(st)
     rows = p.alive_rows()
     rows = rows[p.household_id[rows] >= 0]
@@ -49,15 +50,8 @@ def test_every_change_invalidates(model, change):
         with pytest.raises(ValueError):
             view[rows[:5]] += 1
         p.col("age")[rows[:5]] += 1
-    elif change == "remove":
-        p.remove_rows(rows[:3])
-    elif change == "add_person":
-        p.add(2, age=30, household_id=p.household_id[rows[:2]], role=2, municipality=p.municipality[rows[:2]])
-    elif change == "add_household":
-        h.add(3, municipality=0, dwelling_id=-1)
-    elif change == "compact":
-        p.remove_rows(p.alive_rows()[::2])
-        assert p.compact()
+    else:
+        assert change_persons_table(st, change, rows)
     after = household_facts(st)
     assert same(after, fresh(st))
     if change in ("col", "attribute_view", "add_person"):

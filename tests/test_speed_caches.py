@@ -7,6 +7,7 @@ import pytest
 from model import HousingModel
 from model.demography import household_table
 from model.income import household_income, member_rows, role_counts
+from tests.helpers import change_persons_table
 
 
 @pytest.fixture
@@ -52,17 +53,10 @@ def test_every_change_recomputes(model, change):
     elif change == "attribute_view":
         _ = p.household_id
         p.col("household_id")[rows[:3]] = -1
-    elif change == "remove":
-        p.remove_rows(rows[:3])
-    elif change == "add_person":
-        p.add(2, age=30, household_id=p.household_id[rows[:2]], role=2, municipality=p.municipality[rows[:2]])
-    elif change == "add_household":
-        h.add(3, municipality=0, dwelling_id=-1)
-    elif change == "compact":
-        p.remove_rows(p.alive_rows()[::2])
-        assert p.compact()
     elif change == "remove_household":  # the table is per slot and from persons only: still valid
         h.remove_rows(h.alive_rows()[:2])
+    else:
+        assert change_persons_table(st, change, rows)
     assert same(household_table(st), fresh(st))
     assert same(member_rows(st), fresh(st)[:2])
 
