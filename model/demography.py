@@ -27,7 +27,7 @@ from scipy.special import ndtri
 
 from .allocation import allocate_dwellings
 from .data import MUNICIPALITY_CODES
-from .income import member_rows, role_counts
+from .income import member_table
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -59,22 +59,10 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 
 
 def household_table(state: State):
-    """(rows, hrow, size, heads, partners): the member rows and their household rows (income.member_rows), and
-    per household slot the number of members, of heads and of partners (income.role_counts).
-
-    The arrays are read-only and shared, kept as long as those of member_rows (the same stamps): a process
-    that starts right after another one's fix_households changed no person counts them once."""
-    p, h = state.persons, state.households
-    stamp = (p.stamp(), h.stamp()[1])
-    cached = p.__dict__.get("_household_table")
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    rows, hrow = member_rows(state)
-    table = (rows, hrow, *role_counts(hrow, p.peek("role").take(rows), h.n))
-    for v in table:
-        v.flags.writeable = False
-    p.__dict__["_household_table"] = (stamp, table)
-    return table
+    """(rows, hrow, size, heads, partners): the member rows and their household rows, and per household slot the
+    number of members, of heads and of partners (income.member_table: read-only and shared, brought up to date
+    from the persons that changed since the last call)."""
+    return member_table(state)
 
 
 def fix_households(state: State, flows: Flows, year: int) -> None:

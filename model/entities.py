@@ -35,9 +35,11 @@ class EntityTable:
         # Change counters for caches of values derived from the table (model.income.household_facts):
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
         # are read-only) and every add, removal and compaction; ``layout`` counts changes of n and row_of
-        # (add, compaction).
+        # (add, compaction); ``compactions`` counts the compactions alone, the only change that moves rows
+        # (an add appends rows and ids and leaves the others where they are).
         self.version = 0
         self.layout = 0
+        self.compactions = 0
 
     # -- access -------------------------------------------------------------------------------------
     def __getattr__(self, key):
@@ -167,6 +169,7 @@ class EntityTable:
             return False
         keep = np.flatnonzero(alive)
         self._touch(layout=True)
+        self.compactions += 1
         self.row_of[self._cols["id"][: self.n][~alive]] = -1
         for arr in self._cols.values():
             arr[: keep.size] = arr[keep]

@@ -50,24 +50,125 @@ def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
     return (1.0 + model.scenario.income.wage_growth_per_year) ** (y - ref_year)
 
 
-def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
-    """The alive persons who belong to a household (rows, ascending) and the rows of their households.
+class _MemberIndex:
+    """Who belongs to which household, kept up to date by the changes since its last use (see member_table).
 
-    (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)
+    Holds the member rows and their household rows and the per-slot counts of members, heads and partners,
+    with copies of the persons' columns they come from (household_id, role, alive) as they were then and each
+    person's household row. An update compares the columns with the copies (sequential passes) and, only for
+    the persons that changed and those added since, takes back their old contributions to the counts, adds
+    their new ones and looks up their household row. The counts are integers, so they come out the same as a
+    recount (role_counts); the member rows are those alive with a household, ascending, and a household row
+    once looked up stays right until the households table is compacted (an add appends rows). A compaction of
+    either table rebuilds the index."""
+
+    def __init__(self, state):
+        p, h = state.persons, state.households
+        hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
+        member = alive & (hid >= 0)
+        rows = np.flatnonzero(member)
+        hrow = h.row_of.take(hid.take(rows))
+        size, heads, partners = role_counts(hrow, role.take(rows), h.n)
+        self.compactions = (p.compactions, h.compactions)
+        self.n = p.n
+        # the copies, with room for the persons' table to grow (their first n slots are in use)
+        cap = max(p.n, 16)
+        self.hid, self.role, self.alive, self.member = (np.empty(cap, dtype=a.dtype)
+                                                        for a in (hid, role, alive, member))
+        for copy, a in ((self.hid, hid), (self.role, role), (self.alive, alive), (self.member, member)):
+            copy[: p.n] = a
+        self.hrow = np.full(cap, -1, dtype=np.int64)
+        self.hrow[rows] = hrow
+        self._publish(rows, hrow, size, np.ascontiguousarray(heads), np.ascontiguousarray(partners))
+
+    def _publish(self, *table: np.ndarray) -> None:
+        for v in table:
+            v.flags.writeable = False
+        self.table = table
+
+    def _grow(self, n: int) -> None:
+        """Room in the copies for ``n`` persons."""
+        cap = max(n, int(self.hid.size * 1.5))
+        for key in ("hid", "role", "alive", "member", "hrow"):
+            old = getattr(self, key)
+            new = np.empty(cap, dtype=old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, key, new)
+
+    def update(self, state) -> bool:
+        """Bring the table up to date with the persons and households; False where only a rebuild can (after a
+        compaction, or for a member whose household has no row: the rebuild raises as a recount does)."""
+        p, h = state.persons, state.households
+        if (p.compactions, h.compactions) != self.compactions:
+            return False
+        n0, n = self.n, p.n
+        hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
+        c = kernels_households.changed_rows((hid, role, alive), (self.hid, self.role, self.alive), n0)
+        rows, hrow, size, heads, partners = self.table
+        if c.size == 0 and n == n0 and size.size == h.n:
+            return True
+        if n > n0:
+            c = np.concatenate([c, np.arange(n0, n)])
+            if n > self.hid.size:
+                self._grow(n)
+            self.member[n0:n] = False
+        c_hid, c_role = hid.take(c), role.take(c)
+        c_member = alive.take(c) & (c_hid >= 0)
+        c_hrow = np.full(c.size, -1, dtype=np.int64)
+        joined = np.flatnonzero(c_member)
+        c_hrow[joined] = h.row_of.take(c_hid.take(joined))
+        if joined.size and c_hrow.take(joined).min() < 0:
+            return False
+        # the counts: the changed persons' old contributions out, their new ones in (new households count 0)
+        was = np.compress(self.member.take(c), c)
+        was_hrow, was_role = self.hrow.take(was), self.role.take(was)
+        is_hrow, is_role = c_hrow.take(joined), c_role.take(joined)
+        counts = []
+        for old, pick_was, pick_is in ((size, None, None), (heads, was_role == HEAD, is_role == HEAD),
+                                       (partners, was_role == PARTNER, is_role == PARTNER)):
+            new = np.empty(h.n, dtype=old.dtype)
+            new[: old.size] = old
+            new[old.size:] = 0
+            np.subtract.at(new, was_hrow if pick_was is None else was_hrow[pick_was], 1)
+            np.add.at(new, is_hrow if pick_is is None else is_hrow[pick_is], 1)
+            counts.append(new)
+        # the member rows and their household rows, anew where a member came, went or changed household
+        if not (np.array_equal(self.member.take(c), c_member) and np.array_equal(self.hrow.take(c), c_hrow)):
+            self.member[c] = c_member
+            self.hrow[c] = c_hrow
+            rows, hrow = kernels_households.member_arrays(self.member, self.hrow, n)
+        self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, alive.take(c)
+        self.n = n
+        self._publish(rows, hrow, *counts)
+        return True
+
+
+def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, hrow, size, heads, partners): the alive persons who belong to a household (rows, ascending), the
+    rows of their households, and per household slot the number of members, of heads and of partners.
+
     The arrays are read-only and shared: they are kept while the persons table hands out no column view and
-    changes nothing and the households table adds or compacts no rows (the stamps of household_facts)."""
+    changes nothing and the households table adds or compacts no rows (the stamps of household_facts); after
+    such a change they are brought up to date from the persons that changed (_MemberIndex), and stay the same
+    objects where nothing they depend on changed (a col("age") hand-out, say)."""
     p, h = state.persons, state.households
     stamp = (p.stamp(), h.stamp()[1])
-    cached = p.__dict__.get("_member_rows")
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    hid = p.peek("household_id")
-    rows = np.flatnonzero(p.peek("alive") & (hid >= 0))
-    hrow = h.row_of.take(hid.take(rows))
-    rows.flags.writeable = False
-    hrow.flags.writeable = False
-    p.__dict__["_member_rows"] = (stamp, (rows, hrow))
-    return rows, hrow
+    d = p.__dict__
+    index = d.get("_member_index")
+    if index is not None and d["_member_stamp"] == stamp:
+        return index.table
+    if index is None or not index.update(state):
+        index = d["_member_index"] = _MemberIndex(state)
+    d["_member_stamp"] = stamp
+    return index.table
+
+
+def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
+    """The alive persons who belong to a household (rows, ascending) and the rows of their households: the
+    first two arrays of member_table (read-only and shared).
+
+    (``np.flatnonzero`` and ``take`` rather than boolean indexing: the same arrays, several times faster.)"""
+    return member_table(state)[:2]
 
 
 def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

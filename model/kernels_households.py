@@ -1,5 +1,5 @@
-"""Compiled one-pass loop for the household facts (model.income.household_facts), with the numpy code it
-replaces as the fallback.
+"""Compiled one-pass loops for the household facts (model.income.household_facts) and for bringing the member
+table up to date (model.income.member_table), with the numpy code they replace as the fallbacks.
 
 household_facts is recomputed whenever the persons changed since its last call (yearly_means, the
 indicators). In numpy it takes about a dozen passes over the household members (gathers of age, role and
@@ -10,8 +10,13 @@ leaves it) and the oldest member's age is a maximum (from 0). ``ZODRENTHE_NUMBA=
 fewer members than ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both
 on random inputs.
 
-(A loop for model.income.member_rows and role_counts was tried too: no faster than their numpy code, which
-is bound by the scattered reads of ``row_of`` and the scattered counts, not by the number of passes.)
+The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its
+last use: :func:`changed_rows` finds them by comparing the columns with copies (numpy: three comparisons, two
+ors and np.flatnonzero, each a pass with a temporary; the loop: one pass), and :func:`member_arrays` lists
+the members and their household rows (numpy: np.flatnonzero and a gather; the loop: one pass).
+
+(A loop for a full recount, model.income.role_counts, was tried too: no faster than its numpy code, which is
+bound by the scattered reads of ``row_of`` and the scattered counts, not by the number of passes.)
 """
 
 from __future__ import annotations
@@ -75,3 +80,57 @@ def facts(rows: np.ndarray, hrow: np.ndarray, age: np.ndarray, role: np.ndarray,
         if ok:
             return dict(zip(FACTS, out, strict=True))
     return _facts_numpy(rows, hrow, age, role, income, n)
+
+
+def _changed_numpy(columns, copies, n):
+    """Fallback of changed_rows: a comparison per column, or-ed, then np.flatnonzero."""
+    changed = columns[0][:n] != copies[0][:n]
+    for col, copy in zip(columns[1:], copies[1:], strict=True):
+        changed |= col[:n] != copy[:n]
+    return np.flatnonzero(changed)
+
+
+@njit
+def _changed_loop(hid, role, alive, hid_copy, role_copy, alive_copy, n):  # pragma: no cover - compiled
+    """Rows below ``n`` where any column differs from its copy, ascending."""
+    out = np.empty(1024, np.int64)
+    k = 0
+    for i in range(n):
+        if hid[i] != hid_copy[i] or role[i] != role_copy[i] or alive[i] != alive_copy[i]:
+            if k == out.size:
+                grown = np.empty(2 * out.size, np.int64)
+                grown[:k] = out
+                out = grown
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+def changed_rows(columns: tuple[np.ndarray, np.ndarray, np.ndarray], copies: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 n: int) -> np.ndarray:
+    """The rows below ``n`` (ascending, int64) where any of the three columns (household_id, role, alive) differs
+    from its copy (arrays of at least ``n`` elements, of the columns' dtypes)."""
+    if use_compiled(n):
+        return _changed_loop(*columns, *copies, n)
+    return _changed_numpy(columns, copies, n)
+
+
+@njit
+def _members_loop(member, hrow_of, n):  # pragma: no cover - compiled
+    rows = np.empty(n, np.int64)
+    hrow = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if member[i]:
+            rows[k] = i
+            hrow[k] = hrow_of[i]
+            k += 1
+    return rows[:k], hrow[:k]
+
+
+def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows below ``n`` where ``member`` is True (ascending, int64) and ``hrow_of`` at them (int64)."""
+    if use_compiled(n):
+        return _members_loop(member, hrow_of, n)
+    rows = np.flatnonzero(member[:n])
+    return rows, hrow_of.take(rows)

@@ -1,12 +1,13 @@
 """member_rows and household_table keep their (read-only) arrays while the persons table hands out no column
-view and changes nothing and the households table adds or compacts no rows; every change recomputes them."""
+view and changes nothing and the households table adds or compacts no rows; after any change they are brought up
+to date from the persons that changed (model.income._MemberIndex), which must give the arrays of a recount."""
 
 import numpy as np
 import pytest
 
-from model import HousingModel
+from model import HousingModel, kernels
 from model.demography import household_table
-from model.income import household_income, member_rows, role_counts
+from model.income import household_income, member_rows, member_table, role_counts
 from tests.helpers import change_persons_table
 
 
@@ -66,6 +67,99 @@ def test_whole_run_matches_fresh_tables():
     while m.running:
         m.step()
         assert same(household_table(m.state), fresh(m.state))
+
+
+def test_unrelated_changes_keep_the_arrays(model):
+    # a hand-out of another column (or of these, unchanged) changes the stamps, not the arrays: the same objects
+    st = model.state
+    p, h = st.persons, st.households
+    first = household_table(st)
+    p.col("age")[:5] += 1
+    _ = p.household_id, p.role, p.alive
+    h.remove_rows(h.alive_rows()[:1])
+    again = household_table(st)
+    assert all(x is y for x, y in zip(first, again, strict=True))
+
+
+def test_a_change_after_an_update_is_seen(model):
+    # the copies are brought up to date too: a change back to an earlier value shows
+    st = model.state
+    p = st.persons
+    rows, hrow, *_ = household_table(st)
+    head = rows[p.role[rows] == 0][0]
+    for value in (1, 0, 2, 0):
+        p.col("role")[head] = value
+        assert same(household_table(st), fresh(st))
+    hid = p.household_id[head]
+    for value in (-1, hid, p.household_id[rows[-1]], hid):
+        p.col("household_id")[head] = value
+        assert same(household_table(st), fresh(st))
+
+
+@pytest.mark.parametrize("numba", [False, True])
+def test_random_changes_match_a_recount(monkeypatch, numba):
+    """Random rounds of the changes the processes make (deaths, moves, new households, births, roles, removed
+    and compacted households, compacted persons), the table after each against a recount."""
+    if numba and not kernels.COMPILED:
+        pytest.skip("numba is not in use")
+    monkeypatch.setattr(kernels, "COMPILED", numba)
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    m = HousingModel("scenarios/baseline.toml", rng=9, scale=0.02, end_year=2021)
+    st = m.state
+    p, h = st.persons, st.households
+    rng = np.random.default_rng(1)
+    for step in range(60):
+        household_table(st)  # brought up to date from the previous round's changes
+        alive = p.alive_rows()
+        members = alive[p.household_id[alive] >= 0]
+        pick = rng.choice(members, 1 + rng.integers(0, 40), replace=False)
+        kind = step % 8
+        if kind == 0:  # deaths
+            p.col("household_id")[pick] = -1
+            p.col("role")[pick] = 3
+            p.remove_rows(pick)
+        elif kind == 1:  # moves to other existing households
+            p.col("household_id")[pick] = rng.choice(h.id[h.alive_rows()], pick.size)
+        elif kind == 2:  # new one-person households
+            p.col("household_id")[pick] = h.add(pick.size, municipality=0, dwelling_id=-1)
+            p.col("role")[pick] = 0
+        elif kind == 3:  # births
+            p.add(pick.size, age=-1, household_id=p.household_id[pick], role=2, municipality=0)
+        elif kind == 4:  # roles, some out of range
+            p.col("role")[pick] = rng.integers(-1, 4, pick.size)
+        elif kind == 5:  # households without members removed, then compacted
+            empty = np.flatnonzero(h.alive & (fresh(st)[2] == 0))
+            h.remove_rows(empty)
+            h.compact(0.0)
+        elif kind == 6:  # persons leave without their columns changing (remove_rows alone), compaction
+            p.remove_rows(pick)
+            if step % 16 == 6:
+                p.compact(0.0)
+        else:  # many new persons at once: the copies grow
+            p.add(3000, age=30, household_id=rng.choice(h.id[h.alive_rows()], 3000), role=2, municipality=0)
+        got = household_table(st)
+        assert same(got, fresh(st)), (step, kind)
+        assert all(v.dtype == np.int64 and not v.flags.writeable for v in got)
+
+
+def test_a_member_without_a_household_row_raises_as_a_recount(model):
+    st = model.state
+    p, h = st.persons, st.households
+    household_table(st)
+    rows = member_rows(st)[0]
+    gone = h.add(1, municipality=0, dwelling_id=-1)
+    household_table(st)
+    h.remove_rows(h.rows(gone))
+    h.compact(0.0)  # the household's id has no row any more
+    household_table(st)
+    p.col("household_id")[rows[0]] = gone[0]
+    with pytest.raises(ValueError):
+        fresh(st)
+    with pytest.raises(ValueError):
+        member_table(st)
+    p.col("household_id")[rows[0]] = h.next_id + 10**6  # beyond any id
+    with pytest.raises(IndexError):
+        member_table(st)
 
 
 def test_household_income_of_some_households(model):
