@@ -17,6 +17,8 @@ decisions.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from . import kernels_households
@@ -50,17 +52,33 @@ def income_limit_factor(model, ref_year: int, year: int | None = None) -> float:
     return (1.0 + model.scenario.income.wage_growth_per_year) ** (y - ref_year)
 
 
+def _references(arrays) -> list[int]:
+    """The reference count of each array (sys.getrefcount), seen from here."""
+    return [sys.getrefcount(a) for a in arrays]
+
+
+#: The reference count _references gives for an array that only the tuple passed to it holds (measured, so that
+#: the test does not depend on how the interpreter counts the references of a call).
+_ALONE = _references((np.empty(0),))[0]
+
+
 class _MemberIndex:
     """Who belongs to which household, kept up to date by the changes since its last use (see member_table).
 
     Holds the member rows and their household rows and the per-slot counts of members, heads and partners,
     with copies of the persons' columns they come from (household_id, role, alive) as they were then and each
-    person's household row. An update compares the columns with the copies (sequential passes) and, only for
+    person's household row. An update compares the columns with the copies (one compiled pass) and, only for
     the persons that changed and those added since, takes back their old contributions to the counts, adds
     their new ones and looks up their household row. The counts are integers, so they come out the same as a
     recount (role_counts); the member rows are those alive with a household, ascending, and a household row
     once looked up stays right until the households table is compacted (an add appends rows). A compaction of
-    either table rebuilds the index."""
+    either table rebuilds the index.
+
+    The five arrays handed out are read-only views of buffers that the index owns (with room to grow). An
+    update writes into the buffers only when nothing else holds them any more, neither the views handed out
+    nor any view of those (a view keeps its buffer's reference count up: CPython frees memory only with its
+    last reference); otherwise it writes into new buffers and leaves the old ones to their holders. Writing
+    into the same memory spares the page faults of fresh multi-MB arrays at every update."""
 
     def __init__(self, state):
         p, h = state.persons, state.households
@@ -68,10 +86,10 @@ class _MemberIndex:
         member = alive & (hid >= 0)
         rows = np.flatnonzero(member)
         hrow = h.row_of.take(hid.take(rows))
-        size, heads, partners = role_counts(hrow, role.take(rows), h.n)
+        table = (rows, hrow, *role_counts(hrow, role.take(rows), h.n))
         self.compactions = (p.compactions, h.compactions)
-        self.n = p.n
-        # the copies, with room for the persons' table to grow (their first n slots are in use)
+        self.n, self.members, self.slots = p.n, rows.size, h.n
+        # the copies and the member buffers, with room for the persons to grow (their first n slots are in use)
         cap = max(p.n, 16)
         self.hid, self.role, self.alive, self.member = (np.empty(cap, dtype=a.dtype)
                                                         for a in (hid, role, alive, member))
@@ -79,12 +97,20 @@ class _MemberIndex:
             copy[: p.n] = a
         self.hrow = np.full(cap, -1, dtype=np.int64)
         self.hrow[rows] = hrow
-        self._publish(rows, hrow, size, np.ascontiguousarray(heads), np.ascontiguousarray(partners))
+        self.buffers = (*(np.empty(cap, dtype=np.int64) for _ in range(2)),
+                        *(np.empty(max(h.n, 16), dtype=np.int64) for _ in range(3)))
+        for buf, a in zip(self.buffers, table, strict=True):
+            buf[: a.size] = a
+        self._publish()
 
-    def _publish(self, *table: np.ndarray) -> None:
-        for v in table:
-            v.flags.writeable = False
-        self.table = table
+    def _publish(self) -> None:
+        """Hand out read-only views of the buffers' slots in use."""
+        table = []
+        for buf, used in zip(self.buffers, (self.members,) * 2 + (self.slots,) * 3, strict=True):
+            view = buf[:used]
+            view.flags.writeable = False
+            table.append(view)
+        self.table = tuple(table)
 
     def _grow(self, n: int) -> None:
         """Room in the copies for ``n`` persons."""
@@ -104,42 +130,51 @@ class _MemberIndex:
         n0, n = self.n, p.n
         hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
         c = kernels_households.changed_rows((hid, role, alive), (self.hid, self.role, self.alive), n0)
-        rows, hrow, size, heads, partners = self.table
-        if c.size == 0 and n == n0 and size.size == h.n:
+        if c.size == 0 and n == n0 and h.n == self.slots:
             return True
         if n > n0:
             c = np.concatenate([c, np.arange(n0, n)])
-            if n > self.hid.size:
-                self._grow(n)
-            self.member[n0:n] = False
-        c_hid, c_role = hid.take(c), role.take(c)
-        c_member = alive.take(c) & (c_hid >= 0)
+        c_hid, c_role, c_alive = hid.take(c), role.take(c), alive.take(c)
+        c_member = c_alive & (c_hid >= 0)
         c_hrow = np.full(c.size, -1, dtype=np.int64)
         joined = np.flatnonzero(c_member)
         c_hrow[joined] = h.row_of.take(c_hid.take(joined))
         if joined.size and c_hrow.take(joined).min() < 0:
             return False
-        # the counts: the changed persons' old contributions out, their new ones in (new households count 0)
+        if n > self.hid.size:
+            self._grow(n)
+        self.member[n0:n] = False
+        # the changed persons' old contributions to the counts (the new ones are theirs now)
         was = np.compress(self.member.take(c), c)
         was_hrow, was_role = self.hrow.take(was), self.role.take(was)
         is_hrow, is_role = c_hrow.take(joined), c_role.take(joined)
-        counts = []
-        for old, pick_was, pick_is in ((size, None, None), (heads, was_role == HEAD, is_role == HEAD),
-                                       (partners, was_role == PARTNER, is_role == PARTNER)):
-            new = np.empty(h.n, dtype=old.dtype)
-            new[: old.size] = old
-            new[old.size:] = 0
-            np.subtract.at(new, was_hrow if pick_was is None else was_hrow[pick_was], 1)
-            np.add.at(new, is_hrow if pick_is is None else is_hrow[pick_is], 1)
-            counts.append(new)
-        # the member rows and their household rows, anew where a member came, went or changed household
-        if not (np.array_equal(self.member.take(c), c_member) and np.array_equal(self.hrow.take(c), c_hrow)):
-            self.member[c] = c_member
-            self.hrow[c] = c_hrow
-            rows, hrow = kernels_households.member_arrays(self.member, self.hrow, n)
-        self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, alive.take(c)
-        self.n = n
-        self._publish(rows, hrow, *counts)
+        relist = not (np.array_equal(self.member.take(c), c_member) and np.array_equal(self.hrow.take(c), c_hrow))
+        # the buffers: the same where nothing holds them (the views handed out go now), else new ones
+        self.table = None
+        shared = _references(self.buffers) != [_ALONE] * 5
+        rows_buf, hrow_buf, *count_bufs = self.buffers
+        if shared:
+            rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
+            count_bufs = [buf.copy() for buf in count_bufs]
+            relist = True
+        if rows_buf.size < n:
+            rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
+            relist = True
+        if count_bufs[0].size < h.n:
+            count_bufs = [np.concatenate([buf[: self.slots], np.empty(max(h.n, int(buf.size * 1.5)) - self.slots,
+                                                                       dtype=np.int64)]) for buf in count_bufs]
+        for buf, pick_was, pick_is in zip(count_bufs, (None, was_role == HEAD, was_role == PARTNER),
+                                          (None, is_role == HEAD, is_role == PARTNER), strict=True):
+            buf[self.slots: h.n] = 0  # new households
+            np.subtract.at(buf, was_hrow if pick_was is None else was_hrow[pick_was], 1)
+            np.add.at(buf, is_hrow if pick_is is None else is_hrow[pick_is], 1)
+        self.member[c], self.hrow[c] = c_member, c_hrow
+        self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, c_alive
+        if relist:  # a member came, went or changed household
+            self.members = kernels_households.member_arrays(self.member, self.hrow, n, rows_buf, hrow_buf)
+        self.buffers = (rows_buf, hrow_buf, *count_bufs)
+        self.n, self.slots = n, h.n
+        self._publish()
         return True
 
 

@@ -116,21 +116,22 @@ def changed_rows(columns: tuple[np.ndarray, np.ndarray, np.ndarray], copies: tup
 
 
 @njit
-def _members_loop(member, hrow_of, n):  # pragma: no cover - compiled
-    rows = np.empty(n, np.int64)
-    hrow = np.empty(n, np.int64)
+def _members_loop(member, hrow_of, n, rows, hrow):  # pragma: no cover - compiled
     k = 0
     for i in range(n):
         if member[i]:
             rows[k] = i
             hrow[k] = hrow_of[i]
             k += 1
-    return rows[:k], hrow[:k]
+    return k
 
 
-def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows below ``n`` where ``member`` is True (ascending, int64) and ``hrow_of`` at them (int64)."""
+def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int, rows: np.ndarray, hrow: np.ndarray) -> int:
+    """Write the rows below ``n`` where ``member`` is True (ascending) to the front of ``rows`` and ``hrow_of``
+    at them to the front of ``hrow`` (int64 arrays of at least as many elements); returns their number."""
     if use_compiled(n):
-        return _members_loop(member, hrow_of, n)
-    rows = np.flatnonzero(member[:n])
-    return rows, hrow_of.take(rows)
+        return _members_loop(member, hrow_of, n, rows, hrow)
+    found = np.flatnonzero(member[:n])
+    rows[: found.size] = found
+    np.take(hrow_of, found, out=hrow[: found.size])
+    return found.size

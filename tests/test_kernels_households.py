@@ -141,11 +141,12 @@ def test_member_arrays_compiled_equals_numpy(monkeypatch, n, share):
     rng = np.random.default_rng(n + 1)
     member = np.concatenate([rng.random(n) < share, [True, True]])  # room beyond n: not members
     hrow_of = rng.integers(-1, 10**6, n + 2).astype(np.int64)
-    monkeypatch.setattr(kernels, "COMPILED", False)
-    rows, hrow = kernels_households.member_arrays(member, hrow_of, n)
-    monkeypatch.undo()
-    assert rows.dtype == hrow.dtype == np.int64
-    assert np.array_equal(rows, np.flatnonzero(member[:n])) and np.array_equal(hrow, hrow_of[rows])
-    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
-    got = kernels_households.member_arrays(member, hrow_of, n)
-    assert all(g.dtype == np.int64 and np.array_equal(g, e) for g, e in zip(got, (rows, hrow), strict=True))
+    expected_rows = np.flatnonzero(member[:n])
+    for compiled in (False, True):
+        monkeypatch.setattr(kernels, "COMPILED", compiled and kernels.COMPILED)
+        monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+        rows, hrow = np.full(n + 3, -7, dtype=np.int64), np.full(n + 3, -7, dtype=np.int64)
+        k = kernels_households.member_arrays(member, hrow_of, n, rows, hrow)
+        assert k == expected_rows.size
+        assert np.array_equal(rows[:k], expected_rows) and np.array_equal(hrow[:k], hrow_of[expected_rows])
+        assert (rows[k:] == -7).all() and (hrow[k:] == -7).all()  # the rest untouched

@@ -99,7 +99,8 @@ def test_a_change_after_an_update_is_seen(model):
 @pytest.mark.parametrize("numba", [False, True])
 def test_random_changes_match_a_recount(monkeypatch, numba):
     """Random rounds of the changes the processes make (deaths, moves, new households, births, roles, removed
-    and compacted households, compacted persons), the table after each against a recount."""
+    and compacted households, compacted persons), the table after each against a recount; tables held by the
+    test through an update keep their values."""
     if numba and not kernels.COMPILED:
         pytest.skip("numba is not in use")
     monkeypatch.setattr(kernels, "COMPILED", numba)
@@ -108,8 +109,8 @@ def test_random_changes_match_a_recount(monkeypatch, numba):
     st = m.state
     p, h = st.persons, st.households
     rng = np.random.default_rng(1)
+    held = values = None
     for step in range(60):
-        household_table(st)  # brought up to date from the previous round's changes
         alive = p.alive_rows()
         members = alive[p.household_id[alive] >= 0]
         pick = rng.choice(members, 1 + rng.integers(0, 40), replace=False)
@@ -140,6 +141,44 @@ def test_random_changes_match_a_recount(monkeypatch, numba):
         got = household_table(st)
         assert same(got, fresh(st)), (step, kind)
         assert all(v.dtype == np.int64 and not v.flags.writeable for v in got)
+        assert held is None or same(held, values)  # held through the update: unchanged
+        if step % 3:  # held through the next update (new buffers) or not (the same ones written again)
+            held, values = got, [v.copy() for v in got]
+        else:
+            held = values = None
+        del got
+
+
+def test_held_arrays_are_never_written(model):
+    """An update writes into the buffers of the arrays handed out only when nothing holds them or a view of them
+    any more: arrays (and slices of them) that a caller keeps keep their values."""
+    st = model.state
+    p = st.persons
+    rows = member_rows(st)[0].copy()  # (a view would hold the buffer)
+    kept = household_table(st)
+    slices = [v[: v.size // 2] for v in household_table(st)]
+    slice_values = [v.copy() for v in slices]
+    del kept
+    p.col("household_id")[rows[:4]] = -1
+    p.col("role")[rows[10:14]] = 1
+    assert same(household_table(st), fresh(st))
+    assert same(slices, slice_values)
+    del slices
+    again = household_table(st)
+    held = [v.copy() for v in again]
+    p.col("household_id")[rows[20:24]] = -1
+    assert same(household_table(st), fresh(st))
+    assert same(again, held)  # held through the update: unchanged
+
+
+def test_free_buffers_are_written_again(model):
+    st = model.state
+    p = st.persons
+    rows = member_rows(st)[0].copy()  # (a view would hold the buffer)
+    pointers = [v.__array_interface__["data"][0] for v in household_table(st)]
+    p.col("household_id")[rows[:4]] = -1
+    assert same(household_table(st), fresh(st))
+    assert [v.__array_interface__["data"][0] for v in household_table(st)] == pointers
 
 
 def test_a_member_without_a_household_row_raises_as_a_recount(model):
