@@ -67,7 +67,7 @@ class _MemberIndex:
 
     Holds the member rows and their household rows and the per-slot counts of members, heads and partners,
     with copies of the persons' columns they come from (household_id, role, alive) as they were then and each
-    person's household row. An update compares the columns with the copies (one compiled pass) and, only for
+    person's household row. An update compares the columns with the copies (sequential passes) and, only for
     the persons that changed and those added since, takes back their old contributions to the counts, adds
     their new ones and looks up their household row. The counts are integers, so they come out the same as a
     recount (role_counts); the member rows are those alive with a household, ascending, and a household row
@@ -129,7 +129,10 @@ class _MemberIndex:
             return False
         n0, n = self.n, p.n
         hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
-        c = kernels_households.changed_rows((hid, role, alive), (self.hid, self.role, self.alive), n0)
+        changed = hid[:n0] != self.hid[:n0]
+        changed |= role[:n0] != self.role[:n0]
+        changed |= alive[:n0] != self.alive[:n0]
+        c = np.flatnonzero(changed)
         if c.size == 0 and n == n0 and h.n == self.slots:
             return True
         if n > n0:

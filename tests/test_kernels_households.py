@@ -94,48 +94,7 @@ def test_facts_on_a_model_state():
         assert _same(_compiled(*args), _facts_numpy(*args))
 
 
-# -- the member table's update (model.income._MemberIndex): changed_rows and member_arrays ----------------------
-def _columns_and_copies(rng, n, share_changed):
-    """household_id, role, alive and copies of them (with room beyond n) that differ at a share of rows."""
-    cols = (rng.integers(-1, 1000, n).astype(np.int64), rng.integers(-1, 3, n).astype(np.int8), rng.random(n) < 0.9)
-    copies = []
-    for col in cols:
-        copy = np.concatenate([col, rng.integers(0, 2, 5).astype(col.dtype)])  # room beyond n: never compared
-        change = np.flatnonzero(rng.random(n) < share_changed)
-        copy[change] = (copy[change] + 1).astype(col.dtype) if col.dtype != bool else ~copy[change]
-        copies.append(copy)
-    return cols, tuple(copies)
-
-
-@pytest.fixture
-def compiled_at_any_size(monkeypatch):
-    """The entry points take the compiled loops for every size (not only from kernels.MIN_SIZE elements on)."""
-    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
-
-
-@pytest.mark.parametrize("n,share", [(0, 0.5), (1, 0.0), (1, 1.0), (100, 0.1), (5000, 0.01), (5000, 1.0),
-                                     (50_000, 0.3)])
-def test_changed_rows_compiled_equals_numpy(compiled_at_any_size, n, share):
-    rng = np.random.default_rng(n)
-    cols, copies = _columns_and_copies(rng, n, share)
-    expected = kernels_households._changed_numpy(cols, copies, n)
-    got = kernels_households.changed_rows(cols, copies, n)
-    assert got.dtype == expected.dtype == np.int64 and np.array_equal(got, expected)
-    if kernels.COMPILED:
-        assert np.array_equal(kernels_households._changed_loop(*cols, *copies, n), expected)
-    # only the first rows
-    k = n // 2
-    assert np.array_equal(kernels_households.changed_rows(cols, copies, k), expected[expected < k])
-
-
-def test_changed_rows_sees_each_column(compiled_at_any_size):
-    cols, copies = _columns_and_copies(np.random.default_rng(2), 10, 0.0)
-    assert kernels_households.changed_rows(cols, copies, 10).size == 0
-    for j, row in enumerate((3, 5, 9)):
-        copies[j][row] = ~copies[j][row] if copies[j].dtype == bool else copies[j][row] + 1
-    assert kernels_households.changed_rows(cols, copies, 10).tolist() == [3, 5, 9]
-
-
+# -- the member table's listing of members (model.income._MemberIndex) ------------------------------------------
 @pytest.mark.parametrize("n,share", [(0, 0.5), (1, 1.0), (1, 0.0), (1000, 0.9), (50_000, 0.5), (50_000, 0.0)])
 def test_member_arrays_compiled_equals_numpy(monkeypatch, n, share):
     rng = np.random.default_rng(n + 1)
