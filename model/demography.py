@@ -73,8 +73,8 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
     alive_h = h.alive
     headless = alive_h & (size > 0) & (heads == 0)
     if headless.any():
-        sel = headless[hrow]
-        cand, cand_h = rows[sel], hrow[sel]
+        sel = np.flatnonzero(headless[hrow])  # (positions and take: faster than a boolean mask when few)
+        cand, cand_h = rows.take(sel), hrow.take(sel)
         age = p.age[cand].astype(np.int64)
         # partner first, then the oldest member
         key = np.where(p.role[cand] == PARTNER, 1000, 0) + age
@@ -89,7 +89,7 @@ def fix_households(state: State, flows: Flows, year: int) -> None:
             # their members by household row (the table's hrow: only roles changed since it was made)
             orphan_slot = np.zeros(h.n, dtype=bool)
             orphan_slot[h.row_of[orphan_h]] = True
-            orphans = rows[orphan_slot.take(hrow)]
+            orphans = rows.take(np.flatnonzero(orphan_slot[hrow]))
             _count(flows.out_migrants, p.municipality[orphans])
             remove_persons(state, orphans)
             size = size.copy()  # the shared table is read-only

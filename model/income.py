@@ -77,8 +77,8 @@ class _MemberIndex:
     The five arrays handed out are read-only views of buffers that the index owns (with room to grow). An
     update writes into the buffers only when nothing else holds them any more, neither the views handed out
     nor any view of those (a view keeps its buffer's reference count up: CPython frees memory only with its
-    last reference); otherwise it writes into new buffers and leaves the old ones to their holders. Writing
-    into the same memory spares the page faults of fresh multi-MB arrays at every update."""
+    last reference); otherwise it leaves them to their holders and writes into a spare set (or new buffers).
+    Writing into the same memory spares the page faults of fresh multi-MB arrays at every update."""
 
     def __init__(self, state):
         p, h = state.persons, state.households
@@ -101,6 +101,7 @@ class _MemberIndex:
                         *(np.empty(max(h.n, 16), dtype=np.int64) for _ in range(3)))
         for buf, a in zip(self.buffers, table, strict=True):
             buf[: a.size] = a
+        self.spare = None
         self._publish()
 
     def _publish(self) -> None:
@@ -111,6 +112,22 @@ class _MemberIndex:
             view.flags.writeable = False
             table.append(view)
         self.table = tuple(table)
+
+    def _buffers_to_write(self) -> tuple[list[np.ndarray], bool]:
+        """The buffers an update writes into, and whether they are others than the current ones: the current ones
+        where nothing else holds them; else the spare set (the buffers replaced at an earlier update, once their
+        holders let them go) or new ones, with the current counts copied, and the current ones become the spare
+        set."""
+        if _references(self.buffers) == [_ALONE] * 5:
+            return list(self.buffers), False
+        current, spare = self.buffers, self.spare
+        self.spare = current
+        if spare is None or _references(spare) != [_ALONE] * 5 or any(
+                new.size < old.size for new, old in zip(spare, current, strict=True)):
+            spare = [np.empty_like(old) for old in current]
+        for new, old in zip(spare[2:], current[2:], strict=True):
+            new[: self.slots] = old[: self.slots]
+        return list(spare), True
 
     def _grow(self, n: int) -> None:
         """Room in the copies for ``n`` persons."""
@@ -152,14 +169,9 @@ class _MemberIndex:
         was_hrow, was_role = self.hrow.take(was), self.role.take(was)
         is_hrow, is_role = c_hrow.take(joined), c_role.take(joined)
         relist = not (np.array_equal(self.member.take(c), c_member) and np.array_equal(self.hrow.take(c), c_hrow))
-        # the buffers: the same where nothing holds them (the views handed out go now), else new ones
-        self.table = None
-        shared = _references(self.buffers) != [_ALONE] * 5
-        rows_buf, hrow_buf, *count_bufs = self.buffers
-        if shared:
-            rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
-            count_bufs = [buf.copy() for buf in count_bufs]
-            relist = True
+        self.table = None  # the views handed out go (unless someone else holds them)
+        (rows_buf, hrow_buf, *count_bufs), other = self._buffers_to_write()
+        relist |= other
         if rows_buf.size < n:
             rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
             relist = True

@@ -181,6 +181,25 @@ def test_free_buffers_are_written_again(model):
     assert [v.__array_interface__["data"][0] for v in household_table(st)] == pointers
 
 
+def test_spare_buffers_once_free(model):
+    # a table held through an update leaves its buffers to its holder; once free again they are written again
+    st = model.state
+    p = st.persons
+    rows = member_rows(st)[0].copy()
+    first = household_table(st)
+    pointers = [v.__array_interface__["data"][0] for v in first]
+    p.col("household_id")[rows[:2]] = -1
+    second = household_table(st)  # first held: other buffers
+    assert same(second, fresh(st))
+    assert all(v.__array_interface__["data"][0] not in pointers for v in second)
+    del first
+    kept = [v.copy() for v in second]
+    p.col("household_id")[rows[2:4]] = -1
+    third = household_table(st)  # second held, first free: first's buffers
+    assert same(third, fresh(st)) and same(second, kept)
+    assert [v.__array_interface__["data"][0] for v in third] == pointers
+
+
 def test_a_member_without_a_household_row_raises_as_a_recount(model):
     st = model.state
     p, h = st.persons, st.households
