@@ -259,8 +259,9 @@ def household_income(state, hh_rows: np.ndarray | None = None) -> np.ndarray:
         rows, hrow = member_rows(state)
         return np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n)
     hid = p.peek("household_id")
-    # id_mask: -1 ("no household") maps to its last slot, which is False
-    rows = np.flatnonzero(h.id_mask(h.peek("id").take(hh_rows)).take(hid) & p.peek("alive"))
+    # id_mask: -1 ("no household") maps to its last slot, which is False (indexing rather than take: the same
+    # mask, twice as fast with the -1 of the persons without a household)
+    rows = np.flatnonzero(h.id_mask(h.peek("id").take(hh_rows))[hid] & p.peek("alive"))
     hrow = h.row_of.take(hid.take(rows))
     return np.bincount(hrow, weights=p.peek("income_eur").take(rows), minlength=h.n).take(hh_rows)
 
