@@ -32,7 +32,8 @@ class EntityTable:
         self._cap = max(capacity, 16)
         self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
         self.row_of = np.full(self._cap, -1, dtype=np.int64)
-        # Change counters for caches of values derived from the table (model.income.household_facts):
+        # Change counters for caches of values derived from the table (model.income.household_facts and
+        # member_table):
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
         # are read-only) and every add, removal and compaction; ``layout`` counts changes of n and row_of
         # (add, compaction); ``compactions`` counts the compactions alone, the only change that moves rows
