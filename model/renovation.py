@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_renovation
 from .data import MUNICIPALITY_CODES
 from .income import (
     core_limit,
@@ -43,12 +44,10 @@ from .state import (
     APARTMENT,
     CORPORATION,
     EP2_BOUNDS,
-    OCCUPIED,
     OWNER,
     OWNER_OCCUPIER,
     PERIOD_STARTS,
     PRIVATE_LANDLORD,
-    VACANT,
     label_of,
     stock_rows,
 )
@@ -161,53 +160,27 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 # -- 4. maintenance and decay ------------------------------------------------------------------------
 def maintenance(model) -> None:
-    """Condition declines with age; owners with means maintain; homes below a threshold are written off."""
+    """Condition declines with age; owners with means maintain; homes below a threshold are written off.
+
+    One pass over the stock (model.kernels_renovation.maintain): an owner maintains with probability
+    maintenance_prob_owner x its income factor (if it has the means), so one whose draw is not below that with
+    the highest factor is not looked at."""
     st, mp = model.state, model.scenario.maintenance
     d, h = st.dwellings, st.households
     rows = stock_rows(d)
     if rows.size == 0:
         return
-    age = np.maximum(model.year - d.built_year.take(rows).astype(np.int64), 0)
-    status = d.status.take(rows)
-    vacant = status == VACANT
-    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
-        vacant, mp.vacant_decay_multiplier, 1.0)
-    cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
-    gain = mp.maintenance_restore_share * (1.0 - cond)
-    owner = d.owner.take(rows)
-    prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
-                    np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
-    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
-    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
-    # an owner maintains with probability maintenance_prob_owner x its income factor (if it has the means):
-    # one whose draw is not below that with the highest factor does not, whatever its means
-    highest = mp.maintenance_prob_owner * max(mp.maintenance_core_income_factor, mp.maintenance_low_income_factor,
-                                              1.0)
-    if mp.maintenance_prob_owner >= 0 and highest >= 0:
-        own = np.compress(u.take(own) < highest, own)
-    hh = h.row_of.take(d.household_id.take(rows.take(own)))
-    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows.take(own)) * gain.take(own)
+    u = model.streams.uniform_by_key("maintenance", model.year, d.peek("key").take(rows))
     facts = household_facts(st)
-    income = facts["income"].take(hh)
-    core = income <= core_limit(model, facts["adults"].take(hh))
-    low = income < daeb_limit(model, facts["size"].take(hh))
-    factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
-    means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
-    prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
-    written = d.written_off.take(rows)
-    done = (u < prob) & ~written  # written-off homes are not maintained
-    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
-    paid = done.take(own)
-    cost_paid = np.compress(paid, cost_own)
-    h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
-    stored = cond.astype(d.condition.dtype)  # what the column holds
-    d.col("condition")[rows] = stored
-    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
-    d.col("written_off")[np.compress(newly, rows)] = True
-    mun = d.municipality.take(rows)
-    model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
-    model.count_event("maintenance_owner_eur", municipality=np.compress(paid, mun.take(own)), weights=cost_paid)
-    model.count_event("written_off_new", municipality=np.compress(newly, mun))
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    maintained, owner_eur, newly = kernels_renovation.maintain(
+        rows, u, model.year, d.peek("built_year"), d.peek("status"), d.col("condition"), d.peek("floor_area_m2"),
+        d.peek("owner"), d.col("written_off"), d.peek("household_id"), d.peek("municipality"), h.row_of,
+        h.col("savings_eur"), facts["income"], facts["adults"], facts["size"], core_limit(model, one_two),
+        daeb_limit(model, one_two), mp)
+    model.count_event("maintained_dwellings", maintained)
+    model.count_event("maintenance_owner_eur", owner_eur)
+    model.count_event("written_off_new", newly)
 
 
 # -- 5. owner renovation and adaptation --------------------------------------------------------------
@@ -317,7 +290,7 @@ _DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsi
 #: of the few operations between the bound and the probability itself.
 _BOUND_MARGIN = 1e-6
 #: Whether _energy_decide costs the options only below the bound (False: for every household; the same
-#: decisions, which tests/test_kernels_renovation.py checks).
+#: decisions, which tests/test_renovation_shortcuts.py checks).
 _USE_BOUND = True
 
 

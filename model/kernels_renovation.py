@@ -1,0 +1,156 @@
+"""Compiled loops for the maintenance and renovation processes (model/renovation.py), each with the numpy code
+it replaces as the fallback, giving bit-identical results (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the
+fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
+
+- :func:`maintain`: the yearly decay and maintenance of the stock (model.renovation.maintenance). In numpy it
+  takes some thirty passes over the stock's rows (gathers of six columns, masks, ``np.where`` s, three
+  bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import MUNICIPALITY_CODES
+from .kernels import njit, use_compiled
+from .state import CORPORATION, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+
+N_MUN = len(MUNICIPALITY_CODES)
+
+
+def _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
+                    municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+    """Fallback of maintain: the numpy code."""
+    age = np.maximum(year - built_year.take(rows).astype(np.int64), 0)
+    status = status.take(rows)
+    vacant = status == VACANT
+    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
+        vacant, mp.vacant_decay_multiplier, 1.0)
+    cond = np.clip(condition.take(rows).astype(float) - decay, 0.0, 1.0)
+    gain = mp.maintenance_restore_share * (1.0 - cond)
+    own_class = owner.take(rows)
+    prob = np.where(own_class == CORPORATION, mp.maintenance_prob_corporation,
+                    np.where(own_class == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
+    own = np.flatnonzero((own_class == OWNER_OCCUPIER) & (status == OCCUPIED))
+    highest = _highest_owner_probability(mp)
+    if highest is not None:
+        own = np.compress(u.take(own) < highest, own)
+    hh = row_of.take(household_id.take(rows.take(own)))
+    cost_own = mp.restoration_cost_eur_m2 * floor_area.take(rows.take(own)) * gain.take(own)
+    inc = income.take(hh)
+    core = inc <= np.where(adults.take(hh) <= 1, core2[0], core2[1])
+    low = inc < np.where(size.take(hh) <= 1, daeb2[0], daeb2[1])
+    factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
+    means = savings.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
+    prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
+    written = written_off.take(rows)
+    done = (u < prob) & ~written  # written-off homes are not maintained
+    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
+    paid = done.take(own)
+    cost_paid = np.compress(paid, cost_own)
+    savings[np.compress(paid, hh)] -= cost_paid
+    stored = cond.astype(condition.dtype)  # what the column holds
+    condition[rows] = stored
+    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
+    written_off[np.compress(newly, rows)] = True
+    mun = municipality.take(rows)
+    return (np.bincount(np.compress(done, mun), minlength=N_MUN),
+            np.bincount(np.compress(paid, mun.take(own)), weights=cost_paid, minlength=N_MUN),
+            np.bincount(np.compress(newly, mun), minlength=N_MUN))
+
+
+def _highest_owner_probability(mp):
+    """The highest maintenance probability of an owner (maintenance_prob_owner x its highest income factor): an
+    owner whose draw is not below it does not maintain, whatever its means; None when it does not bound them
+    (a negative probability or factor)."""
+    highest = mp.maintenance_prob_owner * max(mp.maintenance_core_income_factor, mp.maintenance_low_income_factor,
+                                              1.0)
+    return highest if mp.maintenance_prob_owner >= 0 and highest >= 0 else None
+
+
+@njit
+def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
+                   municipality, row_of, savings, income, adults, size, core2, daeb2, prm, restoration32, bounded,
+                   highest, write_off32, n_mun, maintained, owner_eur, newly):  # pragma: no cover - compiled
+    """One pass over the stock rows (see _maintain_numpy for the same arithmetic, operation by operation).
+    prm: decay base, decay per year of age, vacant multiplier, restore share, probability of corporations, of
+    private landlords, of owners, core and low-income factors, savings reserve."""
+    base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
+        prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
+    for i in range(rows.size):
+        r = rows[i]
+        m = municipality[r]
+        if m < 0 or m >= n_mun:
+            raise ValueError("municipality index out of range")
+        age = np.int64(year) - np.int64(built_year[r])
+        if age < 0:
+            age = 0
+        st = status[r]
+        decay = (base + per_year * np.float64(age)) * (vacant_mult if st == VACANT else 1.0)
+        c = np.float64(condition[r]) - decay
+        if c < 0.0:
+            c = 0.0
+        elif c > 1.0:
+            c = 1.0
+        gain = restore * (1.0 - c)
+        o = owner[r]
+        prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
+        hh = -1
+        cost = 0.0
+        if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or u[i] < highest):
+            hh = row_of[household_id[r]]
+            cost = np.float64(restoration32 * floor_area[r]) * gain
+            inc = income[hh]
+            if inc <= (core2[0] if adults[hh] <= 1 else core2[1]):
+                factor = f_core
+            elif inc < (daeb2[0] if size[hh] <= 1 else daeb2[1]):
+                factor = f_low
+            else:
+                factor = 1.0
+            prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
+        written = written_off[r]
+        if u[i] < prob and not written:
+            c2 = c + gain
+            if c2 > 1.0:
+                c2 = 1.0
+            c = c2
+            maintained[m] += 1
+            if hh >= 0:
+                savings[hh] -= cost
+                owner_eur[m] += cost
+        stored = np.float32(c)
+        condition[r] = stored
+        if not written and stored < write_off32:
+            written_off[r] = True
+            newly[m] += 1
+
+
+def maintain(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
+             municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+    """Decay and maintenance of the stock ``rows`` (ascending) with their draws ``u``, in the model's ``year``
+    (see model.renovation.maintenance): writes the new ``condition`` (float32) and the newly ``written_off``
+    homes of those rows, and takes the owners' maintenance cost from ``savings`` (their household slots, through
+    ``household_id`` and ``row_of``). The other columns are per dwelling slot; ``income``, ``adults``,
+    ``size``: household facts per household slot; ``core2``/``daeb2``: the income limits for one adult (person)
+    and for more; ``mp``: the MaintenanceParams. Returns per municipality the dwellings maintained, what owners
+    paid (added in row order, as np.bincount does) and the homes newly written off."""
+    # the loop computes the owners' cost and the write-off test in float32 as numpy does with a Python number
+    # and a float32 column; other types go to the numpy code
+    weak = all(type(v) in (int, float) for v in (mp.restoration_cost_eur_m2, mp.write_off_condition))
+    if not (use_compiled(rows.size) and weak and condition.dtype == floor_area.dtype == np.float32):
+        return _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off,
+                               household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp)
+    highest = _highest_owner_probability(mp)
+    prm = np.array([mp.condition_decay_base, mp.condition_decay_per_year_of_age, mp.vacant_decay_multiplier,
+                    mp.maintenance_restore_share, mp.maintenance_prob_corporation,
+                    mp.maintenance_prob_private_landlord, mp.maintenance_prob_owner, mp.maintenance_core_income_factor,
+                    mp.maintenance_low_income_factor, mp.maintenance_savings_reserve_eur], dtype=np.float64)
+    maintained = np.zeros(N_MUN, dtype=np.int64)
+    owner_eur = np.zeros(N_MUN, dtype=np.float64)
+    newly = np.zeros(N_MUN, dtype=np.int64)
+    _maintain_loop(rows, u, int(year), built_year, status, condition, floor_area, owner, written_off, household_id,
+                   municipality, row_of, savings, income, adults, size, np.asarray(core2, dtype=np.float64),
+                   np.asarray(daeb2, dtype=np.float64), prm, np.float32(mp.restoration_cost_eur_m2),
+                   highest is not None, 0.0 if highest is None else float(highest),
+                   np.float32(mp.write_off_condition), N_MUN, maintained, owner_eur, newly)
+    return maintained, owner_eur, newly
