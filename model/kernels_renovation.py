@@ -5,6 +5,9 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 - :func:`maintain`: the yearly decay and maintenance of the stock (model.renovation.maintenance). In numpy it
   takes some thirty passes over the stock's rows (gathers of six columns, masks, ``np.where`` s, three
   bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
+- :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
+  to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
+  the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
+from .income import label_index
 from .kernels import njit, use_compiled
 from .state import CORPORATION, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
@@ -154,3 +158,109 @@ def maintain(rows, u, year, built_year, status, condition, floor_area, owner, wr
                    highest is not None, 0.0 if highest is None else float(highest),
                    np.float32(mp.write_off_condition), N_MUN, maintained, owner_eur, newly)
     return maintained, owner_eur, newly
+
+
+def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
+                        year, prm, core2, daeb2, bounds):
+    """Fallback of the loop of may_renovate: the same operations in numpy."""
+    margin, deep_ep2, deep_label, gas_m3, price, tariff, inv_hassle, w_moved, w_retired, w_age, w_low, w_core = (
+        prm.tolist())
+    e0 = ep2.take(drow).astype(np.float64)
+    label = label_index(e0).astype(np.int64)
+    pos = np.flatnonzero(label >= 1)
+    e0, label, dr, hr = e0.take(pos), label.take(pos), drow.take(pos), hrow.take(pos)
+    step_to = np.minimum(bounds.take(label - 1) - margin, e0)
+    deep_to = np.where(deep_label < label - 1, np.minimum(deep_ep2, e0), e0)
+    area = floor_area.take(dr)
+    heat = np.where(connected.take(dr), tariff, 1.0)
+    ratio = np.maximum(gas_m3 * (e0 - step_to) * area * price * heat,
+                       gas_m3 * (e0 - deep_to) * area * price * heat) * inv_hassle
+    age = head_age.take(pos)
+    inc = income.take(pos)
+    terms = w_moved * (moved_in_year.take(hr) >= year - 1)
+    terms += w_retired * (age == 67)
+    terms += w_age * np.maximum(age - 55, 0)
+    terms += w_low * (inc < np.where(size.take(pos) <= 1, daeb2[0], daeb2[1]))
+    terms += w_core * (inc <= np.where(adults.take(pos) <= 1, core2[0], core2[1]))
+    return pos, ratio, terms
+
+
+@njit
+def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
+                       year, prm, core2, daeb2, bounds, pos, ratio, terms):  # pragma: no cover - compiled
+    """The positions in label B-G homes, their ratio and the sum of their other terms into ``pos``, ``ratio`` and
+    ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order)."""
+    margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
+    inv_hassle, w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10], prm[11]
+    n_bounds = bounds.size
+    k = 0
+    for j in range(drow.size):
+        r = drow[j]
+        e0 = np.float64(ep2[r])
+        label = 0
+        for b in range(n_bounds):
+            label += e0 >= bounds[b]
+        if e0 != e0:
+            label = n_bounds
+        if label < 1:
+            continue
+        step_to = min(bounds[label - 1] - margin, e0) if e0 == e0 else e0
+        deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
+        area = np.float64(floor_area[r])
+        heat = tariff if connected[r] else 1.0
+        a = gas_m3 * (e0 - step_to) * area * price * heat
+        b = gas_m3 * (e0 - deep_to) * area * price * heat
+        best = a if a >= b or a != a else b  # np.maximum: NaN if either is
+        if b != b:
+            best = b
+        age = head_age[j]
+        inc = income[j]
+        t = w_moved * (moved_in_year[hrow[j]] >= year - 1)
+        t += w_retired * (age == 67)
+        t += w_age * max(age - 55, 0)
+        t += w_low * (inc < (daeb2[0] if size[j] <= 1 else daeb2[1]))
+        t += w_core * (inc <= (core2[0] if adults[j] <= 1 else core2[1]))
+        pos[k] = j
+        ratio[k] = best * inv_hassle
+        terms[k] = t
+        k += 1
+    return k
+
+
+def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age, outreach,
+                 draws, year, prm, core2, daeb2, bounds):
+    """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
+    draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
+    probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
+    bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
+    ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``: per household slot; ``income``,
+    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``draws(pos)``: the draws of the positions
+    ``pos``; ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
+    (person) and for more; ``bounds``: EP2_BOUNDS.
+
+    The loop (or its numpy fallback) gathers the ratio and adds the other terms of the index; numpy takes the
+    logarithm and the logistic. The terms are added before the logarithm's term, not after as in the decision:
+    a difference in the last bits, far inside the margins, and the decision itself is computed again, exactly,
+    for the positions returned."""
+    core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
+    if use_compiled(drow.size):
+        pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
+        k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
+                               head_age, year, prm[:12], core2, daeb2, bounds, pos, ratio, terms)
+        pos, ratio, terms = pos[:k], ratio[:k], terms[:k]
+    else:
+        pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income,
+                                                adults, size, head_age, year, prm[:12], core2, daeb2, bounds)
+    bound_margin, intercept, w_bcr = prm[12:].tolist()
+    ratio *= 1.0 + bound_margin
+    x = np.log(np.maximum(ratio, 1e-300))
+    x *= w_bcr
+    x += intercept
+    x += terms
+    np.clip(x, -50.0, 50.0, out=x)
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += 1.0
+    bound = np.minimum(outreach.take(pos) * (1.0 / x), 1.0)
+    bound *= 1.0 + bound_margin
+    return np.compress(~(draws(pos) >= bound), pos)

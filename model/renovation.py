@@ -126,31 +126,39 @@ def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:
 
 
 def _by_municipality(table: dict, mun: np.ndarray) -> np.ndarray:
-    return np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)[mun]
+    values = np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)
+    if (values == values[0]).all():  # the same everywhere: no gather
+        return np.broadcast_to(values[0], mun.shape)
+    return values[mun]
 
 
 def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
     """The policy levers that apply to each owner household (rows): national instruments from the scenario,
-    local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays."""
+    local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays by replacing them:
+    a lever with the same value for every household is a read-only view of that value (np.broadcast_to)."""
     rp = model.scenario.renovation
-    mun = model.state.households.municipality[hrow]
+    mun = model.state.households.peek("municipality").take(hrow)
     n = hrow.size
+
+    def same(value):
+        return np.broadcast_to(np.asarray(value), (n,))
+
     return dict(
-        isde_grant_share=np.full(n, rp.isde_grant_share),
-        isde_deep_grant_share=np.full(n, rp.isde_deep_grant_share),
-        warmtefonds_income_limit_eur=np.full(n, rp.warmtefonds_income_limit_eur
-                                             * income_limit_factor(model, rp.warmtefonds_price_year)),
-        warmtefonds_max_loan_eur=np.full(n, rp.warmtefonds_max_loan_eur),
-        no_capacity_loan_eur=np.full(n, rp.no_capacity_loan_eur),
+        isde_grant_share=same(rp.isde_grant_share),
+        isde_deep_grant_share=same(rp.isde_deep_grant_share),
+        warmtefonds_income_limit_eur=same(rp.warmtefonds_income_limit_eur
+                                          * income_limit_factor(model, rp.warmtefonds_price_year)),
+        warmtefonds_max_loan_eur=same(rp.warmtefonds_max_loan_eur),
+        no_capacity_loan_eur=same(rp.no_capacity_loan_eur),
         outreach_multiplier=_by_municipality(rp.outreach_multiplier, mun),
         collective_discount=_by_municipality(rp.collective_discount, mun),
         local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
         adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
         # set by a proeftuin (model.policies.proeftuin_levers) in its wijken; neutral elsewhere
-        proeftuin_grant_eur=np.zeros(n),
-        proeftuin_adaptation_grant_eur=np.zeros(n),
-        procurement_cost_eur=np.zeros(n),
-        zero_interest=np.zeros(n, dtype=bool),
+        proeftuin_grant_eur=same(0.0),
+        proeftuin_adaptation_grant_eur=same(0.0),
+        procurement_cost_eur=same(0.0),
+        zero_interest=same(False),
     )
 
 
@@ -300,7 +308,44 @@ def _gas_saving(e, e0, target, area, price, heat):
     return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
 
 
-def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
+def _bound_applies(rp) -> bool:
+    """Whether the upper bound of the renovation probability of _energy_decide holds (a hassle cost of at least
+    1 EUR, a benefit-cost ratio that does not lower the probability, a positive capital recovery factor)."""
+    crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    return _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0
+
+
+def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
+    """The positions of the owner households (rows, in dwellings ``drow``; ``facts`` and ``levers`` at the same
+    positions) that _energy_decide needs to look at: those in label B-G homes and, where its bound applies,
+    of those only the ones whose draw is below it (the same bound, with the same margins, in one pass:
+    model.kernels_renovation.may_renovate). The others do not renovate."""
+    d = model.state.dwellings
+    rp, e = model.scenario.renovation, model.scenario.energy
+    if not _bound_applies(rp):
+        return np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
+    h = model.state.households
+
+    def draws(pos):
+        return model.streams.uniform_by_key("renovation", model.year, h.peek("key").take(hrow.take(pos)),
+                                            sub=_SUB_DECIDE)
+
+    deep_label = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0]
+    prm = np.array([rp.renovation_ep2_margin_kwh_m2, rp.deep_renovation_ep2_kwh_m2, deep_label,
+                    e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
+                    model.scenario.corporation_energy.corp_energy_tariff_share, 1.0 / rp.renovation_hassle_eur,
+                    rp.renovation_moved_in_weight, rp.renovation_retired_weight, rp.renovation_age_weight,
+                    rp.renovation_low_income_weight, rp.renovation_core_income_weight, _BOUND_MARGIN,
+                    rp.renovation_intercept, rp.renovation_bcr_weight], dtype=np.float64)
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    return kernels_renovation.may_renovate(
+        hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
+        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
+        levers["outreach_multiplier"], draws, model.year, prm, core_limit(model, one_two),
+        daeb_limit(model, one_two), EP2_BOUNDS)
+
+
+def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> dict:
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
     per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
     ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
@@ -310,7 +355,9 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
     Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
     (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
     saving / hassle (the yearly cost of a renovation is not negative): the options are costed only for the
-    households whose draw falls below that bound (with a margin); for the others the draw decides no."""
+    households whose draw falls below that bound (with a margin); for the others the draw decides no.
+    ``bounded``: the households are already those below the bound (_may_renovate), which is not computed
+    again."""
     rp, e = model.scenario.renovation, model.scenario.energy
     h = model.state.households
     d = model.state.dwellings
@@ -346,7 +393,7 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
     u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     sel = None
-    if _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0:
+    if not bounded and _bound_applies(rp):
         ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
         bound = np.minimum(outreach * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
                                                                            terms)), 1.0)
@@ -405,11 +452,11 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     a household (``support``), its budget pays the proeftuin's part; a household it can no longer pay for
     decides again without the proeftuin's money (same draws)."""
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
+    cand = _may_renovate(model, hrow, drow, facts, levers)
     if cand.size == 0:
         return
     hrow, drow = hrow[cand], drow[cand]
-    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand)  # facts and levers: at cand
+    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand, bounded=True)  # facts and levers: at cand
     idx = dec["idx"]  # the households that go, with their decision: dec[k] for k in _DECISION_FIELDS
     support = None if support is None else support[cand].take(idx)
     paid, refused = _paid_by_proeftuin(model, np.ones(idx.size, dtype=bool), support, dec["pt_cost"],

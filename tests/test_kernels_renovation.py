@@ -12,7 +12,7 @@ import pytest
 from model import kernels
 from model import kernels_renovation as kr
 from model.params import Scenario
-from model.state import CORPORATION, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+from model.state import CORPORATION, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
 needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
 
@@ -84,3 +84,44 @@ def test_maintain(seed, overrides):
     for g, w in zip(_maintain(empty, np.zeros(0), 2030, mp, True), _maintain(empty, np.zeros(0), 2030, mp, False),
                     strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+
+
+def _bound_inputs(rng, n_dw=4000, n_hh=3000, n=2500):
+    """The arguments of may_renovate: owner positions in random dwellings with NaN EP2 and EP2 on the label
+    bounds and the deep target, connected homes, incomes on the limits."""
+    ep2 = rng.uniform(100, 450, n_dw).astype(np.float32)
+    ep2[rng.random(n_dw) < 0.03] = np.nan
+    on = rng.random(n_dw) < 0.1
+    ep2[on] = rng.choice(np.append(EP2_BOUNDS, 185.0), on.sum()).astype(np.float32)
+    head_age = rng.integers(18, 100, n)
+    head_age[:20] = 67
+    return (rng.choice(n_hh, n, replace=False).astype(np.int64), rng.choice(n_dw, n, replace=False).astype(np.int64),
+            ep2, rng.uniform(0, 200, n_dw).astype(np.float32), rng.random(n_dw) < 0.2,
+            rng.integers(2015, 2032, n_hh).astype(np.int16), rng.choice([1000.0, 19000.0, 20000.0, 30000.0, 9e4], n),
+            rng.integers(0, 4, n), rng.integers(1, 6, n), head_age)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,w_bcr", [(0, 1.0), (1, 0.0), (2, 3.0)])
+def test_may_renovate(seed, w_bcr, monkeypatch):
+    rng = np.random.default_rng(seed)
+    args = _bound_inputs(rng)
+    n = args[0].size
+    outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
+    u = rng.random(n)
+    prm = np.array([1.0, 185.0, 1.0, 0.1, 1.3, 0.8, 1 / 1500.0, 0.3, 0.4, 0.02, -0.3, -0.5, 1e-6, -4.0, w_bcr])
+    core2, daeb2 = np.array([19000.0, 30000.0]), np.array([20000.0, 31000.0])
+    pos = np.empty(n, dtype=np.int64)
+    ratio, terms = np.empty(n), np.empty(n)
+    k = kr._bound_inputs_loop(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS, pos, ratio, terms)
+    want = kr._bound_inputs_numpy(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS)
+    for g, w in zip((pos[:k], ratio[:k], terms[:k]), want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    got = kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS)
+    assert 0 < got.size < k
+    with monkeypatch.context() as m:
+        m.setattr(kr, "use_compiled", lambda size: False)
+        assert np.array_equal(got, kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS))
+    empty = np.zeros(0, dtype=np.int64)
+    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], u.take, 2030,
+                           prm, core2, daeb2, EP2_BOUNDS).size == 0
