@@ -12,10 +12,9 @@ import pyarrow as pa
 
 from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, member_rows
+from .income import core_limit, daeb_limit, energy_cost_eur, household_facts, member_rows
 from .state import (
     LABELS,
-    OCCUPIED,
     stock_rows,
 )
 
@@ -198,7 +197,6 @@ def measure(model) -> dict[str, np.ndarray]:
     prow = p.alive_rows()
     hrow = h.alive_rows()
     drow = stock_rows(d)
-    dm = d.peek("municipality").take(drow)
     hd = d.rows(h.peek("dwelling_id").take(hrow))
     pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
     dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
@@ -249,12 +247,13 @@ def measure(model) -> dict[str, np.ndarray]:
     out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
     out["owner_households"] = hcount(km.H_OWN)
     out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
-    value = d.peek("value_eur").take(drow)
-    out["mean_value_eur"] = np.bincount(dm, weights=value, minlength=N_MUN) / np.maximum(out["dwellings"], 1)
-    # median per municipality: the values of each municipality in stock order (a stable sort by municipality)
-    by_mun = value[np.argsort(dm, kind="stable")]
+    sums, by_mun = km.dwelling_sums(drow, d.peek("municipality"), d.peek("status"), d.peek("energy_connected"),
+                                    d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("value_eur"),
+                                    d.peek("condition"), model.scenario.energy.gas_m3_per_ep2_kwh)
+    out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
+    # median per municipality: the values of each municipality in stock order (grouped by municipality)
     ends = np.cumsum(out["dwellings"])
-    out["median_value_eur"] = np.array([np.median(by_mun[e - n:e]) if n else np.nan
+    out["median_value_eur"] = np.array([_median(by_mun[e - n:e]) if n else np.nan
                                         for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
     out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
     out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
@@ -275,18 +274,15 @@ def measure(model) -> dict[str, np.ndarray]:
     old_persons = members.take(old)
     out["persons_75plus_not_lifetime_proof"] = np.bincount(
         p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
-    occ = np.compress(d.peek("status").take(drow) == OCCUPIED, drow)
-    connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
-    gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
-    heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
+    # the gas use of the occupied homes; of those connected to a corporation's collective supply as heat
+    gas, heat = sums[:, km.S_GAS], sums[:, km.S_HEAT]
     co2_share = model.scenario.corporation_energy.corp_energy_co2_share
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
     out["written_off_dwellings"] = dcount((dcode & km.D_WO) != 0)
     out["written_off_owner_occupied"] = dcount((owner_class == km.OO) & ((dcode & km.D_WO) != 0))
-    out["mean_condition"] = np.bincount(dm, weights=d.peek("condition").take(drow), minlength=N_MUN) / np.maximum(
-        out["dwellings"], 1)
+    out["mean_condition"] = sums[:, km.S_CONDITION] / np.maximum(out["dwellings"], 1)
     out["owner_households_in_EFG"] = hcount(km.H_OWN, km.H_STOCK, km.H_EFG)
     out["households_with_renovation_loan"] = hcount(km.H_LOAN)
     for i, x in enumerate(LABELS):
@@ -304,6 +300,17 @@ def measure(model) -> dict[str, np.ndarray]:
         if v.dtype.kind in "iu" and scale != 1.0:
             out[key] = np.rint(v / scale).astype(np.int64)
     return out
+
+
+def _median(x: np.ndarray) -> float:
+    """np.median of a non-empty array that the caller may reorder, with one selection instead of numpy's
+    two (or three): the element below the middle one is the largest before it. The same value: the mean of
+    the same one or two middle elements, or np.median itself where there is a NaN."""
+    if np.isnan(x).any():
+        return np.median(x)
+    k = x.size // 2
+    x.partition(k)
+    return np.mean(x[k:k + 1] if x.size % 2 else np.array([x[:k].max(), x[k]]))
 
 
 def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, events: dict[str, np.ndarray] | None,

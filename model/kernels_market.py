@@ -12,6 +12,8 @@ make one pass over the rows.
 - :func:`dwelling_flags`: one byte per dwelling of what the households' counts read of their homes.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
   label, renovation loan, proeftuin wijk; and which households count for energy poverty.
+- :func:`dwelling_sums`: the sums of value, condition and gas use per municipality, and the values grouped by
+  municipality (for the medians).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 
 EFG = 4  # label index of E
 # flags per dwelling slot (dwelling_flags): what the households' count reads of their homes, one byte each
 F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
+# the sums per municipality of dwelling_sums
+S_VALUE, S_CONDITION, S_GAS, S_HEAT, N_SUMS = 0, 1, 2, 3, 4
 
 
 def _lookup(fn) -> np.ndarray:
@@ -142,6 +146,21 @@ def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults
     _set(code, H_ACTIVE, (ohome & F_ACTIVE) != 0)
     key[own] += code
     return _cells(key, H_BITS), low & stock
+
+
+def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2):
+    dm = mun.take(drow)
+    v = value.take(drow)
+    sums = np.zeros((N_MUN, N_SUMS))
+    sums[:, S_VALUE] = np.bincount(dm, weights=v, minlength=N_MUN)
+    sums[:, S_CONDITION] = np.bincount(dm, weights=condition.take(drow), minlength=N_MUN)
+    occ = np.compress(status.take(drow) == OCCUPIED, drow)
+    conn = connected.take(occ)
+    gas = gas_per_ep2 * ep2.take(occ).astype(float) * floor_area.take(occ)
+    om = mun.take(occ)
+    sums[:, S_GAS] = np.bincount(om[~conn], weights=gas[~conn], minlength=N_MUN)
+    sums[:, S_HEAT] = np.bincount(om[conn], weights=gas[conn], minlength=N_MUN)
+    return sums, v[np.argsort(dm, kind="stable")]
 
 
 # -- compiled loops ----------------------------------------------------------------------------------------
@@ -258,6 +277,32 @@ if COMPILED:
             candidate[i] = low and stock
 
 
+    @njit
+    def _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2, n_mun,
+                            sums, by_mun):  # pragma: no cover - compiled
+        count = np.zeros(n_mun, dtype=np.int64)
+        for i in range(drow.size):
+            r = drow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            count[m] += 1
+            sums[m, S_VALUE] += value[r]
+            sums[m, S_CONDITION] += np.float64(condition[r])
+            if status[r] == OCCUPIED:
+                gas = gas_per_ep2 * np.float64(ep2[r]) * np.float64(floor_area[r])
+                if connected[r]:
+                    sums[m, S_HEAT] += gas
+                else:
+                    sums[m, S_GAS] += gas
+        start = np.zeros(n_mun, dtype=np.int64)
+        for m in range(1, n_mun):
+            start[m] = start[m - 1] + count[m - 1]
+        for i in range(drow.size):  # the values by municipality, each in row order (a stable counting sort)
+            m = mun[drow[i]]
+            by_mun[start[m]] = value[drow[i]]
+            start[m] += 1
+
 # -- entry points ----------------------------------------------------------------------------------------
 def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
     """Persons (rows ``prow`` of the full columns) per municipality x code (P_INST, P_65, P_75): (N_MUN, 8)."""
@@ -312,6 +357,22 @@ def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size,
                     np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), N_MUN, out, candidate)
     return out, candidate
 
+
+
+def dwelling_sums(drow, mun, status, connected, ep2, floor_area, value, condition,
+                  gas_per_ep2) -> tuple[np.ndarray, np.ndarray]:
+    """Per municipality (shape (N_MUN, N_SUMS)) the sums over the dwellings (rows ``drow`` of the full columns)
+    of their value (S_VALUE) and condition (S_CONDITION), and of the gas use (``gas_per_ep2`` x EP2 x floor
+    area) of the occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added
+    in row order as np.bincount does; and the values grouped by municipality, each group in row order (as a
+    stable sort by municipality puts them)."""
+    if not use_compiled(drow.size):
+        return _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2)
+    sums = np.zeros((N_MUN, N_SUMS))
+    by_mun = np.empty(drow.size, dtype=value.dtype)
+    _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, float(gas_per_ep2), N_MUN,
+                        sums, by_mun)
+    return sums, by_mun
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:

@@ -145,3 +145,40 @@ def test_match_free_compiled_equals_numpy(seed):
                 assert a_rng.bit_generator.state == b_rng.bit_generator.state
                 assert (a >= 0).sum() == np.unique(a[a >= 0]).size
 
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dwelling_sums(seed):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    mun[mun == seed] = (seed + 1) % km.N_MUN  # a municipality without dwellings
+    status = rng.choice(np.array([0, 1, 2, -1], dtype=np.int8), n, p=[0.7, 0.2, 0.05, 0.05])
+    connected = rng.random(n) < 0.1
+    ep2 = _ep2(rng, n)
+    area = rng.uniform(0, 300, n).astype(np.float32)
+    value = rng.choice([1e5, 2e5, 3e5], n) + rng.random(n) * (rng.random(n) < 0.5)
+    value[rng.random(n) < 0.01] = np.nan
+    condition = rng.random(n).astype(np.float32)
+    drow = _rows(rng, n, n - 100)
+    args = (drow, mun, status, connected, ep2, area, value, condition, 0.1)
+    got = km.dwelling_sums(*args)
+    assert _equal(got, km._dwelling_sums_numpy(*args))
+    empty = np.zeros(0, dtype=np.int64)
+    assert _equal(km.dwelling_sums(empty, *args[1:]), km._dwelling_sums_numpy(empty, *args[1:]))
+
+
+def test_median_equals_numpy():
+    from model.indicators import _median
+
+    rng = np.random.default_rng(5)
+    for n in list(range(1, 12)) + [100, 101, 1000]:
+        for values in (rng.random(n), rng.integers(0, 3, n).astype(float), np.full(n, 2.5)):
+            for with_nan in (False, True):
+                x = values.copy()
+                if with_nan:
+                    x[rng.integers(n)] = np.nan
+                want = np.median(x)
+                got = _median(x.copy())
+                assert type(got) is type(want) and repr(got) == repr(want), (n, x)
