@@ -15,6 +15,7 @@ from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, energy_cost_eur, household_facts, member_rows
 from .state import (
     LABELS,
+    median,
     stock_rows,
 )
 
@@ -253,7 +254,7 @@ def measure(model) -> dict[str, np.ndarray]:
     out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
     # median per municipality: the values of each municipality in stock order (grouped by municipality)
     ends = np.cumsum(out["dwellings"])
-    out["median_value_eur"] = np.array([_median(by_mun[e - n:e]) if n else np.nan
+    out["median_value_eur"] = np.array([median(by_mun[e - n:e]) if n else np.nan
                                         for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
     out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
     out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
@@ -300,17 +301,6 @@ def measure(model) -> dict[str, np.ndarray]:
         if v.dtype.kind in "iu" and scale != 1.0:
             out[key] = np.rint(v / scale).astype(np.int64)
     return out
-
-
-def _median(x: np.ndarray) -> float:
-    """np.median of a non-empty array that the caller may reorder, with one selection instead of numpy's
-    two (or three): the element below the middle one is the largest before it. The same value: the mean of
-    the same one or two middle elements, or np.median itself where there is a NaN."""
-    if np.isnan(x).any():
-        return np.median(x)
-    k = x.size // 2
-    x.partition(k)
-    return np.mean(x[k:k + 1] if x.size % 2 else np.array([x[:k].max(), x[k]]))
 
 
 def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, events: dict[str, np.ndarray] | None,

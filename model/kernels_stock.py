@@ -1,6 +1,7 @@
-"""Compiled loops for the yearly price update of the housing market (model/market.py), with the numpy code they
-replace as the fallback, giving bit-identical results (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the
-fallbacks; tests/test_kernels_stock.py compares both on random inputs).
+"""Compiled loops for the yearly price update of the housing market (model/market.py) and for stock change
+(model/stock_change.py), with the numpy code they replace as the fallback, giving bit-identical results (see
+model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks; tests/test_kernels_stock.py compares both on random
+inputs).
 
 - :func:`for_sale_counts`: per municipality x segment the homes for sale of the stock and the vacant ones
   among them (the vacancy rate that drives local prices).
@@ -9,6 +10,9 @@ fallbacks; tests/test_kernels_stock.py compares both on random inputs).
 
 In numpy each takes about ten passes over the stock's rows (gathers of the columns, masks, bincounts); the loops
 make one each.
+
+- :func:`group_by_municipality`: the stock's rows grouped by municipality (new construction), by a counting
+  sort instead of numpy's stable argsort.
 """
 
 from __future__ import annotations
@@ -110,3 +114,36 @@ def reprice(rows, mun, typ, status, years_vacant, condition, priced_condition, v
         return
     _reprice_loop(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, float(growth),
                   1.0 - vacant_loss, float(condition_weight))
+
+
+@njit
+def _group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
+    count = np.zeros(n_mun, dtype=np.int64)
+    for i in range(rows.size):
+        m = mun[rows[i]]
+        if m < 0 or m >= n_mun:
+            return False
+        count[m] += 1
+    start = np.zeros(n_mun, dtype=np.int64)
+    total = 0
+    for m in range(n_mun):
+        start[m] = total
+        total += count[m]
+        ends[m] = total
+    for i in range(rows.size):
+        m = mun[rows[i]]
+        out[start[m]] = rows[i]
+        start[m] += 1
+    return True
+
+
+def group_by_municipality(rows: np.ndarray, mun: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows grouped by their municipality (``mun``: per slot, 0 .. N_MUN - 1), each group in the order of
+    ``rows`` (a stable counting sort: for ascending rows, the same as selecting each municipality's rows), and
+    the end of each group."""
+    if use_compiled(rows.size):
+        out, ends = np.empty(rows.size, dtype=rows.dtype), np.empty(N_MUN, dtype=np.int64)
+        if _group_loop(rows, mun, N_MUN, out, ends):
+            return out, ends
+    m = mun.take(rows)  # (a municipality out of range: numpy's error)
+    return rows.take(np.argsort(m, kind="stable")), np.cumsum(np.bincount(m, minlength=N_MUN))

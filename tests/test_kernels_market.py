@@ -170,7 +170,7 @@ def test_dwelling_sums(seed):
 
 
 def test_median_equals_numpy():
-    from model.indicators import _median
+    from model.state import median
 
     rng = np.random.default_rng(5)
     for n in list(range(1, 12)) + [100, 101, 1000]:
@@ -180,5 +180,5 @@ def test_median_equals_numpy():
                 if with_nan:
                     x[rng.integers(n)] = np.nan
                 want = np.median(x)
-                got = _median(x.copy())
+                got = median(x.copy())
                 assert type(got) is type(want) and repr(got) == repr(want), (n, x)

@@ -72,3 +72,22 @@ def test_reprice(seed):
     for g, w in zip(*out, strict=True):
         assert g.tobytes() == w.tobytes()
     assert not np.array_equal(out[0][1], value)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1])
+def test_group_by_municipality(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    mun = rng.integers(0, ks.N_MUN - 1, 5000).astype(np.int8)  # the last municipality without rows
+    rows = np.sort(rng.choice(mun.size, 4000, replace=False)).astype(np.int64)
+    got = ks.group_by_municipality(rows, mun)
+    with monkeypatch.context() as m:
+        m.setattr(ks, "use_compiled", lambda n: False)
+        want = ks.group_by_municipality(rows, mun)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+    starts = np.concatenate([[0], got[1][:-1]])
+    for m_, (a, b) in enumerate(zip(starts, got[1], strict=True)):
+        assert np.array_equal(got[0][a:b], rows[mun[rows] == m_])
+    empty = np.zeros(0, dtype=np.int64)
+    assert [g.tolist() for g in ks.group_by_municipality(empty, mun)] == [[], [0] * ks.N_MUN]
