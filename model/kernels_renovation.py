@@ -8,6 +8,8 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 - :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
   to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
   the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest.
+- :func:`rental_candidates`: the homes corporations and private landlords may renovate
+  (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import numpy as np
 from .data import MUNICIPALITY_CODES
 from .income import label_index
 from .kernels import njit, use_compiled
-from .state import CORPORATION, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+
+#: Label index of E: corporations renovate all E-G homes before a deadline
+EFG = 4
 
 N_MUN = len(MUNICIPALITY_CODES)
 
@@ -264,3 +269,79 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     bound = np.minimum(outreach.take(pos) * (1.0 / x), 1.0)
     bound *= 1.0 + bound_margin
     return np.compress(~(draws(pos) >= bound), pos)
+
+
+def _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label):
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED) & ~written_off)
+    label = label_index(ep2.take(rows))
+    own = owner.take(rows)
+    corp = np.flatnonzero((own == CORPORATION) & (label > corp_label))
+    mun = municipality.take(rows.take(corp))
+    order = np.argsort(mun, kind="stable")
+    efg = np.bincount(np.compress(label.take(corp) >= EFG, mun), minlength=N_MUN)
+    return (rows.take(corp.take(order)), np.cumsum(np.bincount(mun, minlength=N_MUN)), efg,
+            np.compress((own == PRIVATE_LANDLORD) & (label > pl_label), rows))
+
+
+@njit
+def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label,
+                            bounds, n_mun, corp, ends, efg, pl):  # pragma: no cover - compiled
+    """Fills corp (grouped by municipality), ends, efg and pl; returns (corporation homes, landlord homes), or
+    (-1, -1) for a municipality out of range."""
+    n_bounds = bounds.size
+    count = np.zeros(n_mun, dtype=np.int64)
+    n_corp = 0
+    n_pl = 0
+    for r in range(alive.size):
+        if not (alive[r] and in_stock[r] and status[r] != DEMOLISHED and not written_off[r]):
+            continue
+        o = owner[r]
+        if o != CORPORATION and o != PRIVATE_LANDLORD:
+            continue
+        e = np.float64(ep2[r])
+        label = 0
+        for b in range(n_bounds):
+            label += e >= bounds[b]
+        if e != e:
+            label = n_bounds
+        if o == CORPORATION and label > corp_label:
+            m = municipality[r]
+            if m < 0 or m >= n_mun:
+                return -1, -1
+            corp[n_corp] = r
+            n_corp += 1
+            count[m] += 1
+            if label >= EFG:
+                efg[m] += 1
+        elif o == PRIVATE_LANDLORD and label > pl_label:
+            pl[n_pl] = r
+            n_pl += 1
+    start = np.zeros(n_mun, dtype=np.int64)
+    total = 0
+    for m in range(n_mun):
+        start[m] = total
+        total += count[m]
+        ends[m] = total
+    rows = corp[:n_corp].copy()
+    for i in range(n_corp):  # a stable counting sort by municipality
+        m = municipality[rows[i]]
+        corp[start[m]] = rows[i]
+        start[m] += 1
+    return n_corp, n_pl
+
+
+def rental_candidates(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label: int,
+                      pl_label: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The homes of the stock (standing, not written off; the columns per dwelling slot) that corporations and
+    private landlords may renovate: corporation homes with a label index above ``corp_label``, grouped by
+    municipality (each group ascending; ``ends``: the end of each group) with the number of label E-G homes
+    among them per municipality, and private-landlord homes above ``pl_label`` (ascending)."""
+    if use_compiled(alive.size):
+        corp, pl = np.empty(alive.size, dtype=np.int64), np.empty(alive.size, dtype=np.int64)
+        ends, efg = np.empty(N_MUN, dtype=np.int64), np.zeros(N_MUN, dtype=np.int64)
+        n_corp, n_pl = _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, municipality,
+                                               corp_label, pl_label, EP2_BOUNDS, N_MUN, corp, ends, efg, pl)
+        if n_corp >= 0:
+            return corp[:n_corp], ends, efg, pl[:n_pl]
+    return _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label,
+                                    pl_label)

@@ -42,12 +42,10 @@ from .income import (
 )
 from .state import (
     APARTMENT,
-    CORPORATION,
     EP2_BOUNDS,
     OWNER,
     OWNER_OCCUPIER,
     PERIOD_STARTS,
-    PRIVATE_LANDLORD,
     label_of,
     stock_rows,
 )
@@ -602,39 +600,38 @@ def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
     cp = model.scenario.corporations
     d = model.state.dwellings
-    rows = stock_rows(d)
-    rows = np.compress(~d.written_off[rows], rows)
-    ep2 = d.ep2_kwh_m2[rows].astype(float)
-    label = label_index(ep2).astype(np.int64)
     done = []
-    # corporations: worst first, at least the rate, and E-G evenly until the deadline
+    # the homes above the targets (one pass over the stock: model.kernels_renovation.rental_candidates)
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
+    pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
+    corp, ends, efg, pl = kernels_renovation.rental_candidates(
+        d.peek("alive"), d.peek("in_stock"), d.peek("status"), d.peek("written_off"), d.peek("owner"),
+        d.peek("ep2_kwh_m2"), d.peek("municipality"), target_label, pl_label)
+    ep2_col, key = d.peek("ep2_kwh_m2"), d.peek("key")
+    # corporations: worst first, at least the rate, and E-G evenly until the deadline
     years_left = cp.corporation_efg_deadline_year - model.year
-    corp = np.flatnonzero((d.owner[rows] == CORPORATION) & (label > target_label))
-    corp_mun = d.municipality[rows.take(corp)]
     for m in range(N_MUN):
-        cand = np.compress(corp_mun == m, corp)
+        cand = corp[ends[m - 1] if m else 0:ends[m]]  # ascending rows
         if cand.size == 0:
             continue
         expected = cp.corporation_renovation_rate * cand.size
         if years_left >= 0:
-            expected = max(expected, np.count_nonzero(label[cand] >= 4) / (years_left + 1))
+            expected = max(expected, int(efg[m]) / (years_left + 1))
         rng = model.streams.generator("corporations", model.year, sub=m)
         k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
-        done.append((cand[_worst_first(ep2[cand], d.key[rows[cand]], k)], cp.corporation_target_ep2_kwh_m2))
+        done.append((cand[_worst_first(ep2_col.take(cand).astype(float), key.take(cand), k)],
+                     cp.corporation_target_ep2_kwh_m2))
     # private landlords: a random share of the homes above their target
-    pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
-    cand = np.flatnonzero((d.owner[rows] == PRIVATE_LANDLORD) & (label > pl_label))
-    u = model.streams.uniform_by_key("corporations", model.year, d.key[rows[cand]], sub=1)
-    done.append((cand[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
+    u = model.streams.uniform_by_key("corporations", model.year, key.take(pl), sub=1)
+    done.append((pl[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
     rp = model.scenario.renovation
-    for idx, target in done:
-        if idx.size == 0:
+    for dr, target in done:  # (disjoint rows: each group's EP2 as before the renovations)
+        if dr.size == 0:
             continue
-        dr = rows[idx]
-        new = np.minimum(target, ep2[idx])
-        steps = label[idx] - label_of(new)
-        cost = renovation_cost_eur(model, dr, ep2[idx], new)
+        ep2 = d.peek("ep2_kwh_m2").take(dr).astype(float)
+        new = np.minimum(target, ep2)
+        steps = label_index(ep2).astype(np.int64) - label_of(new)
+        cost = renovation_cost_eur(model, dr, ep2, new)
         d.col("ep2_kwh_m2")[dr] = new
         d.col("value_eur")[dr] *= 1.0 + rp.renovation_value_uplift_per_step * steps
         mun = d.municipality[dr]

@@ -125,3 +125,28 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     empty = np.zeros(0, dtype=np.int64)
     assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], u.take, 2030,
                            prm, core2, daeb2, EP2_BOUNDS).size == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,corp_label,pl_label", [(0, 2, 3), (1, 0, 6), (2, -1, 1)])
+def test_rental_candidates(seed, corp_label, pl_label, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = 6000
+    ep2 = rng.uniform(100, 450, n).astype(np.float32)
+    ep2[rng.random(n) < 0.03] = np.nan
+    on = rng.random(n) < 0.1
+    ep2[on] = rng.choice(EP2_BOUNDS, on.sum()).astype(np.float32)
+    args = (rng.random(n) < 0.95, rng.random(n) < 0.95, rng.integers(0, 3, n).astype(np.int8), rng.random(n) < 0.05,
+            rng.integers(0, 6, n).astype(np.int8), ep2, rng.integers(0, kr.N_MUN - 1, n).astype(np.int8),
+            corp_label, pl_label)
+    got = kr.rental_candidates(*args)
+    with monkeypatch.context() as m:
+        m.setattr(kr, "use_compiled", lambda size: False)
+        want = kr.rental_candidates(*args)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+    assert got[0].size and got[2].sum() > 0 and (got[3].size > 0) == (pl_label < 6)
+    empty = tuple(a[:0] for a in args[:7])
+    for g, w in zip(kr.rental_candidates(*empty, corp_label, pl_label),
+                    kr._rental_candidates_numpy(*empty, corp_label, pl_label), strict=True):
+        assert np.array_equal(g, w)
