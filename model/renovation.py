@@ -195,8 +195,8 @@ def repay_renovation_loans(model) -> None:
     savings as far as they go (what savings cannot pay is carried, as repayment by ability to pay)."""
     h = model.state.households
     rp = model.scenario.renovation
-    rows = h.alive_rows()
-    rows = np.compress(h.renovation_loan_eur[rows] > 0, rows)
+    # one mask over the slots instead of gathering the loans at the alive rows: the same rows, ascending
+    rows = np.flatnonzero(h.peek("alive") & (h.peek("renovation_loan_eur") > 0))
     if rows.size == 0:
         return
     years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
@@ -212,14 +212,13 @@ def owner_renovation(model) -> None:
     st = model.state
     h, d = st.households, st.dwellings
     repay_renovation_loans(model)
-    hrow = h.alive_rows()
-    hrow = np.compress(h.tenure[hrow] == OWNER, hrow)
-    drow = d.row_of[h.dwelling_id[hrow]]
-    ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
+    hrow = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == OWNER))  # (ascending, as the alive rows)
+    drow = d.row_of.take(h.peek("dwelling_id").take(hrow))
+    ok = (d.peek("in_stock") & (d.peek("owner") == OWNER_OCCUPIER) & ~d.peek("written_off")).take(drow)
     hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
     if hrow.size == 0:
         return
-    facts = {k: v[hrow] for k, v in household_facts(st).items()}
+    facts = {k: v.take(hrow) for k, v in household_facts(st).items()}
     base = household_levers(model, hrow)
     from .policies import proeftuin_levers
 
