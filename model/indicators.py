@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, household_facts, member_rows
+from .income import core_limit, daeb_limit, household_facts, member_rows, path_value
 from .state import (
     LABELS,
     median,
@@ -198,7 +198,6 @@ def measure(model) -> dict[str, np.ndarray]:
     prow = p.alive_rows()
     hrow = h.alive_rows()
     drow = stock_rows(d)
-    hd = d.rows(h.peek("dwelling_id").take(hrow))
     pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
     dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
                                      d.peek("owner"), d.peek("fund_status"), d.peek("written_off"),
@@ -211,10 +210,17 @@ def measure(model) -> dict[str, np.ndarray]:
     flags = km.dwelling_flags(d.peek("in_stock"), d.peek("ep2_kwh_m2"), d.peek("wijk"), active,
                               d.peek("lifetime_proof"))
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
-    hc, candidate = km.household_cells(hrow, hd, h.peek("municipality"), h.peek("tenure"), h.peek("mortgage_eur"),
-                                       h.peek("renovation_loan_eur"), facts["income"], facts["adults"],
-                                       facts["size"], d.peek("value_eur"), flags, core_limit(model, one_two),
-                                       daeb_limit(model, one_two))
+    # energy poverty: the energy cost of the low-income households in the stock (as energy_cost_eur)
+    e = model.scenario.energy
+    energy = (e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
+              model.scenario.corporation_energy.corp_energy_tariff_share,
+              e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year),
+              model.scenario.income.energy_poverty_share)
+    hc, energy_poor, not_lp = km.household_cells(
+        hrow, h.peek("dwelling_id"), d.row_of, d.next_id, h.peek("municipality"), h.peek("tenure"),
+        h.peek("mortgage_eur"), h.peek("renovation_loan_eur"), facts["income"], facts["adults"], facts["size"],
+        d.peek("value_eur"), flags, core_limit(model, one_two), daeb_limit(model, one_two), d.peek("ep2_kwh_m2"),
+        d.peek("floor_area_m2"), d.peek("energy_connected"), energy)
     code = np.arange(1 << km.P_BITS)
     dcode = np.arange(1 << km.D_BITS)
     owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
@@ -261,17 +267,9 @@ def measure(model) -> dict[str, np.ndarray]:
     out["low_income_households"] = hcount(km.H_LOW)
     out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
     out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
-    # energy poverty: the energy cost only where it counts (low income, in the stock), element by element the
-    # same values
-    cand = np.flatnonzero(candidate)
-    share = model.scenario.income.energy_poverty_share
-    poor = energy_cost_eur(model, hd.take(cand)) > share * np.maximum(facts["income"].take(hrow.take(cand)), 1.0)
-    out["energy_poor_households"] = np.bincount(h.peek("municipality").take(hrow.take(cand[poor])),
-                                                minlength=N_MUN)
+    out["energy_poor_households"] = energy_poor
     # persons 75+ in a household whose home is not lifetime-proof
     old = np.flatnonzero(p.peek("age").take(members) >= 75)
-    not_lp = np.zeros(h.n, dtype=bool)
-    not_lp[hrow] = (flags.take(hd) & km.F_NOT_LP) != 0
     old_persons = members.take(old)
     out["persons_75plus_not_lifetime_proof"] = np.bincount(
         p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)

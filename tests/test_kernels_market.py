@@ -103,11 +103,25 @@ def test_household_cells(seed):
     assert _equal(flags, km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof))
     assert np.array_equal((flags & km.F_NOT_LP) != 0, ~lifetime_proof)
     hrow = _rows(rng, n_h, n_h - 500)
-    hd = rng.integers(0, n_d, hrow.size)
-    args = (hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2)
+    n_ids = n_d + 100
+    row_of = np.full(n_ids, -1, dtype=np.int64)
+    row_of[rng.choice(n_ids, n_d, replace=False)] = np.arange(n_d)
+    dwelling_id = rng.choice(np.flatnonzero(row_of >= 0), n_h)
+    area = rng.uniform(0, 300, n_d).astype(np.float32)
+    connected = rng.random(n_d) < 0.2
+    energy = (0.1, 1.3, 0.8, 900.0, 0.1)
+    args = (hrow, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
+            daeb2, ep2, area, connected, energy)
     got = km.household_cells(*args)
-    assert _equal(got, km._household_cells_numpy(*args))
-    assert got[0].sum() == hrow.size
+    assert _equal(got, km._household_cells_numpy(*args[:-1], np.array(energy)))
+    assert got[0].sum() == hrow.size and got[1].sum() > 0
+    no_connection = (*args[:17], np.zeros(n_d, dtype=bool), energy)
+    assert _equal(km.household_cells(*no_connection), km._household_cells_numpy(*no_connection[:-1], np.array(energy)))
+    for bad in (-1, n_ids, int(np.flatnonzero(row_of < 0)[0])):  # as EntityTable.rows: KeyError
+        broken = dwelling_id.copy()
+        broken[hrow[7]] = bad
+        with pytest.raises(KeyError):
+            km.household_cells(hrow, broken, *args[2:])
 
 
 def test_cell_codes_cover_the_int8_values():
