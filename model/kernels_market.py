@@ -242,22 +242,18 @@ if COMPILED:
             labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
 
     @njit
-    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, bounds, flags):  # pragma: no cover
+    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, efg_bound, flags):  # pragma: no cover
+        """Without branches on the data: label E-G is EP2 not below the bound of E (NaN: after all bounds)."""
         n_w = active.size
         for r in range(flags.size):
-            f = F_STOCK if in_stock[r] else 0
-            if _label_of(np.float64(ep2[r]), bounds) >= EFG:
-                f += F_EFG
             w = wijk[r]
             if w < 0:  # numpy's indexing from the end
                 w += n_w
             if w < 0 or w >= n_w:
                 raise IndexError("wijk index out of range")
-            if active[w]:
-                f += F_ACTIVE
-            if not lifetime_proof[r]:
-                f += F_NOT_LP
-            flags[r] = f
+            e = np.float64(ep2[r])
+            flags[r] = (np.uint8(in_stock[r]) * F_STOCK | np.uint8(not (e < efg_bound)) * F_EFG
+                        | np.uint8(active[w]) * F_ACTIVE | np.uint8(not lifetime_proof[r]) * F_NOT_LP)
 
     @njit
     def _household_loop(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
@@ -365,7 +361,7 @@ def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
     if not use_compiled(in_stock.size):
         return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
     flags = np.empty(in_stock.size, dtype=np.uint8)
-    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS, flags)
+    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS[EFG - 1], flags)
     return flags
 
 
