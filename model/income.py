@@ -317,12 +317,14 @@ def yearly_means(model) -> None:
     np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
     income, adults = household_means(st)
-    hrow = h.alive_rows()
-    surplus = np.maximum(income[hrow] - core_limit(model, adults[hrow]), 0.0)
-    h.col("savings_eur")[hrow] += sc.income.savings_rate * surplus
-    owners = np.compress(h.tenure[hrow] == OWNER, hrow)
-    years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.moved_in_year[owners]), 1.0)
-    h.col("mortgage_eur")[owners] -= h.mortgage_eur[owners] / years_left
+    # over all slots, written where alive (and owner): the same values as at the alive rows, without gathers
+    alive = h.peek("alive")
+    surplus = np.maximum(income - core_limit(model, adults), 0.0)
+    savings = h.col("savings_eur")
+    np.add(savings, sc.income.savings_rate * surplus, out=savings, where=alive)
+    years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.peek("moved_in_year")), 1.0)
+    mortgage = h.col("mortgage_eur")
+    np.subtract(mortgage, mortgage / years_left, out=mortgage, where=alive & (h.peek("tenure") == OWNER))
 
 
 def national_price_growth(model) -> float:

@@ -12,10 +12,10 @@ import pyarrow as pa
 
 from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, energy_cost_eur, gas_m3, household_facts, member_rows
+from .income import core_limit, daeb_limit, household_facts, member_rows, path_value
 from .state import (
     LABELS,
-    OCCUPIED,
+    median,
     stock_rows,
 )
 
@@ -198,8 +198,6 @@ def measure(model) -> dict[str, np.ndarray]:
     prow = p.alive_rows()
     hrow = h.alive_rows()
     drow = stock_rows(d)
-    dm = d.peek("municipality").take(drow)
-    hd = d.rows(h.peek("dwelling_id").take(hrow))
     pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
     dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
                                      d.peek("owner"), d.peek("fund_status"), d.peek("written_off"),
@@ -212,10 +210,17 @@ def measure(model) -> dict[str, np.ndarray]:
     flags = km.dwelling_flags(d.peek("in_stock"), d.peek("ep2_kwh_m2"), d.peek("wijk"), active,
                               d.peek("lifetime_proof"))
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
-    hc, candidate = km.household_cells(hrow, hd, h.peek("municipality"), h.peek("tenure"), h.peek("mortgage_eur"),
-                                       h.peek("renovation_loan_eur"), facts["income"], facts["adults"],
-                                       facts["size"], d.peek("value_eur"), flags, core_limit(model, one_two),
-                                       daeb_limit(model, one_two))
+    # energy poverty: the energy cost of the low-income households in the stock (as energy_cost_eur)
+    e = model.scenario.energy
+    energy = (e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
+              model.scenario.corporation_energy.corp_energy_tariff_share,
+              e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year),
+              model.scenario.income.energy_poverty_share)
+    hc, energy_poor, not_lp = km.household_cells(
+        hrow, h.peek("dwelling_id"), d.row_of, d.next_id, h.peek("municipality"), h.peek("tenure"),
+        h.peek("mortgage_eur"), h.peek("renovation_loan_eur"), facts["income"], facts["adults"], facts["size"],
+        d.peek("value_eur"), flags, core_limit(model, one_two), daeb_limit(model, one_two), d.peek("ep2_kwh_m2"),
+        d.peek("floor_area_m2"), d.peek("energy_connected"), energy)
     code = np.arange(1 << km.P_BITS)
     dcode = np.arange(1 << km.D_BITS)
     owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
@@ -249,44 +254,34 @@ def measure(model) -> dict[str, np.ndarray]:
     out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
     out["owner_households"] = hcount(km.H_OWN)
     out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
-    value = d.peek("value_eur").take(drow)
-    out["mean_value_eur"] = np.bincount(dm, weights=value, minlength=N_MUN) / np.maximum(out["dwellings"], 1)
-    # median per municipality: the values of each municipality in stock order (a stable sort by municipality)
-    by_mun = value[np.argsort(dm, kind="stable")]
+    sums, by_mun = km.dwelling_sums(drow, d.peek("municipality"), d.peek("status"), d.peek("energy_connected"),
+                                    d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("value_eur"),
+                                    d.peek("condition"), model.scenario.energy.gas_m3_per_ep2_kwh)
+    out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
+    # median per municipality: the values of each municipality in stock order (grouped by municipality)
     ends = np.cumsum(out["dwellings"])
-    out["median_value_eur"] = np.array([np.median(by_mun[e - n:e]) if n else np.nan
+    out["median_value_eur"] = np.array([median(by_mun[e - n:e]) if n else np.nan
                                         for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
     out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
     out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
     out["low_income_households"] = hcount(km.H_LOW)
     out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
     out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
-    # energy poverty: the energy cost only where it counts (low income, in the stock), element by element the
-    # same values
-    cand = np.flatnonzero(candidate)
-    share = model.scenario.income.energy_poverty_share
-    poor = energy_cost_eur(model, hd.take(cand)) > share * np.maximum(facts["income"].take(hrow.take(cand)), 1.0)
-    out["energy_poor_households"] = np.bincount(h.peek("municipality").take(hrow.take(cand[poor])),
-                                                minlength=N_MUN)
+    out["energy_poor_households"] = energy_poor
     # persons 75+ in a household whose home is not lifetime-proof
     old = np.flatnonzero(p.peek("age").take(members) >= 75)
-    not_lp = np.zeros(h.n, dtype=bool)
-    not_lp[hrow] = (flags.take(hd) & km.F_NOT_LP) != 0
     old_persons = members.take(old)
     out["persons_75plus_not_lifetime_proof"] = np.bincount(
         p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
-    occ = np.compress(d.peek("status").take(drow) == OCCUPIED, drow)
-    connected = d.energy_connected[occ]  # heated by a corporation's collective supply, not by gas
-    gas = np.bincount(d.municipality[occ[~connected]], weights=gas_m3(model, occ[~connected]), minlength=N_MUN)
-    heat = np.bincount(d.municipality[occ[connected]], weights=gas_m3(model, occ[connected]), minlength=N_MUN)
+    # the gas use of the occupied homes; of those connected to a corporation's collective supply as heat
+    gas, heat = sums[:, km.S_GAS], sums[:, km.S_HEAT]
     co2_share = model.scenario.corporation_energy.corp_energy_co2_share
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
     out["written_off_dwellings"] = dcount((dcode & km.D_WO) != 0)
     out["written_off_owner_occupied"] = dcount((owner_class == km.OO) & ((dcode & km.D_WO) != 0))
-    out["mean_condition"] = np.bincount(dm, weights=d.peek("condition").take(drow), minlength=N_MUN) / np.maximum(
-        out["dwellings"], 1)
+    out["mean_condition"] = sums[:, km.S_CONDITION] / np.maximum(out["dwellings"], 1)
     out["owner_households_in_EFG"] = hcount(km.H_OWN, km.H_STOCK, km.H_EFG)
     out["households_with_renovation_loan"] = hcount(km.H_LOAN)
     for i, x in enumerate(LABELS):

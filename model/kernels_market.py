@@ -11,7 +11,9 @@ make one pass over the rows.
   counts per energy label.
 - :func:`dwelling_flags`: one byte per dwelling of what the households' counts read of their homes.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
-  label, renovation loan, proeftuin wijk; and which households count for energy poverty.
+  label, renovation loan, proeftuin wijk; the energy-poor households; which homes are not lifetime-proof.
+- :func:`dwelling_sums`: the sums of value, condition and gas use per municipality, and the values grouped by
+  municipality (for the medians).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 
 EFG = 4  # label index of E
 # flags per dwelling slot (dwelling_flags): what the households' count reads of their homes, one byte each
 F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
+# the sums per municipality of dwelling_sums
+S_VALUE, S_CONDITION, S_GAS, S_HEAT, N_SUMS = 0, 1, 2, 3, 4
 
 
 def _lookup(fn) -> np.ndarray:
@@ -120,7 +124,14 @@ def _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof):
     return flags
 
 
-def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2):
+def _household_cells_numpy(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
+                           value, flags, core2, daeb2, ep2, floor_area, connected, energy):
+    ids = dwelling_id.take(hrow)
+    if ids.size and (ids.min() < 0 or ids.max() >= next_id):
+        raise KeyError("dwellings: id out of range (-1 means 'none')")
+    hd = row_of.take(ids)
+    if hd.size and hd.min() < 0:
+        raise KeyError("dwellings: id without a row")
     inc = income.take(hrow)
     owners = tenure.take(hrow) == OWNER
     low = inc < np.where(size.take(hrow) <= 1, daeb2[0], daeb2[1])
@@ -141,7 +152,32 @@ def _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults
     _set(code, H_EFG, (ohome & F_EFG) != 0)
     _set(code, H_ACTIVE, (ohome & F_ACTIVE) != 0)
     key[own] += code
-    return _cells(key, H_BITS), low & stock
+    # energy poverty: the energy cost (model.income.energy_cost_eur) of the low-income households in the stock
+    gas_per_ep2, gas_price, tariff, electricity, share = energy.tolist()
+    cand = np.flatnonzero(low & stock)
+    dc = hd.take(cand)
+    conn = connected.take(dc)
+    heat = np.where(conn, tariff, 1.0) if conn.any() else 1.0
+    cost = gas_per_ep2 * ep2.take(dc).astype(float) * floor_area.take(dc) * gas_price * heat + electricity
+    poor = cost > share * np.maximum(inc.take(cand), 1.0)
+    not_lp = np.zeros(mun.size, dtype=bool)
+    not_lp[hrow] = (home & F_NOT_LP) != 0
+    return _cells(key, H_BITS), np.bincount(mun.take(hrow.take(cand[poor])), minlength=N_MUN), not_lp
+
+
+def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2):
+    dm = mun.take(drow)
+    v = value.take(drow)
+    sums = np.zeros((N_MUN, N_SUMS))
+    sums[:, S_VALUE] = np.bincount(dm, weights=v, minlength=N_MUN)
+    sums[:, S_CONDITION] = np.bincount(dm, weights=condition.take(drow), minlength=N_MUN)
+    occ = np.compress(status.take(drow) == OCCUPIED, drow)
+    conn = connected.take(occ)
+    gas = gas_per_ep2 * ep2.take(occ).astype(float) * floor_area.take(occ)
+    om = mun.take(occ)
+    sums[:, S_GAS] = np.bincount(om[~conn], weights=gas[~conn], minlength=N_MUN)
+    sums[:, S_HEAT] = np.bincount(om[conn], weights=gas[conn], minlength=N_MUN)
+    return sums, v[np.argsort(dm, kind="stable")]
 
 
 # -- compiled loops ----------------------------------------------------------------------------------------
@@ -206,34 +242,37 @@ if COMPILED:
             labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
 
     @njit
-    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, bounds, flags):  # pragma: no cover
+    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, efg_bound, flags):  # pragma: no cover
+        """Without branches on the data: label E-G is EP2 not below the bound of E (NaN: after all bounds)."""
         n_w = active.size
         for r in range(flags.size):
-            f = F_STOCK if in_stock[r] else 0
-            if _label_of(np.float64(ep2[r]), bounds) >= EFG:
-                f += F_EFG
             w = wijk[r]
             if w < 0:  # numpy's indexing from the end
                 w += n_w
             if w < 0 or w >= n_w:
                 raise IndexError("wijk index out of range")
-            if active[w]:
-                f += F_ACTIVE
-            if not lifetime_proof[r]:
-                f += F_NOT_LP
-            flags[r] = f
+            e = np.float64(ep2[r])
+            flags[r] = (np.uint8(in_stock[r]) * F_STOCK | np.uint8(not (e < efg_bound)) * F_EFG
+                        | np.uint8(active[w]) * F_ACTIVE | np.uint8(not lifetime_proof[r]) * F_NOT_LP)
 
     @njit
-    def _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2,
-                        n_mun, out, candidate):  # pragma: no cover - compiled
+    def _household_loop(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
+                        flags, core2, daeb2, ep2, floor_area, connected, energy, n_mun, out, energy_poor,
+                        not_lp):  # pragma: no cover - compiled
+        """Fills out, energy_poor and not_lp; False for a dwelling id without a row (the caller then runs the
+        numpy code, which raises)."""
+        gas_per_ep2, gas_price, tariff, electricity, share = energy[0], energy[1], energy[2], energy[3], energy[4]
         for i in range(hrow.size):
             r = hrow[i]
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
+            dw = dwelling_id[r]
+            if dw < 0 or dw >= next_id or row_of[dw] < 0:
+                return False
+            dr = row_of[dw]
             inc = income[r]
             lo = loan[r]
-            dr = hd[i]
             home = flags[dr]
             stock = (home & F_STOCK) != 0
             code = 0
@@ -255,8 +294,39 @@ if COMPILED:
                 if home & F_ACTIVE:
                     code += H_ACTIVE
             out[m, code] += 1
-            candidate[i] = low and stock
+            if low and stock:  # energy poverty: as model.income.energy_cost_eur, operation by operation
+                heat = tariff if connected[dr] else 1.0
+                cost = gas_per_ep2 * np.float64(ep2[dr]) * np.float64(floor_area[dr]) * gas_price * heat + electricity
+                if cost > share * (inc if inc > 1.0 or inc != inc else 1.0):  # np.maximum(inc, 1.0)
+                    energy_poor[m] += 1
+            not_lp[r] = (home & F_NOT_LP) != 0
+        return True
 
+    @njit
+    def _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2, n_mun,
+                            sums, by_mun):  # pragma: no cover - compiled
+        count = np.zeros(n_mun, dtype=np.int64)
+        for i in range(drow.size):
+            r = drow[i]
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                raise ValueError("municipality index out of range")
+            count[m] += 1
+            sums[m, S_VALUE] += value[r]
+            sums[m, S_CONDITION] += np.float64(condition[r])
+            if status[r] == OCCUPIED:
+                gas = gas_per_ep2 * np.float64(ep2[r]) * np.float64(floor_area[r])
+                if connected[r]:
+                    sums[m, S_HEAT] += gas
+                else:
+                    sums[m, S_GAS] += gas
+        start = np.zeros(n_mun, dtype=np.int64)
+        for m in range(1, n_mun):
+            start[m] = start[m - 1] + count[m - 1]
+        for i in range(drow.size):  # the values by municipality, each in row order (a stable counting sort)
+            m = mun[drow[i]]
+            by_mun[start[m]] = value[drow[i]]
+            start[m] += 1
 
 # -- entry points ----------------------------------------------------------------------------------------
 def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
@@ -291,27 +361,50 @@ def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
     if not use_compiled(in_stock.size):
         return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
     flags = np.empty(in_stock.size, dtype=np.uint8)
-    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS, flags)
+    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS[EFG - 1], flags)
     return flags
 
 
-def household_cells(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
-                    daeb2) -> tuple[np.ndarray, np.ndarray]:
-    """Households (rows ``hrow`` of the household columns, living in dwelling rows ``hd``) per municipality x
-    code (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or
-    below the core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G,
-    H_ACTIVE: home in an active wijk), shape (N_MUN, 256); and per household whether it has a low income and
-    lives in the stock. ``income``, ``adults``, ``size``: per household slot; ``value``, ``flags``
-    (dwelling_flags): per dwelling slot; ``core2``/``daeb2``: the limits for one adult (person) and for more."""
-    if not use_compiled(hrow.size):
-        return _household_cells_numpy(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
-                                      core2, daeb2)
-    out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
-    candidate = np.zeros(hrow.size, dtype=bool)
-    _household_loop(hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags,
-                    np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64), N_MUN, out, candidate)
-    return out, candidate
+def household_cells(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
+                    flags, core2, daeb2, ep2, floor_area, connected,
+                    energy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Households (rows ``hrow`` of the household columns, living in the dwellings of ids ``dwelling_id``, rows
+    through ``row_of`` for ids below ``next_id``, as EntityTable.rows checks them) per municipality x code
+    (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or below the
+    core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G, H_ACTIVE:
+    home in an active wijk), shape (N_MUN, 256); the energy-poor households per municipality (low income, in
+    the stock, energy cost above a share of their income); and per household slot whether its home is not
+    lifetime-proof (False outside ``hrow``). ``income``, ``adults``, ``size``: per household slot; ``value``,
+    ``flags`` (dwelling_flags), ``ep2``, ``floor_area``, ``connected``: per dwelling slot; ``core2``/``daeb2``:
+    the limits for one adult (person) and for more; ``energy``: gas m3 per EP2 kWh, gas price, the heat tariff
+    share of connected homes, the electricity cost and the energy-poverty share of income."""
+    energy = np.asarray(energy, dtype=np.float64)
+    if use_compiled(hrow.size):
+        out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
+        energy_poor = np.zeros(N_MUN, dtype=np.int64)
+        not_lp = np.zeros(mun.size, dtype=bool)
+        if _household_loop(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
+                           value, flags, np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64),
+                           ep2, floor_area, connected, energy, N_MUN, out, energy_poor, not_lp):
+            return out, energy_poor, not_lp
+    return _household_cells_numpy(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults,
+                                  size, value, flags, core2, daeb2, ep2, floor_area, connected, energy)
 
+
+def dwelling_sums(drow, mun, status, connected, ep2, floor_area, value, condition,
+                  gas_per_ep2) -> tuple[np.ndarray, np.ndarray]:
+    """Per municipality (shape (N_MUN, N_SUMS)) the sums over the dwellings (rows ``drow`` of the full columns)
+    of their value (S_VALUE) and condition (S_CONDITION), and of the gas use (``gas_per_ep2`` x EP2 x floor
+    area) of the occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added
+    in row order as np.bincount does; and the values grouped by municipality, each group in row order (as a
+    stable sort by municipality puts them)."""
+    if not use_compiled(drow.size):
+        return _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2)
+    sums = np.zeros((N_MUN, N_SUMS))
+    by_mun = np.empty(drow.size, dtype=value.dtype)
+    _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, float(gas_per_ep2), N_MUN,
+                        sums, by_mun)
+    return sums, by_mun
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:

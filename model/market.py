@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_stock
 from .allocation import attractiveness_of, match_free, purchase
 from .data import MUNICIPALITY_CODES
 from .income import household_facts, national_price_growth
 from .state import (
-    APARTMENT,
     OCCUPIED,
     OTHER_UNIT,
     OWNER,
@@ -42,45 +42,37 @@ from .state import (
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
-N_SEG = APARTMENT + 1  # segments: terraced, semi-detached, detached, apartment
+N_SEG = kernels_stock.N_SEG  # segments: terraced, semi-detached, detached, apartment
 
 
 def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
     d = model.state.dwellings
-    rows = stock_rows(d)
-    return _for_sale_vacancy(d, rows, d.municipality[rows], d.type[rows], d.status[rows])
+    return _for_sale_vacancy(d, stock_rows(d))
 
 
-def _for_sale_vacancy(d, rows, mun, typ, status) -> np.ndarray:
-    """for_sale_vacancy of the stock ``rows`` with their municipality, type and status."""
-    sale = for_sale_mask(d, rows)
-    cell = mun.astype(np.int64) * N_SEG + typ
-    total = np.bincount(cell[sale], minlength=N_MUN * N_SEG)
-    vacant = np.bincount(cell[sale & (status == VACANT)], minlength=N_MUN * N_SEG)
+def _for_sale_vacancy(d, rows) -> np.ndarray:
+    """for_sale_vacancy of the stock ``rows``."""
+    total, vacant = kernels_stock.for_sale_counts(d, rows)
     return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
 
 
 def update_prices(model) -> None:
-    """Values follow the national index and the local excess supply of their municipality x segment."""
+    """Values follow the national index and the local excess supply of their municipality x segment.
+
+    Two passes over the stock (model.kernels_stock): the vacancy of the homes for sale, then the new values."""
     d = model.state.dwellings
     mk = model.scenario.market
     rows = stock_rows(d)
-    mun, typ, status = d.municipality[rows], d.type[rows], d.status[rows]
-    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows, mun, typ, status) - mk.natural_vacancy_rate)
+    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows) - mk.natural_vacancy_rate)
     local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
     model.local_price_change = local
-    segment = mun.astype(np.int64) * N_SEG + np.minimum(typ, 3)  # local[mun, min(type, 3)] of the flat table
-    factor = (1.0 + national_price_growth(model)) * (1.0 + local.ravel().take(segment))
-    long_vacant = np.flatnonzero((status == VACANT) & (d.years_vacant[rows] >= 1))
-    factor[long_vacant] *= 1.0 - mk.vacant_value_loss
-    # the dwelling's own condition: value follows its change since the last update (label changes are
-    # priced where renovations happen, model.renovation)
-    condition = d.condition[rows]
-    change = condition.astype(float) - d.priced_condition[rows]
-    factor *= np.maximum(1.0 + mk.condition_value_weight * change, 0.05)
-    d.col("priced_condition")[rows] = condition
-    d.col("value_eur")[rows] *= factor
+    # value x national index x local[mun, min(type, 3)], less vacant_value_loss for homes for sale longer than a
+    # year, and following the dwelling's own condition since the last update (label changes are priced where
+    # renovations happen, model.renovation)
+    kernels_stock.reprice(rows, d.peek("municipality"), d.peek("type"), d.peek("status"), d.peek("years_vacant"),
+                          d.peek("condition"), d.col("priced_condition"), d.col("value_eur"), local,
+                          1.0 + national_price_growth(model), mk.vacant_value_loss, mk.condition_value_weight)
 
 
 def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:

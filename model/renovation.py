@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_renovation
 from .data import MUNICIPALITY_CODES
 from .income import (
     core_limit,
@@ -41,14 +42,10 @@ from .income import (
 )
 from .state import (
     APARTMENT,
-    CORPORATION,
     EP2_BOUNDS,
-    OCCUPIED,
     OWNER,
     OWNER_OCCUPIER,
     PERIOD_STARTS,
-    PRIVATE_LANDLORD,
-    VACANT,
     label_of,
     stock_rows,
 )
@@ -127,31 +124,39 @@ def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:
 
 
 def _by_municipality(table: dict, mun: np.ndarray) -> np.ndarray:
-    return np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)[mun]
+    values = np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)
+    if (values == values[0]).all():  # the same everywhere: no gather
+        return np.broadcast_to(values[0], mun.shape)
+    return values[mun]
 
 
 def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
     """The policy levers that apply to each owner household (rows): national instruments from the scenario,
-    local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays."""
+    local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays by replacing them:
+    a lever with the same value for every household is a read-only view of that value (np.broadcast_to)."""
     rp = model.scenario.renovation
-    mun = model.state.households.municipality[hrow]
+    mun = model.state.households.peek("municipality").take(hrow)
     n = hrow.size
+
+    def same(value):
+        return np.broadcast_to(np.asarray(value), (n,))
+
     return dict(
-        isde_grant_share=np.full(n, rp.isde_grant_share),
-        isde_deep_grant_share=np.full(n, rp.isde_deep_grant_share),
-        warmtefonds_income_limit_eur=np.full(n, rp.warmtefonds_income_limit_eur
-                                             * income_limit_factor(model, rp.warmtefonds_price_year)),
-        warmtefonds_max_loan_eur=np.full(n, rp.warmtefonds_max_loan_eur),
-        no_capacity_loan_eur=np.full(n, rp.no_capacity_loan_eur),
+        isde_grant_share=same(rp.isde_grant_share),
+        isde_deep_grant_share=same(rp.isde_deep_grant_share),
+        warmtefonds_income_limit_eur=same(rp.warmtefonds_income_limit_eur
+                                          * income_limit_factor(model, rp.warmtefonds_price_year)),
+        warmtefonds_max_loan_eur=same(rp.warmtefonds_max_loan_eur),
+        no_capacity_loan_eur=same(rp.no_capacity_loan_eur),
         outreach_multiplier=_by_municipality(rp.outreach_multiplier, mun),
         collective_discount=_by_municipality(rp.collective_discount, mun),
         local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
         adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
         # set by a proeftuin (model.policies.proeftuin_levers) in its wijken; neutral elsewhere
-        proeftuin_grant_eur=np.zeros(n),
-        proeftuin_adaptation_grant_eur=np.zeros(n),
-        procurement_cost_eur=np.zeros(n),
-        zero_interest=np.zeros(n, dtype=bool),
+        proeftuin_grant_eur=same(0.0),
+        proeftuin_adaptation_grant_eur=same(0.0),
+        procurement_cost_eur=same(0.0),
+        zero_interest=same(False),
     )
 
 
@@ -161,53 +166,27 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 # -- 4. maintenance and decay ------------------------------------------------------------------------
 def maintenance(model) -> None:
-    """Condition declines with age; owners with means maintain; homes below a threshold are written off."""
+    """Condition declines with age; owners with means maintain; homes below a threshold are written off.
+
+    One pass over the stock (model.kernels_renovation.maintain): an owner maintains with probability
+    maintenance_prob_owner x its income factor (if it has the means), so one whose draw is not below that with
+    the highest factor is not looked at."""
     st, mp = model.state, model.scenario.maintenance
     d, h = st.dwellings, st.households
     rows = stock_rows(d)
     if rows.size == 0:
         return
-    age = np.maximum(model.year - d.built_year.take(rows).astype(np.int64), 0)
-    status = d.status.take(rows)
-    vacant = status == VACANT
-    decay = (mp.condition_decay_base + mp.condition_decay_per_year_of_age * age) * np.where(
-        vacant, mp.vacant_decay_multiplier, 1.0)
-    cond = np.clip(d.condition.take(rows).astype(float) - decay, 0.0, 1.0)
-    gain = mp.maintenance_restore_share * (1.0 - cond)
-    owner = d.owner.take(rows)
-    prob = np.where(owner == CORPORATION, mp.maintenance_prob_corporation,
-                    np.where(owner == PRIVATE_LANDLORD, mp.maintenance_prob_private_landlord, 0.0))
-    own = np.flatnonzero((owner == OWNER_OCCUPIER) & (status == OCCUPIED))
-    u = model.streams.uniform_by_key("maintenance", model.year, d.key.take(rows))
-    # an owner maintains with probability maintenance_prob_owner x its income factor (if it has the means):
-    # one whose draw is not below that with the highest factor does not, whatever its means
-    highest = mp.maintenance_prob_owner * max(mp.maintenance_core_income_factor, mp.maintenance_low_income_factor,
-                                              1.0)
-    if mp.maintenance_prob_owner >= 0 and highest >= 0:
-        own = np.compress(u.take(own) < highest, own)
-    hh = h.row_of.take(d.household_id.take(rows.take(own)))
-    cost_own = mp.restoration_cost_eur_m2 * d.floor_area_m2.take(rows.take(own)) * gain.take(own)
+    u = model.streams.uniform_by_key("maintenance", model.year, d.peek("key").take(rows))
     facts = household_facts(st)
-    income = facts["income"].take(hh)
-    core = income <= core_limit(model, facts["adults"].take(hh))
-    low = income < daeb_limit(model, facts["size"].take(hh))
-    factor = np.where(core, mp.maintenance_core_income_factor, np.where(low, mp.maintenance_low_income_factor, 1.0))
-    means = h.savings_eur.take(hh) - mp.maintenance_savings_reserve_eur >= cost_own
-    prob[own] = np.where(means, mp.maintenance_prob_owner * factor, 0.0)
-    written = d.written_off.take(rows)
-    done = (u < prob) & ~written  # written-off homes are not maintained
-    cond = np.where(done, np.minimum(cond + gain, 1.0), cond)
-    paid = done.take(own)
-    cost_paid = np.compress(paid, cost_own)
-    h.col("savings_eur")[np.compress(paid, hh)] -= cost_paid
-    stored = cond.astype(d.condition.dtype)  # what the column holds
-    d.col("condition")[rows] = stored
-    newly = ~written & (stored < mp.write_off_condition)  # on the stored (float32) condition
-    d.col("written_off")[np.compress(newly, rows)] = True
-    mun = d.municipality.take(rows)
-    model.count_event("maintained_dwellings", municipality=np.compress(done, mun))
-    model.count_event("maintenance_owner_eur", municipality=np.compress(paid, mun.take(own)), weights=cost_paid)
-    model.count_event("written_off_new", municipality=np.compress(newly, mun))
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    maintained, owner_eur, newly = kernels_renovation.maintain(
+        rows, u, model.year, d.peek("built_year"), d.peek("status"), d.col("condition"), d.peek("floor_area_m2"),
+        d.peek("owner"), d.col("written_off"), d.peek("household_id"), d.peek("municipality"), h.row_of,
+        h.col("savings_eur"), facts["income"], facts["adults"], facts["size"], core_limit(model, one_two),
+        daeb_limit(model, one_two), mp)
+    model.count_event("maintained_dwellings", maintained)
+    model.count_event("maintenance_owner_eur", owner_eur)
+    model.count_event("written_off_new", newly)
 
 
 # -- 5. owner renovation and adaptation --------------------------------------------------------------
@@ -216,8 +195,8 @@ def repay_renovation_loans(model) -> None:
     savings as far as they go (what savings cannot pay is carried, as repayment by ability to pay)."""
     h = model.state.households
     rp = model.scenario.renovation
-    rows = h.alive_rows()
-    rows = np.compress(h.renovation_loan_eur[rows] > 0, rows)
+    # one mask over the slots instead of gathering the loans at the alive rows: the same rows, ascending
+    rows = np.flatnonzero(h.peek("alive") & (h.peek("renovation_loan_eur") > 0))
     if rows.size == 0:
         return
     years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
@@ -233,14 +212,13 @@ def owner_renovation(model) -> None:
     st = model.state
     h, d = st.households, st.dwellings
     repay_renovation_loans(model)
-    hrow = h.alive_rows()
-    hrow = np.compress(h.tenure[hrow] == OWNER, hrow)
-    drow = d.row_of[h.dwelling_id[hrow]]
-    ok = d.in_stock[drow] & (d.owner[drow] == OWNER_OCCUPIER) & ~d.written_off[drow]
+    hrow = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == OWNER))  # (ascending, as the alive rows)
+    drow = d.row_of.take(h.peek("dwelling_id").take(hrow))
+    ok = (d.peek("in_stock") & (d.peek("owner") == OWNER_OCCUPIER) & ~d.peek("written_off")).take(drow)
     hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
     if hrow.size == 0:
         return
-    facts = {k: v[hrow] for k, v in household_facts(st).items()}
+    facts = {k: v.take(hrow) for k, v in household_facts(st).items()}
     base = household_levers(model, hrow)
     from .policies import proeftuin_levers
 
@@ -317,7 +295,7 @@ _DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsi
 #: of the few operations between the bound and the probability itself.
 _BOUND_MARGIN = 1e-6
 #: Whether _energy_decide costs the options only below the bound (False: for every household; the same
-#: decisions, which tests/test_kernels_renovation.py checks).
+#: decisions, which tests/test_renovation_shortcuts.py checks).
 _USE_BOUND = True
 
 
@@ -327,7 +305,44 @@ def _gas_saving(e, e0, target, area, price, heat):
     return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
 
 
-def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
+def _bound_applies(rp) -> bool:
+    """Whether the upper bound of the renovation probability of _energy_decide holds (a hassle cost of at least
+    1 EUR, a benefit-cost ratio that does not lower the probability, a positive capital recovery factor)."""
+    crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    return _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0
+
+
+def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
+    """The positions of the owner households (rows, in dwellings ``drow``; ``facts`` and ``levers`` at the same
+    positions) that _energy_decide needs to look at: those in label B-G homes and, where its bound applies,
+    of those only the ones whose draw is below it (the same bound, with the same margins, in one pass:
+    model.kernels_renovation.may_renovate). The others do not renovate."""
+    d = model.state.dwellings
+    rp, e = model.scenario.renovation, model.scenario.energy
+    if not _bound_applies(rp):
+        return np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
+    h = model.state.households
+
+    def draws(pos):
+        return model.streams.uniform_by_key("renovation", model.year, h.peek("key").take(hrow.take(pos)),
+                                            sub=_SUB_DECIDE)
+
+    deep_label = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0]
+    prm = np.array([rp.renovation_ep2_margin_kwh_m2, rp.deep_renovation_ep2_kwh_m2, deep_label,
+                    e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
+                    model.scenario.corporation_energy.corp_energy_tariff_share, 1.0 / rp.renovation_hassle_eur,
+                    rp.renovation_moved_in_weight, rp.renovation_retired_weight, rp.renovation_age_weight,
+                    rp.renovation_low_income_weight, rp.renovation_core_income_weight, _BOUND_MARGIN,
+                    rp.renovation_intercept, rp.renovation_bcr_weight], dtype=np.float64)
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    return kernels_renovation.may_renovate(
+        hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
+        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
+        levers["outreach_multiplier"], draws, model.year, prm, core_limit(model, one_two),
+        daeb_limit(model, one_two), EP2_BOUNDS)
+
+
+def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> dict:
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
     per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
     ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
@@ -337,7 +352,9 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
     Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
     (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
     saving / hassle (the yearly cost of a renovation is not negative): the options are costed only for the
-    households whose draw falls below that bound (with a margin); for the others the draw decides no."""
+    households whose draw falls below that bound (with a margin); for the others the draw decides no.
+    ``bounded``: the households are already those below the bound (_may_renovate), which is not computed
+    again."""
     rp, e = model.scenario.renovation, model.scenario.energy
     h = model.state.households
     d = model.state.dwellings
@@ -373,7 +390,7 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None) -> dict:
     u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     sel = None
-    if _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0:
+    if not bounded and _bound_applies(rp):
         ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
         bound = np.minimum(outreach * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
                                                                            terms)), 1.0)
@@ -432,11 +449,11 @@ def energy_renovation(model, hrow, drow, facts, levers, support=None, base=None)
     a household (``support``), its budget pays the proeftuin's part; a household it can no longer pay for
     decides again without the proeftuin's money (same draws)."""
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
+    cand = _may_renovate(model, hrow, drow, facts, levers)
     if cand.size == 0:
         return
     hrow, drow = hrow[cand], drow[cand]
-    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand)  # facts and levers: at cand
+    dec = _energy_decide(model, hrow, drow, facts, levers, at=cand, bounded=True)  # facts and levers: at cand
     idx = dec["idx"]  # the households that go, with their decision: dec[k] for k in _DECISION_FIELDS
     support = None if support is None else support[cand].take(idx)
     paid, refused = _paid_by_proeftuin(model, np.ones(idx.size, dtype=bool), support, dec["pt_cost"],
@@ -582,39 +599,38 @@ def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
     cp = model.scenario.corporations
     d = model.state.dwellings
-    rows = stock_rows(d)
-    rows = np.compress(~d.written_off[rows], rows)
-    ep2 = d.ep2_kwh_m2[rows].astype(float)
-    label = label_index(ep2).astype(np.int64)
     done = []
-    # corporations: worst first, at least the rate, and E-G evenly until the deadline
+    # the homes above the targets (one pass over the stock: model.kernels_renovation.rental_candidates)
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
+    pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
+    corp, ends, efg, pl = kernels_renovation.rental_candidates(
+        d.peek("alive"), d.peek("in_stock"), d.peek("status"), d.peek("written_off"), d.peek("owner"),
+        d.peek("ep2_kwh_m2"), d.peek("municipality"), target_label, pl_label)
+    ep2_col, key = d.peek("ep2_kwh_m2"), d.peek("key")
+    # corporations: worst first, at least the rate, and E-G evenly until the deadline
     years_left = cp.corporation_efg_deadline_year - model.year
-    corp = np.flatnonzero((d.owner[rows] == CORPORATION) & (label > target_label))
-    corp_mun = d.municipality[rows.take(corp)]
     for m in range(N_MUN):
-        cand = np.compress(corp_mun == m, corp)
+        cand = corp[ends[m - 1] if m else 0:ends[m]]  # ascending rows
         if cand.size == 0:
             continue
         expected = cp.corporation_renovation_rate * cand.size
         if years_left >= 0:
-            expected = max(expected, np.count_nonzero(label[cand] >= 4) / (years_left + 1))
+            expected = max(expected, int(efg[m]) / (years_left + 1))
         rng = model.streams.generator("corporations", model.year, sub=m)
         k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
-        done.append((cand[_worst_first(ep2[cand], d.key[rows[cand]], k)], cp.corporation_target_ep2_kwh_m2))
+        done.append((cand[_worst_first(ep2_col.take(cand).astype(float), key.take(cand), k)],
+                     cp.corporation_target_ep2_kwh_m2))
     # private landlords: a random share of the homes above their target
-    pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
-    cand = np.flatnonzero((d.owner[rows] == PRIVATE_LANDLORD) & (label > pl_label))
-    u = model.streams.uniform_by_key("corporations", model.year, d.key[rows[cand]], sub=1)
-    done.append((cand[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
+    u = model.streams.uniform_by_key("corporations", model.year, key.take(pl), sub=1)
+    done.append((pl[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
     rp = model.scenario.renovation
-    for idx, target in done:
-        if idx.size == 0:
+    for dr, target in done:  # (disjoint rows: each group's EP2 as before the renovations)
+        if dr.size == 0:
             continue
-        dr = rows[idx]
-        new = np.minimum(target, ep2[idx])
-        steps = label[idx] - label_of(new)
-        cost = renovation_cost_eur(model, dr, ep2[idx], new)
+        ep2 = d.peek("ep2_kwh_m2").take(dr).astype(float)
+        new = np.minimum(target, ep2)
+        steps = label_index(ep2).astype(np.int64) - label_of(new)
+        cost = renovation_cost_eur(model, dr, ep2, new)
         d.col("ep2_kwh_m2")[dr] = new
         d.col("value_eur")[dr] *= 1.0 + rp.renovation_value_uplift_per_step * steps
         mun = d.municipality[dr]

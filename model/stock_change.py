@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_stock
 from .data import MUNICIPALITY_CODES
 from .state import (
     APARTMENT,
@@ -26,6 +27,7 @@ from .state import (
     SOCIAL_TENANT,
     TERRACED,
     VACANT,
+    median,
     stock_rows,
 )
 
@@ -106,12 +108,13 @@ def construction(model) -> np.ndarray:
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
     rows = stock_rows(d)
-    # gathered once: the homes added for one municipality are not among the rows of the next
-    municipality = d.municipality[rows]
+    # grouped once: the homes added for one municipality are not among the rows of the next; a stable sort
+    # by municipality keeps each municipality's rows ascending, as selecting them one municipality at a time
+    by_mun, ends = kernels_stock.group_by_municipality(rows, d.peek("municipality"))
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
         rng = model.streams.generator("stock_change", model.year, sub=1 + m)
-        mine = np.compress(municipality == m, rows)
+        mine = by_mun[ends[m - 1] if m else 0:ends[m]]
         if mine.size == 0:
             continue
         plan = sc.construction_plans.get(code, {}).get(model.year)
@@ -133,7 +136,7 @@ def construction(model) -> np.ndarray:
         mine_type, mine_value = d.type[mine], d.value_eur[mine]
         for t in np.unique(dtype):
             same = np.compress(mine_type == t, mine_value)
-            base = np.median(same) if same.size else np.median(mine_value)
+            base = median(same) if same.size else median(mine_value.copy())
             value[dtype == t] = base * np.exp(sc.new_build_value_premium)
         wijk = rng.choice(mine.size, size=k)
         d.add(k, municipality=m, wijk=d.wijk[mine[wijk]], type=dtype, built_year=model.year,

@@ -103,11 +103,25 @@ def test_household_cells(seed):
     assert _equal(flags, km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof))
     assert np.array_equal((flags & km.F_NOT_LP) != 0, ~lifetime_proof)
     hrow = _rows(rng, n_h, n_h - 500)
-    hd = rng.integers(0, n_d, hrow.size)
-    args = (hrow, hd, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2, daeb2)
+    n_ids = n_d + 100
+    row_of = np.full(n_ids, -1, dtype=np.int64)
+    row_of[rng.choice(n_ids, n_d, replace=False)] = np.arange(n_d)
+    dwelling_id = rng.choice(np.flatnonzero(row_of >= 0), n_h)
+    area = rng.uniform(0, 300, n_d).astype(np.float32)
+    connected = rng.random(n_d) < 0.2
+    energy = (0.1, 1.3, 0.8, 900.0, 0.1)
+    args = (hrow, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
+            daeb2, ep2, area, connected, energy)
     got = km.household_cells(*args)
-    assert _equal(got, km._household_cells_numpy(*args))
-    assert got[0].sum() == hrow.size
+    assert _equal(got, km._household_cells_numpy(*args[:-1], np.array(energy)))
+    assert got[0].sum() == hrow.size and got[1].sum() > 0
+    no_connection = (*args[:17], np.zeros(n_d, dtype=bool), energy)
+    assert _equal(km.household_cells(*no_connection), km._household_cells_numpy(*no_connection[:-1], np.array(energy)))
+    for bad in (-1, n_ids, int(np.flatnonzero(row_of < 0)[0])):  # as EntityTable.rows: KeyError
+        broken = dwelling_id.copy()
+        broken[hrow[7]] = bad
+        with pytest.raises(KeyError):
+            km.household_cells(hrow, broken, *args[2:])
 
 
 def test_cell_codes_cover_the_int8_values():
@@ -145,3 +159,40 @@ def test_match_free_compiled_equals_numpy(seed):
                 assert a_rng.bit_generator.state == b_rng.bit_generator.state
                 assert (a >= 0).sum() == np.unique(a[a >= 0]).size
 
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dwelling_sums(seed):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    mun[mun == seed] = (seed + 1) % km.N_MUN  # a municipality without dwellings
+    status = rng.choice(np.array([0, 1, 2, -1], dtype=np.int8), n, p=[0.7, 0.2, 0.05, 0.05])
+    connected = rng.random(n) < 0.1
+    ep2 = _ep2(rng, n)
+    area = rng.uniform(0, 300, n).astype(np.float32)
+    value = rng.choice([1e5, 2e5, 3e5], n) + rng.random(n) * (rng.random(n) < 0.5)
+    value[rng.random(n) < 0.01] = np.nan
+    condition = rng.random(n).astype(np.float32)
+    drow = _rows(rng, n, n - 100)
+    args = (drow, mun, status, connected, ep2, area, value, condition, 0.1)
+    got = km.dwelling_sums(*args)
+    assert _equal(got, km._dwelling_sums_numpy(*args))
+    empty = np.zeros(0, dtype=np.int64)
+    assert _equal(km.dwelling_sums(empty, *args[1:]), km._dwelling_sums_numpy(empty, *args[1:]))
+
+
+def test_median_equals_numpy():
+    from model.state import median
+
+    rng = np.random.default_rng(5)
+    for n in list(range(1, 12)) + [100, 101, 1000]:
+        for values in (rng.random(n), rng.integers(0, 3, n).astype(float), np.full(n, 2.5)):
+            for with_nan in (False, True):
+                x = values.copy()
+                if with_nan:
+                    x[rng.integers(n)] = np.nan
+                want = np.median(x)
+                got = median(x.copy())
+                assert type(got) is type(want) and repr(got) == repr(want), (n, x)

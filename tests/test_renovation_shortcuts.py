@@ -1,8 +1,9 @@
 """Shortcuts of the renovation processes give the same results as the plain computation.
 
 _energy_decide costs the two options only for the owner households whose draw falls below an upper bound of
-their renovation probability: with the bound switched off (every household costed) every decision and every
-field of it must be the same, on model states with random levers and extreme parameters."""
+their renovation probability (and energy_renovation looks only at those that _may_renovate keeps): with the
+bound switched off (every household costed) every decision and every field of it must be the same, on model
+states with random levers and extreme parameters."""
 
 from __future__ import annotations
 
@@ -79,6 +80,9 @@ def test_energy_decide_with_bound_equals_without(stepped, overrides, randomise, 
         hrow, drow, facts, levers = inputs
         c = _decide(model, (hrow[sub], drow[sub], {k: v[sub] for k, v in facts.items()},
                             {k: v[sub] for k, v in levers.items()}), True, monkeypatch)
+        # only the households that _may_renovate keeps (below the bound, in one pass) looked at
+        may = renovation._may_renovate(model, *inputs)
+        e = renovation._energy_decide(model, hrow[may], drow[may], facts, levers, at=may, bounded=True)
     finally:
         for col, v in saved.items():
             d.col(col)[drow] = v
@@ -86,6 +90,9 @@ def test_energy_decide_with_bound_equals_without(stepped, overrides, randomise, 
     for k in a:
         assert a[k].dtype == b[k].dtype, k
         assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+    assert np.array_equal(may[e["idx"]], a["idx"])
+    for k in renovation._DECISION_FIELDS:
+        assert np.array_equal(e[k], a[k]), k
     assert np.array_equal(c["go"], a["go"][sub])
     pos = np.searchsorted(a["idx"], sub[c["idx"]])
     for k in renovation._DECISION_FIELDS:

@@ -1,0 +1,152 @@
+"""The compiled loops of model/kernels_renovation.py and their numpy fallbacks give identical results on random
+inputs with edge cases (NaN conditions, conditions on the write-off threshold, written-off homes, owners just
+at their means and income limits, empty rows)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from model import kernels
+from model import kernels_renovation as kr
+from model.params import Scenario
+from model.state import CORPORATION, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+
+needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
+
+
+@pytest.fixture(autouse=True)
+def _compiled_at_any_size(monkeypatch):
+    """The entry points take the compiled loops for every size (not only from kernels.MIN_SIZE elements on)."""
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+
+
+def _maintenance_inputs(rng, n_dw=3000, n_hh=2500):
+    """Dwelling and household columns as maintain reads them; owner-occupied occupied homes hold distinct
+    households."""
+    owner = rng.choice([OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, 3, 4], n_dw).astype(np.int8)
+    status = rng.choice([OCCUPIED, VACANT, 2], n_dw, p=[0.8, 0.15, 0.05]).astype(np.int8)
+    condition = rng.uniform(-0.05, 1.05, n_dw).astype(np.float32)
+    condition[rng.random(n_dw) < 0.03] = np.nan
+    condition[rng.random(n_dw) < 0.05] = np.float32(0.3)
+    household_id = np.full(n_dw, -1, dtype=np.int64)
+    occupied = np.flatnonzero(status == OCCUPIED)
+    household_id[occupied] = rng.choice(n_hh, occupied.size, replace=False)
+    row_of = rng.permutation(n_hh).astype(np.int64)
+    adults = rng.integers(0, 4, n_hh)
+    size = adults + rng.integers(0, 3, n_hh)
+    income = rng.choice([1000.0, 19000.0, 20000.0, 30000.0, 31000.0, 60000.0], n_hh)
+    savings = rng.uniform(-1000, 30000, n_hh)
+    savings[:50] = 1000.0  # reserve exactly (with a zero reserve below): the means test at equality
+    return dict(
+        rows=np.sort(rng.choice(n_dw, n_dw * 2 // 3, replace=False)).astype(np.int64),
+        built_year=rng.integers(1850, 2030, n_dw).astype(np.int16), status=status, condition=condition,
+        floor_area=rng.uniform(20, 250, n_dw).astype(np.float32), owner=owner,
+        written_off=rng.random(n_dw) < 0.05, household_id=household_id,
+        municipality=rng.integers(0, kr.N_MUN, n_dw).astype(np.int8), row_of=row_of, savings=savings,
+        income=income, adults=adults, size=size, core2=np.array([19000.0, 30000.0]),
+        daeb2=np.array([20000.0, 31000.0]))
+
+
+def _maintain(inputs, u, year, mp, compiled):
+    """maintain on copies of the inputs (compiled or numpy): its returns as the event counters take them (in
+    float: without rows np.bincount gives int64 zeros also for weighted sums) and the columns it writes."""
+    a = {k: v.copy() for k, v in inputs.items()}
+    args = (a["rows"], u, year, a["built_year"], a["status"], a["condition"], a["floor_area"], a["owner"],
+            a["written_off"], a["household_id"], a["municipality"], a["row_of"], a["savings"], a["income"],
+            a["adults"], a["size"], a["core2"], a["daeb2"], mp)
+    out = kr.maintain(*args) if compiled else kr._maintain_numpy(*args)
+    return (*(np.asarray(v, dtype=float) for v in out), a["condition"], a["written_off"], a["savings"])
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,overrides", [
+    (0, {}), (1, dict(maintenance_prob_owner=1.0)), (2, dict(maintenance_prob_owner=0.0)),
+    (3, dict(maintenance_prob_owner=-0.5)), (4, dict(maintenance_core_income_factor=-1.0)),
+    (5, dict(maintenance_savings_reserve_eur=0.0, write_off_condition=0.3, vacant_decay_multiplier=3.0)),
+    (6, dict(restoration_cost_eur_m2=0.0, maintenance_prob_corporation=1.0)),
+])
+def test_maintain(seed, overrides):
+    rng = np.random.default_rng(seed)
+    # (dataclasses.replace, not with_overrides: also values out of the parameters' ranges, where the owners'
+    # highest probability bounds nothing)
+    mp = dataclasses.replace(Scenario().maintenance, **overrides)
+    inputs = _maintenance_inputs(rng)
+    u = rng.random(inputs["rows"].size)
+    got = _maintain(inputs, u, 2030, mp, True)
+    want = _maintain(inputs, u, 2030, mp, False)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert got[0].sum() > 0
+    empty = dict(inputs, rows=np.zeros(0, dtype=np.int64))
+    for g, w in zip(_maintain(empty, np.zeros(0), 2030, mp, True), _maintain(empty, np.zeros(0), 2030, mp, False),
+                    strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+
+
+def _bound_inputs(rng, n_dw=4000, n_hh=3000, n=2500):
+    """The arguments of may_renovate: owner positions in random dwellings with NaN EP2 and EP2 on the label
+    bounds and the deep target, connected homes, incomes on the limits."""
+    ep2 = rng.uniform(100, 450, n_dw).astype(np.float32)
+    ep2[rng.random(n_dw) < 0.03] = np.nan
+    on = rng.random(n_dw) < 0.1
+    ep2[on] = rng.choice(np.append(EP2_BOUNDS, 185.0), on.sum()).astype(np.float32)
+    head_age = rng.integers(18, 100, n)
+    head_age[:20] = 67
+    return (rng.choice(n_hh, n, replace=False).astype(np.int64), rng.choice(n_dw, n, replace=False).astype(np.int64),
+            ep2, rng.uniform(0, 200, n_dw).astype(np.float32), rng.random(n_dw) < 0.2,
+            rng.integers(2015, 2032, n_hh).astype(np.int16), rng.choice([1000.0, 19000.0, 20000.0, 30000.0, 9e4], n),
+            rng.integers(0, 4, n), rng.integers(1, 6, n), head_age)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,w_bcr", [(0, 1.0), (1, 0.0), (2, 3.0)])
+def test_may_renovate(seed, w_bcr, monkeypatch):
+    rng = np.random.default_rng(seed)
+    args = _bound_inputs(rng)
+    n = args[0].size
+    outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
+    u = rng.random(n)
+    prm = np.array([1.0, 185.0, 1.0, 0.1, 1.3, 0.8, 1 / 1500.0, 0.3, 0.4, 0.02, -0.3, -0.5, 1e-6, -4.0, w_bcr])
+    core2, daeb2 = np.array([19000.0, 30000.0]), np.array([20000.0, 31000.0])
+    pos = np.empty(n, dtype=np.int64)
+    ratio, terms = np.empty(n), np.empty(n)
+    k = kr._bound_inputs_loop(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS, pos, ratio, terms)
+    want = kr._bound_inputs_numpy(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS)
+    for g, w in zip((pos[:k], ratio[:k], terms[:k]), want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    got = kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS)
+    assert 0 < got.size < k
+    with monkeypatch.context() as m:
+        m.setattr(kr, "use_compiled", lambda size: False)
+        assert np.array_equal(got, kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS))
+    empty = np.zeros(0, dtype=np.int64)
+    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], u.take, 2030,
+                           prm, core2, daeb2, EP2_BOUNDS).size == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,corp_label,pl_label", [(0, 2, 3), (1, 0, 6), (2, -1, 1)])
+def test_rental_candidates(seed, corp_label, pl_label, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = 6000
+    ep2 = rng.uniform(100, 450, n).astype(np.float32)
+    ep2[rng.random(n) < 0.03] = np.nan
+    on = rng.random(n) < 0.1
+    ep2[on] = rng.choice(EP2_BOUNDS, on.sum()).astype(np.float32)
+    args = (rng.random(n) < 0.95, rng.random(n) < 0.95, rng.integers(0, 3, n).astype(np.int8), rng.random(n) < 0.05,
+            rng.integers(0, 6, n).astype(np.int8), ep2, rng.integers(0, kr.N_MUN - 1, n).astype(np.int8),
+            corp_label, pl_label)
+    got = kr.rental_candidates(*args)
+    with monkeypatch.context() as m:
+        m.setattr(kr, "use_compiled", lambda size: False)
+        want = kr.rental_candidates(*args)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+    assert got[0].size and got[2].sum() > 0 and (got[3].size > 0) == (pl_label < 6)
+    empty = tuple(a[:0] for a in args[:7])
+    for g, w in zip(kr.rental_candidates(*empty, corp_label, pl_label),
+                    kr._rental_candidates_numpy(*empty, corp_label, pl_label), strict=True):
+        assert np.array_equal(g, w)
