@@ -163,23 +163,31 @@ def _match_numpy(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np
     return got
 
 
-def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None) -> np.ndarray:
+def vacant_homes(d) -> np.ndarray:
+    """The dwellings (rows, ascending) a household can move into: the alive vacant dwellings of the stock (one
+    pass over the slots), of which written-off homes are not for sale or to let to households (they wait for
+    demolition or the fund), except those the fund lets temporarily before demolishing them."""
+    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
+    return vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
+                                            & (d.fund_status[vacant] == FUND_LET_TEMP))]
+
+
+def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,
+                       vacant: np.ndarray | None = None) -> np.ndarray:
     """Give each household (row) a vacant dwelling in its municipality; returns a bool mask of who got one.
 
     ``budget`` (EUR) is what each household can pay for a home; by default max_price_to_income x the
-    income of its members + its savings."""
+    income of its members + its savings. ``vacant``: :func:`vacant_homes`, if the caller has them (a caller
+    that allocates municipality by municipality finds them once: an allocation changes only the homes of
+    its households' municipalities)."""
     state = model.state
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
         return housed
-    # the alive vacant dwellings of the stock (ascending rows, one pass over the slots), of which
-    # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
-    # except those the fund lets temporarily before demolishing them
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
-    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
-                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
+    if vacant is None:
+        vacant = vacant_homes(d)
     if budget is None:
         income = household_income(state, hh_rows)
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]

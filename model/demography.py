@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from .allocation import allocate_dwellings
+from .allocation import allocate_dwellings, vacant_homes
 from .data import MUNICIPALITY_CODES
 from .income import member_rows, role_counts
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
@@ -237,10 +237,14 @@ def separation(model, flows: Flows) -> None:
 def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
-    rows, hrow, size, heads, partners = household_table(state)
-    age = p.peek("age").take(rows)
-    pos = np.flatnonzero((p.peek("role").take(rows) == HEAD) & (age >= 20) & (age <= 64))
-    cand = rows.take(pos[partners.take(hrow.take(pos)) == 0])  # single heads 20-64
+    # single heads 20-64: heads of a household without a partner (by id; -1, "no household", is id_mask's last
+    # slot). Passes over the person slots rather than household_table: separation changed the households, so
+    # the table would be counted here and again in fix_households below
+    role, age, hid = p.peek("role"), p.peek("age"), p.peek("household_id")
+    member = p.peek("alive") & (hid >= 0)
+    with_partner = h.id_mask(hid.take(np.flatnonzero(member & (role == PARTNER))))
+    cand = np.flatnonzero(member & (role == HEAD) & (age >= 20) & (age <= 64))
+    cand = cand[~with_partner.take(hid.take(cand))]
     cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
@@ -338,15 +342,22 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
 
 def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     """Create in-migrant households by copying local households with a young head (ages, sexes, roles,
-    incomes), until each municipality's target number of persons is reached, where dwellings are vacant."""
+    incomes), until each municipality's target number of persons is reached, where dwellings are vacant.
+
+    First every municipality draws its templates (from its own generator), then the members of all template
+    households are found in one pass over the household members (their incomes summed in the order of
+    ``np.bincount`` over all members: the same budgets), then municipality by municipality the new households
+    look for a dwelling and the housed ones get copies of their template's members. The templates are persons
+    and households that exist at the start, so finding them first changes nothing."""
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = np.compress(p.role[rows] == HEAD, rows)
-    income_of = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)  # households existing now
-    member_hh = p.household_id[rows]  # unchanged below: the loop only adds persons and households
-    head_m = p.municipality[head_rows]
+    hid, age = p.peek("household_id"), p.peek("age")
+    # the heads (members of a household: alive, household_id >= 0), by municipality
+    head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
+    head_m = p.peek("municipality").take(head_rows)
+    drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):
         rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
@@ -355,16 +366,15 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
-        w = np.exp(-0.5 * ((p.peek("age").take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2
-                   ) + 1e-9
+        w = np.exp(-0.5 * ((age.take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
         # the heads' household rows and sizes, looked up once (pick: positions in hm)
-        hm_hrow = h.row_of.take(p.peek("household_id").take(hm))
+        hm_hrow = h.row_of.take(hid.take(hm))
         hm_size = size.take(hm_hrow)
         # draw templates with replacement until the persons add up to the target
         mean_size = max(1.0, float(np.average(hm_size, weights=w)))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
         pick = rng.choice(hm.size, size=k, p=w / w.sum())
-        tsize = hm_size[pick]
+        tsize = hm_size.take(pick)
         # the households whose persons fit in the target, then one of exactly the remaining size if any
         k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
         rest = target - int(tsize[:k].sum())
@@ -373,36 +383,45 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             fits = np.flatnonzero(hm_size == rest)
             if fits.size:
                 pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        tmpl = hm[pick]
-        t_hrow = hm_hrow[pick]
-        t_income = income_of[t_hrow]
-        t_savings = h.savings_eur[t_hrow]
+        drawn.append((m, rng, hm.take(pick), hm_hrow.take(pick)))
+    if not drawn:
+        return
+    # the members of all template households (ascending person rows), grouped by household row (stable: in
+    # ascending person rows within a household), and the income of each template household
+    slot = np.zeros(h.n, dtype=bool)
+    for *_, t_hrow in drawn:
+        slot[t_hrow] = True
+    in_src = slot.take(hrow)
+    members, mhrow = np.compress(in_src, rows), np.compress(in_src, hrow)
+    income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
+    order = np.argsort(mhrow, kind="stable")
+    members, mhrow = members.take(order), mhrow.take(order)
+    vacant = vacant_homes(state.dwellings)  # each municipality's allocation leaves the others' homes alone
+    for m, rng, tmpl, t_hrow in drawn:
+        age = p.peek("age")  # (p.add may have moved the columns; the template persons keep their values)
+        t_income = income_of.take(t_hrow)
+        t_savings = h.peek("savings_eur").take(t_hrow)
         new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
                         mortgage_eur=0.0, moved_in_year=model.year + 1)
         new_rows = h.rows(new_ids)
         budget = model.scenario.housing.max_price_to_income * t_income + t_savings
-        housed = allocate_dwellings(model, new_rows, "in_migration", budget)
-        tmpl, new_ids = tmpl[housed], new_ids[housed]
+        housed = allocate_dwellings(model, new_rows, "in_migration", budget, vacant)
+        t_hrow, new_ids = t_hrow[housed], new_ids[housed]
         h.remove_rows(new_rows[~housed])
-        if tmpl.size == 0:
+        if t_hrow.size == 0:
             continue
-        # copy members of each template household
-        src_hh = p.household_id[tmpl]
-        in_src = h.id_mask(src_hh).take(member_hh)
-        members, mhh = np.compress(in_src, rows), np.compress(in_src, member_hh)
-        order = np.argsort(mhh, kind="stable")
-        members, mhh = members[order], mhh[order]
-        starts = np.searchsorted(mhh, src_hh, side="left")
-        ends = np.searchsorted(mhh, src_hh, side="right")
-        counts = ends - starts
+        # copy the members of each template household
+        starts = np.searchsorted(mhrow, t_hrow, side="left")
+        counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
         # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
         idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-        src = members[idx]
-        age = np.clip(p.age[src] + rng.integers(-2, 3, src.size), 0, 100)
-        age = np.where(p.age[src] < 18, np.minimum(age, 17), np.maximum(age, 18))
-        p.add(src.size, age=age, female=p.female[src], household_id=np.repeat(new_ids, counts), role=p.role[src],
-              municipality=m, institution=False, income_eur=p.income_eur[src] * rng.lognormal(0, 0.2, src.size),
-              origin=2)
+        src = members.take(idx)
+        src_age = age.take(src)
+        new_age = np.clip(src_age + rng.integers(-2, 3, src.size), 0, 100)
+        new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
+        p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
+              role=p.peek("role").take(src), municipality=m, institution=False,
+              income_eur=p.peek("income_eur").take(src) * rng.lognormal(0, 0.2, src.size), origin=2)
         flows.in_migrants[m] += src.size
 
 
