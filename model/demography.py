@@ -145,9 +145,13 @@ def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: st
     p.col("household_id")[person_rows] = ids
     p.col("role")[person_rows] = HEAD
     hrows = h.rows(ids)
-    income = p.income_eur[person_rows]
-    h.col("savings_eur")[hrows] = income * model.scenario.stock.savings_income_ratio * 0.5
-    housed = allocate_dwellings(model, hrows, process)
+    income = p.peek("income_eur").take(person_rows)
+    savings = income * model.scenario.stock.savings_income_ratio * 0.5
+    h.col("savings_eur")[hrows] = savings
+    # the budget allocate_dwellings would find: each household's only member's income (0.0 + income, as
+    # income.household_income sums it), without a pass over all persons for the members
+    budget = model.scenario.housing.max_price_to_income * (0.0 + income) + savings
+    housed = allocate_dwellings(model, hrows, process, budget)
     gone = hrows[~housed]
     if gone.size:
         leavers = person_rows[~housed]
@@ -289,8 +293,9 @@ def leave_home(model, flows: Flows) -> None:
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
+    # (no fix_households: the children leave households that keep their heads, and their new households
+    # have them as heads or are dissolved with them)
     new_households_for(model, leaving, flows, "leave_home")
-    fix_households(model.state, flows, model.year)
 
 
 def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
@@ -300,17 +305,21 @@ def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
 
 def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) -> None:
     """Households leave with their head, adult children on their own. With ``extra_persons`` (alignment)
-    further households leave per municipality, ranked by their out-migration probability (LIAM2 align)."""
+    further households leave per municipality, ranked by their out-migration probability (LIAM2 align).
+
+    Heads and children are found by passes over the person slots (members: alive, household_id >= 0) rather
+    than from household_table: leave_home changed the households, and fix_households below counts them."""
     state = model.state
     p, h = state.persons, state.households
-    rows, hrow, size, heads, partners = household_table(state)
-    role, age = p.peek("role").take(rows), p.peek("age").take(rows)
-    head_rows = np.compress(role == HEAD, rows)
-    head_hh = p.peek("household_id").take(head_rows)
-    prob = out_migration_probability(model, p.peek("age").take(head_rows))
-    u = _uniform(model, "out_migration", _household_keys(state, head_hh))
+    alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
+    member = alive & (hid >= 0)
+    head_rows = np.flatnonzero(member & (role == HEAD))
+    head_hh = hid.take(head_rows)
+    prob = out_migration_probability(model, age.take(head_rows))
+    u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
     leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
+        size = household_table(state)[2]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
         cand_m = p.peek("municipality").take(head_rows)[stay]
@@ -324,18 +333,16 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             more.append(cand_h[order[:k]])
         if more:
             leave_h = np.concatenate([leave_h] + more)
-    kid_pos = np.flatnonzero((role == CHILD) & (age >= 18))
-    kids = rows.take(kid_pos)
+    kids = np.flatnonzero(member & (role == CHILD) & (age >= 18))
     kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
-                  < out_migration_probability(model, p.peek("age").take(kids)))
-    # the members of the leaving households (by the table's household rows) and the leaving adult children: the
-    # same rows as np.union1d of both, without its sort
-    leaving_slot = np.zeros(h.n, dtype=bool)
-    leaving_slot[h.row_of[leave_h]] = True
-    leaving = leaving_slot.take(hrow)
-    leaving[kid_pos[kid_leaves]] = True
-    leavers = rows[leaving]
-    _count(flows.out_migrants, p.municipality[leavers])
+                  < out_migration_probability(model, age.take(kids)))
+    # the members of the leaving households (id_mask: -1, "no household", is False) and the leaving adult
+    # children, in ascending rows: the same rows as np.union1d of both, without its sort
+    leaving = h.id_mask(leave_h).take(hid)
+    leaving &= alive
+    leaving[kids[kid_leaves]] = True
+    leavers = np.flatnonzero(leaving)
+    _count(flows.out_migrants, p.peek("municipality").take(leavers))
     remove_persons(state, leavers)
     fix_households(state, flows, model.year)
 
