@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
+from . import kernels_demography as kd
 from .allocation import allocate_dwellings, vacant_homes
 from .data import MUNICIPALITY_CODES
 from .income import member_rows, role_counts
@@ -165,13 +166,9 @@ def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: st
 def mortality(model, flows: Flows) -> None:
     state, d = model.state, model.scenario.demography
     p = state.persons
-    rows = p.alive_rows()
-    age = p.peek("age").take(rows)
-    mq = model.mortality_q
-    q = mq[p.peek("female").take(rows).astype(np.int64), np.minimum(age, mq.shape[1] - 1)]
-    care_home = np.flatnonzero(p.peek("institution").take(rows) & (age >= 65))
-    q[care_home] = np.minimum(q[care_home] * d.institution_mortality_multiplier, 1.0)
-    dies = rows[_uniform(model, "mortality", p.peek("key").take(rows)) < q]
+    salts = model.streams.salts("mortality", model.year)
+    dies = kd.deaths(p.peek("alive"), p.peek("age"), p.peek("female"), p.peek("institution"), p.peek("key"),
+                     model.mortality_q, d.institution_mortality_multiplier, *salts)
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)

@@ -45,8 +45,12 @@ class Streams:
         ids = np.asarray(keys, dtype=np.int64)
         if ids.size == 0:
             return np.zeros(0)
-        s0, s1 = self._salts(self.key(name), int(year), int(sub))
-        return hash_uniform(ids, s0, s1)
+        return hash_uniform(ids, *self.salts(name, year, sub))
+
+    def salts(self, name: str, year: int, sub: int = 0) -> tuple[int, int]:
+        """The two salts of :meth:`uniform_by_key` for (process, year, sub), for a compiled loop that draws the
+        same uniforms itself (:func:`model.kernels.hash_uniform`)."""
+        return self._salts(self.key(name), int(year), int(sub))
 
     def _salts(self, key: int, year: int, sub: int) -> tuple[int, int]:
         """The two 64-bit salts of (seed, process, year, sub), from numpy's SeedSequence (which mixes its
