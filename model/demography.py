@@ -296,8 +296,13 @@ def leave_home(model, flows: Flows) -> None:
 
 
 def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
+    """The yearly probability of leaving the region at each age: 0 under 18, else the rate of the age band.
+    Looked up in a table by age (0 up to the last band's lower bound, where the ages are clipped to): the same
+    values as np.searchsorted over the bands, in two passes over the ages instead of five."""
     rates = np.array(model.scenario.migration.out_migration_rate_by_age)
-    return np.where(ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, ages, side="right")])
+    table_ages = np.arange(OUT_AGE_BANDS[-1] + 1)
+    by_age = np.where(table_ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, table_ages, side="right")])
+    return by_age.take(np.clip(ages, 0, OUT_AGE_BANDS[-1]))
 
 
 def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) -> None:
@@ -436,16 +441,17 @@ def ageing(model) -> None:
     s = model.scenario.stock
     alive = p.peek("alive")
     age = p.col("age")
-    np.add(age, 1, out=age, where=alive)
+    age += alive  # 1 where alive, else 0: np.add(age, 1, where=alive) without its slow masked loop
     adult = np.flatnonzero(alive & (age == 18) & ~p.peek("institution"))
     z = ndtri(np.clip(_uniform(model, "income", p.peek("key").take(adult)), 1e-12, 1 - 1e-12))
     median = model.state.median_income_eur[p.peek("municipality").take(adult)]
     income = p.col("income_eur")
     income[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
-    np.multiply(income, 1.0 / s.income_young_ratio, out=income, where=alive & (age == 25))
-    np.multiply(income, s.income_pensioner_ratio, out=income, where=alive & (age == 67))
+    # (the same products as np.multiply(..., where=mask) on the few rows concerned)
+    income[np.flatnonzero(alive & (age == 25))] *= 1.0 / s.income_young_ratio
+    income[np.flatnonzero(alive & (age == 67))] *= s.income_pensioner_ratio
     d = model.state.dwellings
     alive, status = d.peek("alive"), d.peek("status")
     years_vacant = d.col("years_vacant")
-    np.add(years_vacant, 1, out=years_vacant, where=alive & (status == VACANT))
+    years_vacant += alive & (status == VACANT)
     years_vacant[alive & (status == OCCUPIED)] = 0
