@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from . import kernels_demography as kd
-from .allocation import allocate_dwellings, vacant_homes
+from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
 from .income import member_rows, role_counts
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
@@ -405,7 +405,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
     order = np.argsort(mhrow, kind="stable")
     members, mhrow = members.take(order), mhrow.take(order)
-    vacant = vacant_homes(state.dwellings)  # each municipality's allocation leaves the others' homes alone
+    offer = homes_on_offer(model)  # each municipality's allocation leaves the others' homes alone
     for m, rng, tmpl, t_hrow in drawn:
         age = p.peek("age")  # (p.add may have moved the columns; the template persons keep their values)
         t_income = income_of.take(t_hrow)
@@ -414,7 +414,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
                         mortgage_eur=0.0, moved_in_year=model.year + 1)
         new_rows = h.rows(new_ids)
         budget = model.scenario.housing.max_price_to_income * t_income + t_savings
-        housed = allocate_dwellings(model, new_rows, "in_migration", budget, vacant)
+        housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
         t_hrow, new_ids = t_hrow[housed], new_ids[housed]
         h.remove_rows(new_rows[~housed])
         if t_hrow.size == 0:
