@@ -281,7 +281,12 @@ def partnership(model, flows: Flows) -> None:
     new_of[old_h] = new_h
     p.col("household_id")[moved_rows] = new_of[hid.take(moved_rows)]
     p.col("role")[movers] = PARTNER
-    fix_households(state, flows, model.year)
+    if np.isin(old_h, new_h).any():  # a household both hosts and moves (not with one head per household)
+        fix_households(state, flows, model.year)
+        return
+    # what fix_households finds here without counting every household: the movers' households are left empty
+    # and dissolve; none loses its head (a mover is the single head of its household, which hosts no one)
+    release_households(state, h.row_of.take(np.unique(old_h)))
 
 
 def leave_home(model, flows: Flows) -> None:
