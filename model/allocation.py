@@ -14,6 +14,8 @@ Households that find nothing are reported as not housed. All draws come from the
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import kernels_market as km
@@ -163,23 +165,47 @@ def _match_numpy(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np
     return got
 
 
-def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None) -> np.ndarray:
+class Offer(NamedTuple):
+    """The homes a household can move into (:func:`homes_on_offer`), one entry per home."""
+
+    rows: np.ndarray  # dwelling rows, ascending
+    municipality: np.ndarray
+    for_sale: np.ndarray  # bool: for sale and not sold yet this year
+    for_rent: np.ndarray  # bool
+    value: np.ndarray  # EUR
+    score: np.ndarray  # attractiveness_of
+
+
+def homes_on_offer(model) -> Offer:
+    """The dwellings a household can move into: the alive vacant dwellings of the stock (one pass over the
+    slots), of which written-off homes are not for sale or to let to households (they wait for demolition or
+    the fund), except those the fund lets temporarily before demolishing them; with what allocate_dwellings
+    reads of them, found once for all municipalities (each element depends on its own home only)."""
+    d = model.state.dwellings
+    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
+    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
+                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
+    value = d.value_eur[vacant]
+    return Offer(vacant, d.municipality[vacant], for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year),
+                 for_rent_mask(d, vacant), value, attractiveness_of(model, vacant, value))
+
+
+def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,
+                       offer: Offer | None = None) -> np.ndarray:
     """Give each household (row) a vacant dwelling in its municipality; returns a bool mask of who got one.
 
     ``budget`` (EUR) is what each household can pay for a home; by default max_price_to_income x the
-    income of its members + its savings."""
+    income of its members + its savings. ``offer``: :func:`homes_on_offer`, if the caller has it (a caller
+    that allocates municipality by municipality finds it once: an allocation changes only the homes of its
+    households' municipalities)."""
     state = model.state
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
     housed = np.zeros(hh_rows.size, dtype=bool)
     if hh_rows.size == 0:
         return housed
-    # the alive vacant dwellings of the stock (ascending rows, one pass over the slots), of which
-    # written-off homes are not for sale or to let to households (they wait for demolition or the fund),
-    # except those the fund lets temporarily before demolishing them
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
-    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
-                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
+    if offer is None:
+        offer = homes_on_offer(model)
     if budget is None:
         income = household_income(state, hh_rows)
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
@@ -188,14 +214,13 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
     for m in np.unique(mun_h):
         rng = model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m))
         want = np.flatnonzero(mun_h == m)
-        free = vacant[d.municipality[vacant] == m]
-        own_free = free[for_sale_mask(d, free) & (d.last_sale_year[free] != model.year)]
-        rent_free = free[for_rent_mask(d, free)]
-        own_value = d.value_eur[own_free]
+        in_m = offer.municipality == m
+        own = np.flatnonzero(in_m & offer.for_sale)
+        own_free, own_value, pref = offer.rows.take(own), offer.value.take(own), offer.score.take(own)
+        rent_free = offer.rows[in_m & offer.for_rent]
         cheapest = own_value.min() if own_free.size else np.inf
         prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
         # buyers first, then renters, then each group tries the other segment
-        pref = attractiveness_of(model, own_free, own_value)
         got = match_free(rng, budget[want[prefers_buy]], own_value, pref, hp.choice_set_size)
         buyers = want[prefers_buy]
         bought = got >= 0

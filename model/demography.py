@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from .allocation import allocate_dwellings
+from . import kernels_demography as kd
+from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
 from .income import member_table
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
@@ -133,9 +134,13 @@ def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: st
     p.col("household_id")[person_rows] = ids
     p.col("role")[person_rows] = HEAD
     hrows = h.rows(ids)
-    income = p.income_eur[person_rows]
-    h.col("savings_eur")[hrows] = income * model.scenario.stock.savings_income_ratio * 0.5
-    housed = allocate_dwellings(model, hrows, process)
+    income = p.peek("income_eur").take(person_rows)
+    savings = income * model.scenario.stock.savings_income_ratio * 0.5
+    h.col("savings_eur")[hrows] = savings
+    # the budget allocate_dwellings would find: each household's only member's income (0.0 + income, as
+    # income.household_income sums it), without a pass over all persons for the members
+    budget = model.scenario.housing.max_price_to_income * (0.0 + income) + savings
+    housed = allocate_dwellings(model, hrows, process, budget)
     gone = hrows[~housed]
     if gone.size:
         leavers = person_rows[~housed]
@@ -149,13 +154,9 @@ def new_households_for(model, person_rows: np.ndarray, flows: Flows, process: st
 def mortality(model, flows: Flows) -> None:
     state, d = model.state, model.scenario.demography
     p = state.persons
-    rows = p.alive_rows()
-    age = p.peek("age").take(rows)
-    mq = model.mortality_q
-    q = mq[p.peek("female").take(rows).astype(np.int64), np.minimum(age, mq.shape[1] - 1)]
-    care_home = np.flatnonzero(p.peek("institution").take(rows) & (age >= 65))
-    q[care_home] = np.minimum(q[care_home] * d.institution_mortality_multiplier, 1.0)
-    dies = rows[_uniform(model, "mortality", p.peek("key").take(rows)) < q]
+    salts = model.streams.salts("mortality", model.year)
+    dies = kd.deaths(p.peek("alive"), p.peek("age"), p.peek("female"), p.peek("institution"), p.peek("key"),
+                     model.mortality_q, d.institution_mortality_multiplier, *salts)
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
     remove_persons(state, dies)
@@ -225,10 +226,14 @@ def separation(model, flows: Flows) -> None:
 def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
-    rows, hrow, size, heads, partners = household_table(state)
-    age = p.peek("age").take(rows)
-    pos = np.flatnonzero((p.peek("role").take(rows) == HEAD) & (age >= 20) & (age <= 64))
-    cand = rows.take(pos[partners.take(hrow.take(pos)) == 0])  # single heads 20-64
+    # single heads 20-64: heads of a household without a partner (by id; -1, "no household", is id_mask's last
+    # slot). Passes over the person slots rather than household_table: separation changed the households, so
+    # the table would be counted here and again in fix_households below
+    role, age, hid = p.peek("role"), p.peek("age"), p.peek("household_id")
+    member = p.peek("alive") & (hid >= 0)
+    with_partner = h.id_mask(hid.take(np.flatnonzero(member & (role == PARTNER))))
+    cand = np.flatnonzero(member & (role == HEAD) & (age >= 20) & (age <= 64))
+    cand = cand[~with_partner.take(hid.take(cand))]
     cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
     if cand.size < 2:
         return
@@ -264,7 +269,12 @@ def partnership(model, flows: Flows) -> None:
     new_of[old_h] = new_h
     p.col("household_id")[moved_rows] = new_of[hid.take(moved_rows)]
     p.col("role")[movers] = PARTNER
-    fix_households(state, flows, model.year)
+    if np.isin(old_h, new_h).any():  # a household both hosts and moves (not with one head per household)
+        fix_households(state, flows, model.year)
+        return
+    # what fix_households finds here without counting every household: the movers' households are left empty
+    # and dissolve; none loses its head (a mover is the single head of its household, which hosts no one)
+    release_households(state, h.row_of.take(np.unique(old_h)))
 
 
 def leave_home(model, flows: Flows) -> None:
@@ -273,28 +283,38 @@ def leave_home(model, flows: Flows) -> None:
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
+    # (no fix_households: the children leave households that keep their heads, and their new households
+    # have them as heads or are dissolved with them)
     new_households_for(model, leaving, flows, "leave_home")
-    fix_households(model.state, flows, model.year)
 
 
 def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
+    """The yearly probability of leaving the region at each age: 0 under 18, else the rate of the age band.
+    Looked up in a table by age (0 up to the last band's lower bound, where the ages are clipped to): the same
+    values as np.searchsorted over the bands, in two passes over the ages instead of five."""
     rates = np.array(model.scenario.migration.out_migration_rate_by_age)
-    return np.where(ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, ages, side="right")])
+    table_ages = np.arange(OUT_AGE_BANDS[-1] + 1)
+    by_age = np.where(table_ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, table_ages, side="right")])
+    return by_age.take(np.clip(ages, 0, OUT_AGE_BANDS[-1]))
 
 
 def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) -> None:
     """Households leave with their head, adult children on their own. With ``extra_persons`` (alignment)
-    further households leave per municipality, ranked by their out-migration probability (LIAM2 align)."""
+    further households leave per municipality, ranked by their out-migration probability (LIAM2 align).
+
+    Heads and children are found by passes over the person slots (members: alive, household_id >= 0) rather
+    than from household_table: leave_home changed the households, and fix_households below counts them."""
     state = model.state
     p, h = state.persons, state.households
-    rows, hrow, size, heads, partners = household_table(state)
-    role, age = p.peek("role").take(rows), p.peek("age").take(rows)
-    head_rows = np.compress(role == HEAD, rows)
-    head_hh = p.peek("household_id").take(head_rows)
-    prob = out_migration_probability(model, p.peek("age").take(head_rows))
-    u = _uniform(model, "out_migration", _household_keys(state, head_hh))
+    alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
+    member = alive & (hid >= 0)
+    head_rows = np.flatnonzero(member & (role == HEAD))
+    head_hh = hid.take(head_rows)
+    prob = out_migration_probability(model, age.take(head_rows))
+    u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
     leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
+        size = household_table(state)[2]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
         cand_m = p.peek("municipality").take(head_rows)[stay]
@@ -308,33 +328,38 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             more.append(cand_h[order[:k]])
         if more:
             leave_h = np.concatenate([leave_h] + more)
-    kid_pos = np.flatnonzero((role == CHILD) & (age >= 18))
-    kids = rows.take(kid_pos)
+    kids = np.flatnonzero(member & (role == CHILD) & (age >= 18))
     kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
-                  < out_migration_probability(model, p.peek("age").take(kids)))
-    # the members of the leaving households (by the table's household rows) and the leaving adult children: the
-    # same rows as np.union1d of both, without its sort
-    leaving_slot = np.zeros(h.n, dtype=bool)
-    leaving_slot[h.row_of[leave_h]] = True
-    leaving = leaving_slot.take(hrow)
-    leaving[kid_pos[kid_leaves]] = True
-    leavers = rows[leaving]
-    _count(flows.out_migrants, p.municipality[leavers])
+                  < out_migration_probability(model, age.take(kids)))
+    # the members of the leaving households (id_mask: -1, "no household", is False) and the leaving adult
+    # children, in ascending rows: the same rows as np.union1d of both, without its sort
+    leaving = h.id_mask(leave_h).take(hid)
+    leaving &= alive
+    leaving[kids[kid_leaves]] = True
+    leavers = np.flatnonzero(leaving)
+    _count(flows.out_migrants, p.peek("municipality").take(leavers))
     remove_persons(state, leavers)
     fix_households(state, flows, model.year)
 
 
 def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     """Create in-migrant households by copying local households with a young head (ages, sexes, roles,
-    incomes), until each municipality's target number of persons is reached, where dwellings are vacant."""
+    incomes), until each municipality's target number of persons is reached, where dwellings are vacant.
+
+    First every municipality draws its templates (from its own generator), then the members of all template
+    households are found in one pass over the household members (their incomes summed in the order of
+    ``np.bincount`` over all members: the same budgets), then municipality by municipality the new households
+    look for a dwelling and the housed ones get copies of their template's members. The templates are persons
+    and households that exist at the start, so finding them first changes nothing."""
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
     rows, hrow, size, heads, partners = household_table(state)
-    head_rows = np.compress(p.role[rows] == HEAD, rows)
-    income_of = np.bincount(hrow, weights=p.income_eur[rows], minlength=h.n)  # households existing now
-    member_hh = p.household_id[rows]  # unchanged below: the loop only adds persons and households
-    head_m = p.municipality[head_rows]
+    hid, age = p.peek("household_id"), p.peek("age")
+    # the heads (members of a household: alive, household_id >= 0), by municipality
+    head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
+    head_m = p.peek("municipality").take(head_rows)
+    drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):
         rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
@@ -343,16 +368,15 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
-        w = np.exp(-0.5 * ((p.peek("age").take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2
-                   ) + 1e-9
+        w = np.exp(-0.5 * ((age.take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
         # the heads' household rows and sizes, looked up once (pick: positions in hm)
-        hm_hrow = h.row_of.take(p.peek("household_id").take(hm))
+        hm_hrow = h.row_of.take(hid.take(hm))
         hm_size = size.take(hm_hrow)
         # draw templates with replacement until the persons add up to the target
         mean_size = max(1.0, float(np.average(hm_size, weights=w)))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
         pick = rng.choice(hm.size, size=k, p=w / w.sum())
-        tsize = hm_size[pick]
+        tsize = hm_size.take(pick)
         # the households whose persons fit in the target, then one of exactly the remaining size if any
         k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
         rest = target - int(tsize[:k].sum())
@@ -361,36 +385,45 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
             fits = np.flatnonzero(hm_size == rest)
             if fits.size:
                 pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        tmpl = hm[pick]
-        t_hrow = hm_hrow[pick]
-        t_income = income_of[t_hrow]
-        t_savings = h.savings_eur[t_hrow]
+        drawn.append((m, rng, hm.take(pick), hm_hrow.take(pick)))
+    if not drawn:
+        return
+    # the members of all template households (ascending person rows), grouped by household row (stable: in
+    # ascending person rows within a household), and the income of each template household
+    slot = np.zeros(h.n, dtype=bool)
+    for *_, t_hrow in drawn:
+        slot[t_hrow] = True
+    in_src = slot.take(hrow)
+    members, mhrow = np.compress(in_src, rows), np.compress(in_src, hrow)
+    income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
+    order = np.argsort(mhrow, kind="stable")
+    members, mhrow = members.take(order), mhrow.take(order)
+    offer = homes_on_offer(model)  # each municipality's allocation leaves the others' homes alone
+    for m, rng, tmpl, t_hrow in drawn:
+        age = p.peek("age")  # (p.add may have moved the columns; the template persons keep their values)
+        t_income = income_of.take(t_hrow)
+        t_savings = h.peek("savings_eur").take(t_hrow)
         new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
                         mortgage_eur=0.0, moved_in_year=model.year + 1)
         new_rows = h.rows(new_ids)
         budget = model.scenario.housing.max_price_to_income * t_income + t_savings
-        housed = allocate_dwellings(model, new_rows, "in_migration", budget)
-        tmpl, new_ids = tmpl[housed], new_ids[housed]
+        housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
+        t_hrow, new_ids = t_hrow[housed], new_ids[housed]
         h.remove_rows(new_rows[~housed])
-        if tmpl.size == 0:
+        if t_hrow.size == 0:
             continue
-        # copy members of each template household
-        src_hh = p.household_id[tmpl]
-        in_src = h.id_mask(src_hh).take(member_hh)
-        members, mhh = np.compress(in_src, rows), np.compress(in_src, member_hh)
-        order = np.argsort(mhh, kind="stable")
-        members, mhh = members[order], mhh[order]
-        starts = np.searchsorted(mhh, src_hh, side="left")
-        ends = np.searchsorted(mhh, src_hh, side="right")
-        counts = ends - starts
+        # copy the members of each template household
+        starts = np.searchsorted(mhrow, t_hrow, side="left")
+        counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
         # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
         idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-        src = members[idx]
-        age = np.clip(p.age[src] + rng.integers(-2, 3, src.size), 0, 100)
-        age = np.where(p.age[src] < 18, np.minimum(age, 17), np.maximum(age, 18))
-        p.add(src.size, age=age, female=p.female[src], household_id=np.repeat(new_ids, counts), role=p.role[src],
-              municipality=m, institution=False, income_eur=p.income_eur[src] * rng.lognormal(0, 0.2, src.size),
-              origin=2)
+        src = members.take(idx)
+        src_age = age.take(src)
+        new_age = np.clip(src_age + rng.integers(-2, 3, src.size), 0, 100)
+        new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
+        p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
+              role=p.peek("role").take(src), municipality=m, institution=False,
+              income_eur=p.peek("income_eur").take(src) * rng.lognormal(0, 0.2, src.size), origin=2)
         flows.in_migrants[m] += src.size
 
 
@@ -401,16 +434,17 @@ def ageing(model) -> None:
     s = model.scenario.stock
     alive = p.peek("alive")
     age = p.col("age")
-    np.add(age, 1, out=age, where=alive)
+    age += alive  # 1 where alive, else 0: np.add(age, 1, where=alive) without its slow masked loop
     adult = np.flatnonzero(alive & (age == 18) & ~p.peek("institution"))
     z = ndtri(np.clip(_uniform(model, "income", p.peek("key").take(adult)), 1e-12, 1 - 1e-12))
     median = model.state.median_income_eur[p.peek("municipality").take(adult)]
     income = p.col("income_eur")
     income[adult] = median * s.income_young_ratio * np.exp(s.income_sigma * z)
-    np.multiply(income, 1.0 / s.income_young_ratio, out=income, where=alive & (age == 25))
-    np.multiply(income, s.income_pensioner_ratio, out=income, where=alive & (age == 67))
+    # (the same products as np.multiply(..., where=mask) on the few rows concerned)
+    income[np.flatnonzero(alive & (age == 25))] *= 1.0 / s.income_young_ratio
+    income[np.flatnonzero(alive & (age == 67))] *= s.income_pensioner_ratio
     d = model.state.dwellings
     alive, status = d.peek("alive"), d.peek("status")
     years_vacant = d.col("years_vacant")
-    np.add(years_vacant, 1, out=years_vacant, where=alive & (status == VACANT))
+    years_vacant += alive & (status == VACANT)
     years_vacant[alive & (status == OCCUPIED)] = 0

@@ -120,3 +120,14 @@ def test_in_migration_target_uses_the_1_january_population(monkeypatch):
         early_departures += int(model.last_flows.unhoused_departures.sum())
         assert targets[year].tolist() == np.rint(rates * start).astype(int).tolist(), year
     assert early_departures > 0  # the scenario does discriminate
+
+
+def test_out_migration_probability_by_age_band():
+    # the table lookup gives the band rates: 0 under 18, then the bands 18-24, 25-34, 35-54, 55-74, 75+
+    model = HousingModel(None, rng=1, scale=0.01, end_year=2020)
+    rates = model.scenario.migration.out_migration_rate_by_age
+    ages = np.arange(-3, 130, dtype=np.int16)
+    expected = [0.0 if a < 18 else rates[int(np.searchsorted([25, 35, 55, 75], a, side="right"))] for a in ages]
+    got = demography.out_migration_probability(model, ages)
+    assert got.dtype == np.float64 and got.tolist() == expected
+    assert demography.out_migration_probability(model, ages[:0]).shape == (0,)

@@ -1,0 +1,84 @@
+"""The compiled loops of model/kernels_demography.py and their numpy fallbacks give identical results on random
+inputs and edge cases (dead slots, ages beyond the life table and below zero, NaN rates, care-home rates
+multiplied above 1, no persons)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import kernels
+from model import kernels_demography as kd
+from model.streams import Streams
+
+needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
+
+
+@pytest.fixture(autouse=True)
+def _compiled_at_any_size(monkeypatch):
+    """The entry points take the compiled loops for every size (not only from kernels.MIN_SIZE elements on)."""
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+
+
+def _persons(rng, n, n_age=101):
+    alive = rng.random(n) < 0.9
+    age = rng.integers(-1, n_age + 20, n).astype(np.int16)
+    female = rng.random(n) < 0.5
+    institution = rng.random(n) < 0.2
+    key = rng.integers(-(1 << 62), 1 << 62, n, dtype=np.int64)
+    mq = rng.random((2, n_age)) * 0.6
+    mq[0, 3] = np.nan
+    mq[1, -1] = 1.0
+    return alive, age, female, institution, key, mq
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,multiplier", [(0, 2.0), (1, 1.0), (2, 3.5), (3, 0.0)])
+def test_deaths_compiled_equals_numpy(seed, multiplier):
+    rng = np.random.default_rng(seed)
+    args = _persons(rng, 20_000)
+    s0, s1 = Streams(seed).salts("mortality", 2030)
+    got = kd.deaths(*args, multiplier, s0, s1)
+    expected = kd._deaths_numpy(*args, multiplier, s0, s1)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert 0 < got.size < args[0].sum()
+
+
+def test_deaths_draws_the_streams_uniforms():
+    # the same rule as the numpy code of mortality: uniform_by_key < q
+    rng = np.random.default_rng(7)
+    alive, age, female, institution, key, mq = _persons(rng, 5_000)
+    streams = Streams(11)
+    got = kd.deaths(alive, age, female, institution, key, mq, 2.0, *streams.salts("mortality", 2025))
+    rows = np.flatnonzero(alive)
+    a = age[rows]
+    q = mq[female[rows].astype(np.int64), np.minimum(a, mq.shape[1] - 1)]
+    home = institution[rows] & (a >= 65)
+    q[home] = np.minimum(q[home] * 2.0, 1.0)
+    assert np.array_equal(got, rows[streams.uniform_by_key("mortality", 2025, key[rows]) < q])
+
+
+def test_deaths_edge_cases():
+    rng = np.random.default_rng(3)
+    alive, age, female, institution, key, mq = _persons(rng, 10)
+    s0, s1 = Streams(1).salts("mortality", 2020)
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, age, female, institution, key)]
+    assert kd.deaths(*nobody, mq, 2.0, s0, s1).size == 0
+    assert kd.deaths(np.zeros(10, dtype=bool), age, female, institution, key, mq, 2.0, s0, s1).size == 0
+    # certain death everywhere: every alive person, in row order
+    assert np.array_equal(kd.deaths(alive, age, female, institution, key, np.ones_like(mq), 2.0, s0, s1),
+                          np.flatnonzero(alive))
+    # an age below the table's negative indexing raises in both paths
+    age[np.flatnonzero(alive)[0]] = -500
+    with pytest.raises(IndexError):
+        kd.deaths(alive, age, female, institution, key, mq, 2.0, s0, s1)
+    with pytest.raises(IndexError):
+        kd._deaths_numpy(alive, age, female, institution, key, mq, 2.0, s0, s1)
+
+
+def test_salts_are_those_of_uniform_by_key():
+    streams = Streams(5)
+    keys = np.arange(-3, 100, dtype=np.int64)
+    for sub in (0, 1, 7):
+        assert np.array_equal(kernels.hash_uniform(keys, *streams.salts("out_migration", 2031, sub)),
+                              streams.uniform_by_key("out_migration", 2031, keys, sub))
