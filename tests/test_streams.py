@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import HousingModel, demography, kernels, streams
+from model import HousingModel, demography
 from model.streams import PROCESSES, Streams
 from tests.conftest import build
 
@@ -273,36 +273,3 @@ def test_change_in_one_municipality_leaves_the_others_unchanged_over_several_yea
     rows_a, rows_b = _rows_outside(a, "GM0114"), _rows_outside(b, "GM0114")
     for ra, rb in zip(rows_a, rows_b, strict=True):
         assert ra == rb, f"{ra['municipality_code']} {ra['year']} differs"
-
-
-# -- (d) building generators and salts without numpy's SeedSequence ---------------------------------------
-@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
-def test_seed_state_is_numpys_seed_sequence(monkeypatch):
-    monkeypatch.setattr(kernels, "MIN_SIZE", 0)  # the compiled loop from the first call on
-    rng = np.random.default_rng(0)
-    for trial in range(300):
-        top = 2**63 if trial % 2 else 2**32  # entropy of one uint32 word per value, or of several
-        entropy = [int(x) for x in rng.integers(0, top, rng.integers(1, 9))]
-        if trial % 5 == 0:
-            entropy[0] = 0
-        for n_words in (1, 4, 8, 9):
-            got = streams.seed_state(entropy, n_words)
-            expected = np.random.SeedSequence(entropy).generate_state(n_words, np.uint32)
-            assert got.dtype == expected.dtype and np.array_equal(got, expected), (entropy, n_words)
-    with pytest.raises(ValueError):
-        streams.seed_state([1, -2], 4)  # numpy's SeedSequence decides (and refuses negative entropy)
-
-
-@pytest.mark.parametrize("min_size", [0, 10**12])  # the compiled loop (where numba is in use), numpy
-def test_generators_and_salts_are_those_of_numpy(monkeypatch, min_size):
-    monkeypatch.setattr(kernels, "MIN_SIZE", min_size)
-    monkeypatch.setattr(kernels, "_LOADED", [False])
-    for seed in (0, 7, 2**40 + 3, 2**63 - 1):
-        s = Streams(seed)
-        for name, year, sub in (("partnership", 2030, 0), ("allocation", 2019, 101), ("mortality", 2050, 5)):
-            expected = np.random.default_rng([seed, Streams.key(name), year, sub])
-            got = s.generator(name, year, sub)
-            assert got.bit_generator.state == expected.bit_generator.state
-            assert np.array_equal(got.random(4), expected.random(4))
-            state = np.random.SeedSequence([seed, Streams.key(name), year, 1000 + sub]).generate_state(2, np.uint64)
-            assert s.salts(name, year, sub) == (int(state[0]), int(state[1]))
