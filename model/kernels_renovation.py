@@ -86,6 +86,17 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
     private landlords, of owners, core and low-income factors, savings reserve."""
     base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
         prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
+    # each household's income class first (a sequential pass; 0: other, 1: core target group, 2: low income),
+    # so that the loop over the stock reads one small array per owner instead of three large ones
+    klass = np.empty(income.size, dtype=np.int8)
+    for hh in range(income.size):
+        inc = income[hh]
+        if inc <= (core2[0] if adults[hh] <= 1 else core2[1]):
+            klass[hh] = 1
+        elif inc < (daeb2[0] if size[hh] <= 1 else daeb2[1]):
+            klass[hh] = 2
+        else:
+            klass[hh] = 0
     for i in range(rows.size):
         r = rows[i]
         m = municipality[r]
@@ -109,13 +120,8 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
         if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or u[i] < highest):
             hh = row_of[household_id[r]]
             cost = np.float64(restoration32 * floor_area[r]) * gain
-            inc = income[hh]
-            if inc <= (core2[0] if adults[hh] <= 1 else core2[1]):
-                factor = f_core
-            elif inc < (daeb2[0] if size[hh] <= 1 else daeb2[1]):
-                factor = f_low
-            else:
-                factor = 1.0
+            kl = klass[hh]
+            factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
             prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
         if u[i] < prob and not written:
