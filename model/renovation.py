@@ -643,7 +643,7 @@ def corporation_renovation(model) -> None:
     """Corporations and private landlords renovate their stock toward label targets."""
     cp = model.scenario.corporations
     d = model.state.dwellings
-    done = []
+    picked = []  # the corporation homes to renovate, municipality after municipality
     # the homes above the targets (one pass over the stock: model.kernels_renovation.rental_candidates)
     target_label = int(label_of(np.full(1, cp.corporation_target_ep2_kwh_m2))[0])
     pl_label = int(label_of(np.full(1, cp.private_landlord_target_ep2_kwh_m2))[0])
@@ -662,11 +662,13 @@ def corporation_renovation(model) -> None:
             expected = max(expected, int(efg[m]) / (years_left + 1))
         rng = model.streams.generator("corporations", model.year, sub=m)
         k = min(int(expected) + int(rng.random() < expected - int(expected)), cand.size)
-        done.append((cand[_worst_first(ep2_col.take(cand).astype(float), key.take(cand), k)],
-                     cp.corporation_target_ep2_kwh_m2))
+        picked.append(cand[_worst_first(ep2_col.take(cand).astype(float), key.take(cand), k)])
     # private landlords: a random share of the homes above their target
     u = model.streams.uniform_by_key("corporations", model.year, key.take(pl), sub=1)
-    done.append((pl[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2))
+    # the corporations' homes in one group (the same numbers as one municipality at a time: each
+    # municipality's counts come from its own homes, added in the same order), then the landlords'
+    done = [(np.concatenate(picked) if picked else np.zeros(0, dtype=np.intp), cp.corporation_target_ep2_kwh_m2),
+            (pl[u < cp.private_landlord_renovation_rate], cp.private_landlord_target_ep2_kwh_m2)]
     rp = model.scenario.renovation
     for dr, target in done:  # (disjoint rows: each group's EP2 as before the renovations)
         if dr.size == 0:
