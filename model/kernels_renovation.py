@@ -86,6 +86,17 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
     private landlords, of owners, core and low-income factors, savings reserve."""
     base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
         prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
+    # each household's income class first (a sequential pass; 0: other, 1: core target group, 2: low income),
+    # so that the loop over the stock reads one small array per owner instead of three large ones
+    klass = np.empty(income.size, dtype=np.int8)
+    for hh in range(income.size):
+        inc = income[hh]
+        if inc <= (core2[0] if adults[hh] <= 1 else core2[1]):
+            klass[hh] = 1
+        elif inc < (daeb2[0] if size[hh] <= 1 else daeb2[1]):
+            klass[hh] = 2
+        else:
+            klass[hh] = 0
     for i in range(rows.size):
         r = rows[i]
         m = municipality[r]
@@ -109,13 +120,8 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
         if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or u[i] < highest):
             hh = row_of[household_id[r]]
             cost = np.float64(restoration32 * floor_area[r]) * gain
-            inc = income[hh]
-            if inc <= (core2[0] if adults[hh] <= 1 else core2[1]):
-                factor = f_core
-            elif inc < (daeb2[0] if size[hh] <= 1 else daeb2[1]):
-                factor = f_low
-            else:
-                factor = 1.0
+            kl = klass[hh]
+            factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
             prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
         if u[i] < prob and not written:
@@ -236,8 +242,9 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
                  draws, year, prm, core2, daeb2, bounds):
     """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
     draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
-    probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
-    bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
+    probability with the benefit-cost ratio at its highest: saving / hassle, or with the floor of the yearly
+    cost ``prm[15:17]`` (A, B: see model.renovation._yearly_cost_floor) r / (A x r + B + 1) of r = saving /
+    hassle), with the bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
     ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``: per household slot; ``income``,
     ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``draws(pos)``: the draws of the positions
     ``pos``; ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
@@ -256,8 +263,12 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     else:
         pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income,
                                                 adults, size, head_age, year, prm[:12], core2, daeb2, bounds)
-    bound_margin, intercept, w_bcr = prm[12:].tolist()
+    bound_margin, intercept, w_bcr, floor_a, floor_b = prm[12:].tolist()
     ratio *= 1.0 + bound_margin
+    if floor_a > 0 or floor_b > 0:  # with the floor of the yearly cost: r / (floor_a x r + floor_b + 1), r >= 0
+        np.maximum(ratio, 0.0, out=ratio)  # (a ratio not above 0 makes no option usable; NaN stays NaN)
+        with np.errstate(invalid="ignore"):  # an infinite ratio gives NaN, which keeps the position
+            ratio /= ratio * floor_a + (floor_b + 1.0)
     x = np.log(np.maximum(ratio, 1e-300))
     x *= w_bcr
     x += intercept

@@ -75,8 +75,9 @@ def update_prices(model) -> None:
                           1.0 + national_price_growth(model), mk.vacant_value_loss, mk.condition_value_weight)
 
 
-def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:
-    """Move households (rows) into vacant dwellings (rows); their old home becomes vacant."""
+def _move(model, movers: np.ndarray, targets: np.ndarray, tenure: np.ndarray) -> None:
+    """Move households (rows) into vacant dwellings (rows) with their new ``tenure`` (tenure_in of the targets
+    before a sale changes their owner); their old home becomes vacant."""
     h, d = model.state.households, model.state.dwellings
     old = d.rows(h.dwelling_id[movers])
     outside = d.type[old] == OTHER_UNIT
@@ -89,7 +90,7 @@ def _move(model, movers: np.ndarray, targets: np.ndarray) -> None:
     d.col("years_vacant")[targets] = 0
     h.col("dwelling_id")[movers] = d.id[targets]
     h.col("moved_in_year")[movers] = model.year + 1
-    h.col("tenure")[movers] = tenure_in(d, targets)
+    h.col("tenure")[movers] = tenure
 
 
 def moves(model) -> None:
@@ -101,17 +102,16 @@ def moves(model) -> None:
     facts = household_facts(st)
     income, size, oldest = facts["income"], facts["size"], facts["oldest"]
     # only households with a member 75+ or of three or more can want to move: their homes and their draws
-    # (counter-based: a household's draw does not depend on which others draw)
-    alive = h.alive_rows()
-    old = oldest[alive] >= 75
-    hsize = size[alive]
-    maybe = np.flatnonzero(old | (hsize >= 3))
-    hrow, old, hsize = alive[maybe], old[maybe], hsize[maybe]
-    home = d.rows(h.dwelling_id[hrow])
-    in_stock = d.in_stock[home]
-    elderly = in_stock & old & ~d.lifetime_proof[home]
-    crowded = in_stock & (hsize >= 3) & (d.floor_area_m2[home] / np.maximum(hsize, 1) < mk.crowded_m2_per_person)
-    u = model.streams.uniform_by_key("market", model.year, h.key[hrow])
+    # (counter-based: a household's draw does not depend on which others draw); one mask over the household
+    # slots instead of gathers at the alive rows (the same rows, ascending)
+    hrow = np.flatnonzero(h.peek("alive") & ((oldest >= 75) | (size >= 3)))
+    old, hsize = oldest.take(hrow) >= 75, size.take(hrow)
+    home = d.rows(h.peek("dwelling_id").take(hrow))
+    in_stock = d.peek("in_stock").take(home)
+    elderly = in_stock & old & ~d.peek("lifetime_proof").take(home)
+    crowded = in_stock & (hsize >= 3) & (d.peek("floor_area_m2").take(home) / np.maximum(hsize, 1)
+                                         < mk.crowded_m2_per_person)
+    u = model.streams.uniform_by_key("market", model.year, h.peek("key").take(hrow))
     want = (elderly & (u < mk.elderly_move_rate)) | (crowded & ~elderly & (u < mk.family_move_rate))
     movers, mhome = hrow[want], home[want]
     if movers.size == 0:
@@ -129,17 +129,21 @@ def moves(model) -> None:
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
     # the vacant homes of the stock, not written off (ascending rows)
     vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
-    for m in np.unique(h.municipality[movers]):
+    # the moves themselves (_move) wait until all groups are matched, in one call: they change the homes
+    # left (not vacant before) and the targets (taken out of ``free``), which no later group looks at
+    moved, moved_to, moved_tenure = [], [], []
+    mover_mun, vacant_mun = h.municipality[movers], d.peek("municipality").take(vacant)
+    for m in np.unique(mover_mun):
         rng = model.streams.generator("market", model.year, sub=int(m))
-        sel = np.flatnonzero(h.municipality[movers] == m)
-        free = vacant[(d.municipality[vacant] == m) & (d.status[vacant] == VACANT)]
+        sel = np.flatnonzero(mover_mun == m)
+        free = vacant[vacant_mun == m]  # (all still vacant: the moves come after the loop)
         for group in (sel[need_lp[sel]], sel[~need_lp[sel]]):
             if group.size == 0 or free.size == 0:
                 continue
-            fits = d.lifetime_proof[free] if need_lp[group[0]] else np.ones(free.size, dtype=bool)
-            cand = free[fits]
-            if not need_lp[group[0]]:
-                cand = cand[d.floor_area_m2[cand] >= np.min(need_area[group])]
+            if need_lp[group[0]]:
+                cand = free[d.peek("lifetime_proof").take(free)]
+            else:
+                cand = free[d.peek("floor_area_m2").take(free) >= np.min(need_area[group])]
             if cand.size == 0:
                 continue
             # renters take a vacant rented home; buyers an owner-occupied one within budget
@@ -163,15 +167,19 @@ def moves(model) -> None:
                 h.col("savings_eur")[rows_h] = means[grp]
                 h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
                 h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
-                _move(model, rows_h, tgt)
+                moved.append(rows_h)
+                moved_to.append(tgt)
+                moved_tenure.append(tenure_in(d, tgt))
                 if buy:
                     purchase(model, rows_h, tgt)
                 model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
-                                  municipality=h.municipality[rows_h])
+                                  municipality=mover_mun.take(grp))
             left = np.ones(free.size, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
             left[np.searchsorted(free, targets)] = False
             left[np.searchsorted(free, rtargets)] = False
             free = free[left]
+    if moved:
+        _move(model, np.concatenate(moved), np.concatenate(moved_to), np.concatenate(moved_tenure))
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:
