@@ -242,9 +242,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
                  draws, year, prm, core2, daeb2, bounds):
     """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
     draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
-    probability with the benefit-cost ratio at its highest: saving / hassle, or with the floor of the yearly
-    cost ``prm[15:17]`` (A, B: see model.renovation._yearly_cost_floor) r / (A x r + B + 1) of r = saving /
-    hassle), with the bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
+    probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
+    bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
     ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``: per household slot; ``income``,
     ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``draws(pos)``: the draws of the positions
     ``pos``; ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
@@ -263,12 +262,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     else:
         pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income,
                                                 adults, size, head_age, year, prm[:12], core2, daeb2, bounds)
-    bound_margin, intercept, w_bcr, floor_a, floor_b = prm[12:].tolist()
+    bound_margin, intercept, w_bcr = prm[12:].tolist()
     ratio *= 1.0 + bound_margin
-    if floor_a > 0 or floor_b > 0:  # with the floor of the yearly cost: r / (floor_a x r + floor_b + 1), r >= 0
-        np.maximum(ratio, 0.0, out=ratio)  # (a ratio not above 0 makes no option usable; NaN stays NaN)
-        with np.errstate(invalid="ignore"):  # an infinite ratio gives NaN, which keeps the position
-            ratio /= ratio * floor_a + (floor_b + 1.0)
     x = np.log(np.maximum(ratio, 1e-300))
     x *= w_bcr
     x += intercept

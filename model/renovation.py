@@ -312,45 +312,6 @@ def _bound_applies(rp) -> bool:
     return _USE_BOUND and rp.renovation_hassle_eur >= 1.0 and rp.renovation_bcr_weight >= 0 and float(crf_own) > 0
 
 
-def _yearly_cost_floor(model, levers) -> tuple[float, float]:
-    """(A, B) such that the yearly cost of a usable renovation option with saving s > 0 (EUR/yr) is at least
-    A x s + B (both >= 0), whatever the household among those with ``levers``; (0, 0) where the parameters
-    give no such floor. It tightens the upper bound of the renovation probability (_may_renovate): the
-    benefit-cost ratio s / (yearly + hassle) is then at most s / (A x s + B + hassle), which rises with s, so
-    that the larger saving of the two options bounds both.
-
-    Why: the cost per m2 of lowering EP2 by x is at least the lowest band cost x x (the cost curve rises
-    with slopes of at least that), times the lowest type x period factor, plus the fixed cost; the saving is
-    gas_m3_per_ep2_kwh x x x floor area x gas price x heat price factor (at most max(1, tariff share)). The
-    grants take at most the highest ISDE share of the cost (after the highest collective discount) plus the
-    highest local and proeftuin grants; the rest (>= 0) is paid from savings or a loan, each at least at the
-    lowest of the capital recovery factors of _energy_decide."""
-    rp, e = model.scenario.renovation, model.scenario.energy
-    n = levers["outreach_multiplier"].size
-
-    def highest(key):  # (a lever with one value for all is a broadcast view: its first element)
-        v = levers[key]
-        return 0.0 if n == 0 else float(v[0]) if v.strides == (0,) else float(v.max())
-
-    slope = float(np.min(rp.renovation_cost_eur_per_kwh))
-    type_factor, period_factor = float(np.min(rp.renovation_cost_type_factor)), float(
-        np.min(rp.renovation_cost_period_factor))
-    price = float(path_value(e.gas_price_eur_m3, model.year))
-    heat = max(1.0, float(model.scenario.corporation_energy.corp_energy_tariff_share))
-    crf = float(np.min(capital_recovery(np.array([rp.renovation_discount_rate, 0.0, rp.warmtefonds_interest_rate]),
-                                        rp.renovation_lifetime_years)))
-    after_discount = 1.0 - highest("collective_discount")
-    after_grant = 1.0 - max(highest("isde_grant_share"), highest("isde_deep_grant_share"))
-    kept = after_discount * after_grant
-    fixed = kept * rp.renovation_fixed_cost_eur - max(highest("local_grant_eur"), 0.0) - highest("proeftuin_grant_eur")
-    if not (slope >= 0 and type_factor >= 0 and period_factor >= 0 and e.gas_m3_per_ep2_kwh > 0 and price > 0
-            and crf > 0 and after_discount >= 0 and after_grant >= 0 and fixed >= 0 and np.isfinite(kept * fixed)):
-        return 0.0, 0.0
-    # the cost per EUR/yr saved, at least
-    per_saving = slope * type_factor * period_factor / (e.gas_m3_per_ep2_kwh * price * heat)
-    return crf * kept * per_saving, crf * fixed
-
-
 def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
     """The positions of the owner households (rows, in dwellings ``drow``; ``facts`` and ``levers`` at the same
     positions) that _energy_decide needs to look at: those in label B-G homes and, where its bound applies,
@@ -373,11 +334,6 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
                     rp.renovation_moved_in_weight, rp.renovation_retired_weight, rp.renovation_age_weight,
                     rp.renovation_low_income_weight, rp.renovation_core_income_weight, _BOUND_MARGIN,
                     rp.renovation_intercept, rp.renovation_bcr_weight], dtype=np.float64)
-    # the floor of the yearly cost, for the ratio r = saving / hassle: the ratio's bound is then
-    # r / (A x r + B / hassle + 1), with A and B lowered by the margin
-    floor_a, floor_b = _yearly_cost_floor(model, levers)
-    low = 1.0 - _BOUND_MARGIN
-    prm = np.concatenate([prm, [floor_a * low, floor_b / rp.renovation_hassle_eur * low]])
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
     return kernels_renovation.may_renovate(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),

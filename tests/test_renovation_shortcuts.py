@@ -35,17 +35,7 @@ def _inputs(model, rng, randomise):
     hrow, drow = hrow[cand], drow[cand]
     facts = {k: v[hrow] for k, v in household_facts(st).items()}
     levers = renovation.household_levers(model, hrow)
-    if randomise == "mild":  # levers for which the floor of the yearly cost holds (see _yearly_cost_floor)
-        n = hrow.size
-        levers["outreach_multiplier"] = rng.choice([0.0, 1.0, 3.0, 10.0], n)
-        levers["collective_discount"] = rng.choice([0.0, 0.2, 0.5], n)
-        levers["local_grant_eur"] = rng.choice([0.0, 100.0], n)
-        levers["proeftuin_grant_eur"] = rng.choice([0.0, 50.0, -10.0], n)
-        levers["zero_interest"] = rng.random(n) < 0.5
-        levers["no_capacity_loan_eur"] = rng.choice([0.0, 30000.0], n)
-        levers["isde_grant_share"] = rng.choice([0.0, 0.3, 0.6], n)
-        levers["isde_deep_grant_share"] = rng.choice([0.0, 0.3, 0.6], n)
-    elif randomise:
+    if randomise:
         n = hrow.size
         levers["outreach_multiplier"] = rng.choice([0.0, 1.0, 3.0, 10.0], n)
         levers["collective_discount"] = rng.choice([0.0, 0.2, 1.0, 1.5], n)
@@ -68,7 +58,7 @@ def _decide(model, inputs, use_bound, monkeypatch):
     dict(renovation_bcr_weight=5.0, renovation_intercept=5.0), dict(renovation_intercept=-10.0),
     dict(renovation_discount_rate=0.0, warmtefonds_interest_rate=0.0), dict(renovation_hassle_eur=0.0),
 ])
-@pytest.mark.parametrize("randomise", [False, True, "mild"])
+@pytest.mark.parametrize("randomise", [False, True])
 def test_energy_decide_with_bound_equals_without(stepped, overrides, randomise, monkeypatch):
     model = stepped
     if overrides:
@@ -239,17 +229,3 @@ def test_energy_decide_at_positions_equals_gathered_inputs(stepped):
                                   {k: v[at] for k, v in levers.items()})
     for k in a:
         assert np.array_equal(a[k], b[k]), k
-
-
-def test_yearly_cost_floor(stepped):
-    """The floor of the yearly cost tightens the bound under the baseline levers, and is (0, 0) for levers
-    under which it would not hold (a discount or grant share above 1, grants above the fixed cost)."""
-    inputs = _inputs(stepped, None, False)
-    levers = inputs[3]
-    a, b = renovation._yearly_cost_floor(stepped, levers)
-    assert a > 0 and b > 0
-    n = inputs[0].size
-    for change in (dict(collective_discount=1.5), dict(isde_grant_share=2.0), dict(local_grant_eur=1e6),
-                   dict(collective_discount=1.5, isde_deep_grant_share=2.0)):  # (two factors below 0: a product above)
-        changed = dict(levers, **{key: np.full(n, value) for key, value in change.items()})
-        assert renovation._yearly_cost_floor(stepped, changed) == (0.0, 0.0), change
