@@ -114,6 +114,19 @@ def _mix(z):  # pragma: no cover - compiled
 
 
 @njit
+def label_of(e, bounds):  # pragma: no cover - compiled
+    """The energy label index of one EP2 value (float64) in a compiled loop: the number of ``bounds`` at or
+    below it, ``bounds.size`` for NaN (as model.income.label_index)."""
+    if e != e:
+        return bounds.size
+    k = 0
+    for b in bounds:
+        if e >= b:
+            k += 1
+    return k
+
+
+@njit
 def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
     g = np.uint64(GAMMA)
     for i in range(keys.size):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import COMPILED, njit, use_compiled
+from .kernels import COMPILED, label_of, njit, use_compiled
 from .state import CORPORATION_FUND, EP2_BOUNDS, FUND, FUND_FOR_SALE, FUND_LET, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -183,16 +183,6 @@ def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, c
 # -- compiled loops ----------------------------------------------------------------------------------------
 if COMPILED:
     @njit
-    def _label_of(e, bounds):  # pragma: no cover - compiled
-        if e != e:
-            return bounds.size
-        k = 0
-        for b in bounds:
-            if e >= b:
-                k += 1
-        return k
-
-    @njit
     def _person_loop(prow, mun, age, institution, n_mun, out):  # pragma: no cover - compiled
         for i in range(prow.size):
             r = prow[i]
@@ -239,7 +229,7 @@ if COMPILED:
             fc = FS_SALE if fs == FUND_FOR_SALE else FS_LET if fs >= FUND_LET else FS_NONE
             code += (oc << D_OWNER_SHIFT) + (fc << D_FS_SHIFT)
             out[m, code] += 1
-            labels[m, _label_of(np.float64(ep2[r]), bounds)] += 1
+            labels[m, label_of(np.float64(ep2[r]), bounds)] += 1
 
     @njit
     def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, efg_bound, flags):  # pragma: no cover

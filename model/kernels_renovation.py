@@ -18,7 +18,8 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import njit, use_compiled
+from .kernels import label_of, njit, use_compiled
+from .kernels_stock import group_loop
 from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
 #: Label index of E: corporations renovate all E-G homes before a deadline
@@ -203,16 +204,11 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
     ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order)."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     inv_hassle, w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10], prm[11]
-    n_bounds = bounds.size
     k = 0
     for j in range(drow.size):
         r = drow[j]
         e0 = np.float64(ep2[r])
-        label = 0
-        for b in range(n_bounds):
-            label += e0 >= bounds[b]
-        if e0 != e0:
-            label = n_bounds
+        label = label_of(e0, bounds)
         if label < 1:
             continue
         step_to = min(bounds[label - 1] - margin, e0) if e0 == e0 else e0
@@ -294,8 +290,6 @@ def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, mu
                             bounds, n_mun, corp, ends, efg, pl):  # pragma: no cover - compiled
     """Fills corp (grouped by municipality), ends, efg and pl; returns (corporation homes, landlord homes), or
     (-1, -1) for a municipality out of range."""
-    n_bounds = bounds.size
-    count = np.zeros(n_mun, dtype=np.int64)
     n_corp = 0
     n_pl = 0
     for r in range(alive.size):
@@ -305,34 +299,19 @@ def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, mu
         if o != CORPORATION and o != PRIVATE_LANDLORD:
             continue
         e = np.float64(ep2[r])
-        label = 0
-        for b in range(n_bounds):
-            label += e >= bounds[b]
-        if e != e:
-            label = n_bounds
+        label = label_of(e, bounds)
         if o == CORPORATION and label > corp_label:
             m = municipality[r]
             if m < 0 or m >= n_mun:
                 return -1, -1
             corp[n_corp] = r
             n_corp += 1
-            count[m] += 1
             if label >= EFG:
                 efg[m] += 1
         elif o == PRIVATE_LANDLORD and label > pl_label:
             pl[n_pl] = r
             n_pl += 1
-    start = np.zeros(n_mun, dtype=np.int64)
-    total = 0
-    for m in range(n_mun):
-        start[m] = total
-        total += count[m]
-        ends[m] = total
-    rows = corp[:n_corp].copy()
-    for i in range(n_corp):  # a stable counting sort by municipality
-        m = municipality[rows[i]]
-        corp[start[m]] = rows[i]
-        start[m] += 1
+    group_loop(corp[:n_corp].copy(), municipality, n_mun, corp, ends)  # by municipality, order kept
     return n_corp, n_pl
 
 

@@ -117,7 +117,9 @@ def reprice(rows, mun, typ, status, years_vacant, condition, priced_condition, v
 
 
 @njit
-def _group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
+def group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
+    """``rows`` grouped by ``mun[row]`` into ``out`` (a stable counting sort) and the end of each group into
+    ``ends``; False (and nothing sorted) for a municipality outside 0 .. n_mun - 1."""
     count = np.zeros(n_mun, dtype=np.int64)
     for i in range(rows.size):
         m = mun[rows[i]]
@@ -143,7 +145,7 @@ def group_by_municipality(rows: np.ndarray, mun: np.ndarray) -> tuple[np.ndarray
     the end of each group."""
     if use_compiled(rows.size):
         out, ends = np.empty(rows.size, dtype=rows.dtype), np.empty(N_MUN, dtype=np.int64)
-        if _group_loop(rows, mun, N_MUN, out, ends):
+        if group_loop(rows, mun, N_MUN, out, ends):
             return out, ends
     m = mun.take(rows)  # (a municipality out of range: numpy's error)
     return rows.take(np.argsort(m, kind="stable")), np.cumsum(np.bincount(m, minlength=N_MUN))
