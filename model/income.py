@@ -213,6 +213,16 @@ def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     return index.table
 
 
+def person_household_rows(state) -> np.ndarray:
+    """Per person slot: the row of its household where it is a member (alive, with a household), else -1; the
+    member table's own array (_MemberIndex.hrow) as a read-only view, brought up to date first. It changes at
+    the table's next update: use it right away."""
+    member_table(state)
+    view = state.persons.__dict__["_member_index"].hrow[: state.persons.n]
+    view.flags.writeable = False
+    return view
+
+
 def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
     """The alive persons who belong to a household (rows, ascending) and the rows of their households: the
     first two arrays of member_table (read-only and shared)."""
@@ -241,8 +251,8 @@ def household_facts(state) -> dict[str, np.ndarray]:
     cached = p.__dict__.get("_household_facts")
     if cached is not None and cached[0] == stamp:
         return dict(cached[1])
-    rows, hrow = member_rows(state)
-    facts = kernels_households.facts(rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
+    facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"),
+                                     p.peek("income_eur"), h.n)
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts)

@@ -3,12 +3,12 @@ table up to date (model.income.member_table), with the numpy code they replace a
 
 household_facts is recomputed whenever the persons changed since its last call (yearly_means, the
 indicators). In numpy it takes about a dozen passes over the household members (gathers of age, role and
-income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop makes one. The results are
-the same arrays: counts are integers, the income sums add each household's members in the same order
-(the order of ``rows``, as np.bincount does), the head's age is the last head's (as the fancy assignment
-leaves it) and the oldest member's age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and
-fewer members than ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both
-on random inputs.
+income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop makes one, over the persons'
+household rows as the member table keeps them. The results are the same arrays: counts are integers, the
+income sums add each household's members in the same order (ascending person rows, as np.bincount over the
+members does), the head's age is the last head's (as the fancy assignment leaves it) and the oldest member's
+age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and fewer persons than
+``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both on random inputs.
 
 The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its
 last use; :func:`member_arrays` then lists the members and their household rows into the table's buffers
@@ -30,8 +30,10 @@ from .state import HEAD
 FACTS = ("income", "adults", "size", "head_age", "oldest")
 
 
-def _facts_numpy(rows, hrow, age, role, income, n):
-    """Fallback of facts: the numpy code."""
+def _facts_numpy(hrow_of, age, role, income, n):
+    """Fallback of facts: the numpy code, on the members (the persons with a household row) in ascending rows."""
+    rows = np.flatnonzero(hrow_of >= 0)
+    hrow = hrow_of.take(rows)
     age = age.take(rows).astype(np.int64)
     head = np.flatnonzero(role.take(rows) == HEAD)
     head_age = np.zeros(n, dtype=np.int64)
@@ -44,43 +46,50 @@ def _facts_numpy(rows, hrow, age, role, income, n):
 
 
 @njit
-def _facts_loop(rows, hrow, age, role, income, n):  # pragma: no cover - compiled
-    """income, adults, size, head_age, oldest and ok (False: a person or household row out of range; the
-    caller then runs the numpy code, which raises)."""
+def _facts_loop(hrow_of, age, role, income, n):  # pragma: no cover - compiled
+    """income, adults, size, head_age, oldest and ok (False: a household row out of range, or no member; the
+    caller then runs the numpy code, which raises, or gives the arrays of no member).
+
+    One pass over the persons in row order (their household rows are read in sequence: no list of the members
+    to read besides), without branches on the data but the one on membership: the adults are added as 0 or 1,
+    the head's age and the oldest age are selected (mispredicted branches cost more than the selections)."""
     inc = np.zeros(n, np.float64)
     adults = np.zeros(n, np.int64)
     size = np.zeros(n, np.int64)
     head_age = np.zeros(n, np.int64)
     oldest = np.zeros(n, np.int64)
-    n_persons = age.size
-    for j in range(rows.size):
-        i = rows[j]
-        r = hrow[j]
-        if r < 0 or r >= n or i < 0 or i >= n_persons:
+    members = 0
+    for i in range(hrow_of.size):
+        r = hrow_of[i]
+        if r < 0:
+            continue
+        if r >= n:
             return inc, adults, size, head_age, oldest, False
+        members += 1
         a = np.int64(age[i])
         inc[r] += income[i]
         size[r] += 1
-        if a >= 18:
-            adults[r] += 1
-        if role[i] == HEAD:
-            head_age[r] = a
-        if a > oldest[r]:
-            oldest[r] = a
-    return inc, adults, size, head_age, oldest, True
+        adults[r] += np.int64(a >= 18)
+        h = head_age[r]
+        head_age[r] = a if role[i] == HEAD else h
+        oldest[r] = max(oldest[r], a)
+    return inc, adults, size, head_age, oldest, members > 0
 
 
-def facts(rows: np.ndarray, hrow: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
+def facts(hrow_of: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
           n: int) -> dict[str, np.ndarray]:
-    """Per household slot (``n`` slots): income of its members (added in the order of ``rows``), adults (18+),
-    size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from the member
-    rows, their households' rows and the persons' columns age, role and income (indexed by person row)."""
+    """Per household slot (``n`` slots): income of its members (added in ascending person rows), adults (18+),
+    size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from each
+    person's household row (``hrow_of``, -1 for a person who is no member) and the persons' columns age, role
+    and income (all indexed by person row, of the same length)."""
+    if not hrow_of.size == age.size == role.size == income.size:
+        raise ValueError("facts: the persons' arrays differ in length")
     # (without members np.bincount gives the income as int64 zeros: the fallback keeps that)
-    if rows.size and use_compiled(rows.size):
-        *out, ok = _facts_loop(rows, hrow, age, role, income, n)
+    if hrow_of.size and use_compiled(hrow_of.size):
+        *out, ok = _facts_loop(hrow_of, age, role, income, n)
         if ok:
             return dict(zip(FACTS, out, strict=True))
-    return _facts_numpy(rows, hrow, age, role, income, n)
+    return _facts_numpy(hrow_of, age, role, income, n)
 
 
 @njit

@@ -13,19 +13,21 @@ needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in u
 
 
 def _persons(rng, n_persons, n_households, member_share=0.8):
-    """Person columns (indexed by row) and members (ascending rows) with their household rows."""
+    """Each person's household row (-1 for no member) and the person columns (all indexed by row)."""
     age = rng.integers(-1, 105, n_persons).astype(np.int16)
     role = rng.integers(-1, 3, n_persons).astype(np.int8)
     # incomes of very different magnitudes, so that the order of the additions shows in the sums
     income = rng.lognormal(10, 2, n_persons) * rng.choice([1e-6, 1.0, 1e6], n_persons)
     rows = np.flatnonzero(rng.random(n_persons) < member_share)
-    hrow = rng.integers(0, max(n_households, 1), rows.size) if n_households else np.zeros(0, dtype=np.int64)
-    return rows, hrow.astype(np.int64), age, role, income
+    hrow_of = np.full(n_persons, -1, dtype=np.int64)
+    if n_households:
+        hrow_of[rows] = rng.integers(0, n_households, rows.size)
+    return hrow_of, age, role, income
 
 
-def _compiled(rows, hrow, age, role, income, n):
+def _compiled(hrow_of, age, role, income, n):
     """The compiled loop itself (the public function sends small arrays to the fallback)."""
-    *out, ok = kernels_households._facts_loop(rows, hrow, age, role, income, n)
+    *out, ok = kernels_households._facts_loop(hrow_of, age, role, income, n)
     assert ok
     return dict(zip(FACTS, out, strict=True))
 
@@ -52,43 +54,59 @@ def test_facts_without_members(n_households):
     assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
 
 
+@pytest.mark.parametrize("n_households", [0, 5])
+def test_facts_persons_but_no_members(monkeypatch, n_households):
+    # persons, none of them a member: the loop declines and the public function gives the fallback's arrays
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    args = _persons(np.random.default_rng(2), 20, n_households, member_share=0.0)
+    assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
+    if kernels.COMPILED:
+        assert not kernels_households._facts_loop(*args, n_households)[-1]
+
+
 @needs_numba
 def test_facts_several_heads_and_negative_ages():
     # household 0: two heads (the last one's age counts), household 1: only newborns (age -1: oldest stays 0),
-    # household 2: no member
-    rows = np.array([0, 1, 2, 3, 5])
-    hrow = np.array([0, 1, 0, 1, 0])
+    # household 2: no member; person 4 is no member
+    hrow_of = np.array([0, 1, 0, 1, -1, 0])
     age = np.array([40, -1, 35, -1, 9, 50], dtype=np.int16)
     role = np.array([0, 2, 1, 2, 0, 0], dtype=np.int8)
     income = np.array([0.1, 0.2, 0.3, 1e17, 5.0, 0.7])
-    got = _compiled(rows, hrow, age, role, income, 3)
-    assert _same(got, _facts_numpy(rows, hrow, age, role, income, 3))
+    got = _compiled(hrow_of, age, role, income, 3)
+    assert _same(got, _facts_numpy(hrow_of, age, role, income, 3))
     assert got["head_age"].tolist() == [50, 0, 0] and got["oldest"].tolist() == [50, 0, 0]
     assert got["size"].tolist() == [3, 2, 0] and got["adults"].tolist() == [3, 0, 0]
 
 
-@pytest.mark.parametrize("bad", [-1, 3])
-def test_facts_household_row_out_of_range_raises_as_numpy(bad):
-    rows, hrow = np.array([0, 1]), np.array([0, bad])
+def test_facts_household_row_out_of_range_raises_as_numpy():
+    hrow_of = np.array([0, 3])
     age, role, income = np.array([30, 40], dtype=np.int16), np.array([0, 0], dtype=np.int8), np.ones(2)
     with pytest.raises((IndexError, ValueError)):
-        _facts_numpy(rows, hrow, age, role, income, 3)
+        _facts_numpy(hrow_of, age, role, income, 3)
     with pytest.raises((IndexError, ValueError)):
-        kernels_households.facts(rows, hrow, age, role, income, 3)
+        kernels_households.facts(hrow_of, age, role, income, 3)
     if kernels.COMPILED:  # the loop says so, and the public function then raises through the fallback
-        assert not kernels_households._facts_loop(rows, hrow, age, role, income, 3)[-1]
+        assert not kernels_households._facts_loop(hrow_of, age, role, income, 3)[-1]
+
+
+def test_facts_persons_arrays_of_different_lengths_raise():
+    with pytest.raises(ValueError):
+        kernels_households.facts(np.zeros(2, dtype=np.int64), np.zeros(3, dtype=np.int16), np.zeros(2, dtype=np.int8),
+                                 np.ones(2), 1)
 
 
 def test_facts_on_a_model_state():
     from model import HousingModel
-    from model.income import member_rows
+    from model.income import member_rows, person_household_rows
 
     m = HousingModel("scenarios/baseline.toml", rng=4, scale=0.02, end_year=2021)
     m.step()
     st = m.state
     p, h = st.persons, st.households
+    hrow_of = person_household_rows(st)
     rows, hrow = member_rows(st)
-    args = (rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
+    assert np.array_equal(np.flatnonzero(hrow_of >= 0), rows) and np.array_equal(hrow_of[rows], hrow)
+    args = (hrow_of, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
     assert _same(kernels_households.facts(*args), _facts_numpy(*args))
     if kernels.COMPILED:
         assert _same(_compiled(*args), _facts_numpy(*args))
