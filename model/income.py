@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from . import kernels_households
-from .state import CHILD, EP2_BOUNDS, HEAD, OWNER, PARTNER, State
+from .state import CHILD, EP2_BOUNDS, HEAD, PARTNER, State
 
 
 def label_index(ep2: np.ndarray) -> np.ndarray:
@@ -327,14 +327,13 @@ def yearly_means(model) -> None:
     np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
     income, adults = household_means(st)
-    # over all slots, written where alive (and owner): the same values as at the alive rows, without gathers
-    alive = h.peek("alive")
-    surplus = np.maximum(income - core_limit(model, adults), 0.0)
-    savings = h.col("savings_eur")
-    np.add(savings, sc.income.savings_rate * surplus, out=savings, where=alive)
-    years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.peek("moved_in_year")), 1.0)
-    mortgage = h.col("mortgage_eur")
-    np.subtract(mortgage, mortgage / years_left, out=mortgage, where=alive & (h.peek("tenure") == OWNER))
+    # in one compiled pass over the slots, in place where alive (and owner); numpy: over all slots with where=
+    inc_sc = sc.income
+    kernels_households.save_and_repay(
+        h.peek("alive"), h.peek("tenure"), h.peek("moved_in_year"), income, adults, h.col("savings_eur"),
+        h.col("mortgage_eur"), inc_sc.social_minimum_130_single_eur, inc_sc.social_minimum_130_multi_eur,
+        income_limit_factor(model, inc_sc.income_limits_year), inc_sc.savings_rate, sc.stock.mortgage_term_years,
+        model.year)
 
 
 def national_price_growth(model) -> float:

@@ -10,6 +10,11 @@ members does), the head's age is the last head's (as the fancy assignment leaves
 age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and fewer persons than
 ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both on random inputs.
 
+:func:`save_and_repay` adds the households' savings and repays the owners' mortgages (model.income.yearly_means):
+in numpy some ten passes over the household slots with fresh temporaries (the core limit, the surplus, the
+years left, the masks), about 5 ms a year on the full region; the loop makes one and writes in place. The
+same arithmetic, value by value, so the same results.
+
 The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its
 last use; :func:`member_arrays` then lists the members and their household rows into the table's buffers
 (numpy: np.flatnonzero, a copy and a gather, 1.7 ms on the full region; the loop: one pass, 0.7 ms). (The
@@ -25,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import njit, use_compiled
-from .state import HEAD
+from .state import HEAD, OWNER
 
 FACTS = ("income", "adults", "size", "head_age", "oldest")
 
@@ -90,6 +95,52 @@ def facts(hrow_of: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.nda
         if ok:
             return dict(zip(FACTS, out, strict=True))
     return _facts_numpy(hrow_of, age, role, income, n)
+
+
+def _save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                          limit_multi, factor, rate, term, year):
+    """Fallback of save_and_repay: the numpy code (over all slots, written where alive, and owner)."""
+    limit = np.where(adults <= 1, limit_single, limit_multi) * factor
+    surplus = np.maximum(income - limit, 0.0)
+    np.add(savings, rate * surplus, out=savings, where=alive)
+    years_left = np.maximum(term - (year - moved_in_year), 1.0)
+    np.subtract(mortgage, mortgage / years_left, out=mortgage, where=alive & (tenure == OWNER))
+
+
+@njit
+def _save_and_repay_loop(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                         limit_multi, factor, rate, term, year):  # pragma: no cover - compiled
+    """One pass; np.maximum's choice (the first value where it is at least the second or NaN) kept as such, so
+    that -0.0 and NaN come out as in numpy."""
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
+        limit = (limit_single if adults[r] <= 1 else limit_multi) * factor
+        surplus = income[r] - limit
+        if not (surplus >= 0.0 or surplus != surplus):
+            surplus = 0.0
+        savings[r] += rate * surplus
+        if tenure[r] == OWNER:
+            years_left = term - np.float64(year - np.int64(moved_in_year[r]))
+            if not years_left >= 1.0:
+                years_left = 1.0
+            mortgage[r] -= mortgage[r] / years_left
+
+
+def save_and_repay(alive: np.ndarray, tenure: np.ndarray, moved_in_year: np.ndarray, income: np.ndarray,
+                   adults: np.ndarray, savings: np.ndarray, mortgage: np.ndarray, limit_single: float,
+                   limit_multi: float, factor: float, rate: float, term: float, year: int) -> None:
+    """In place, for the alive household slots: savings += ``rate`` * max(income - core limit, 0), where the core
+    limit is ``limit_single`` (up to one adult) or ``limit_multi``, times ``factor``; and for the owners among
+    them mortgage -= mortgage / max(``term`` - (``year`` - moved_in_year), 1). All arrays per household slot.
+    (The years are counted in exact floats here and in int16 in the numpy code: the same for any year that
+    int16 holds.)"""
+    if use_compiled(alive.size):
+        _save_and_repay_loop(alive, tenure, moved_in_year, income, adults, savings, mortgage, float(limit_single),
+                             float(limit_multi), float(factor), float(rate), float(term), int(year))
+        return
+    _save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                          limit_multi, factor, rate, term, year)
 
 
 @njit

@@ -127,3 +127,55 @@ def test_member_arrays_compiled_equals_numpy(monkeypatch, n, share):
         assert k == expected_rows.size
         assert np.array_equal(rows[:k], expected_rows) and np.array_equal(hrow[:k], hrow_of[expected_rows])
         assert (rows[k:] == -7).all() and (hrow[k:] == -7).all()  # the rest untouched
+
+
+# -- savings and mortgage repayment (model.income.yearly_means) ---------------------------------------------------
+def _households(rng, n):
+    """Household columns with dead slots, tenures of all kinds, NaN, -0.0 and exact-limit incomes."""
+    alive = rng.random(n) < 0.8
+    tenure = rng.integers(0, 4, n).astype(np.int8)
+    moved_in_year = rng.integers(1960, 2060, n).astype(np.int16)
+    adults = rng.integers(0, 4, n)
+    income = rng.lognormal(10, 1.5, n) * rng.choice([1.0, -1.0, 0.0], n, p=[0.8, 0.1, 0.1])
+    if n:
+        income[rng.integers(0, n, max(n // 50, 1))] = np.nan
+        income[rng.integers(0, n, max(n // 50, 1))] = 20_000.0 * 1.1  # surplus exactly 0.0
+        income[rng.integers(0, n, max(n // 50, 1))] = -0.0
+    savings = rng.lognormal(9, 2, n) * rng.choice([1.0, -1.0, -0.0], n, p=[0.8, 0.1, 0.1])
+    mortgage = rng.lognormal(11, 1, n) * rng.choice([1.0, 0.0, -0.0], n, p=[0.8, 0.1, 0.1])
+    return alive, tenure, moved_in_year, income, adults, savings, mortgage
+
+
+def _bits(a):
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 1000, 50_000])
+@pytest.mark.parametrize("term,year", [(30.0, 2030), (30, 2030), (10.0, 2061)])
+def test_save_and_repay_compiled_equals_numpy(monkeypatch, n, term, year):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n + year)
+    alive, tenure, moved_in_year, income, adults, savings, mortgage = _households(rng, n)
+    scalars = (20_000.0, 30_000.0, 1.1, 0.1, term, year)
+    got_s, got_m = savings.copy(), mortgage.copy()
+    kernels_households.save_and_repay(alive, tenure, moved_in_year, income, adults, got_s, got_m, *scalars)
+    exp_s, exp_m = savings.copy(), mortgage.copy()
+    kernels_households._save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, exp_s, exp_m, *scalars)
+    assert np.array_equal(_bits(got_s), _bits(exp_s)) and np.array_equal(_bits(got_m), _bits(exp_m))
+    dead = ~alive
+    assert np.array_equal(_bits(got_s[dead]), _bits(savings[dead]))  # dead slots untouched
+    assert np.array_equal(_bits(got_m[dead | (tenure != 0)]), _bits(mortgage[dead | (tenure != 0)]))
+
+
+def test_save_and_repay_int_income_without_members(monkeypatch):
+    # without members household_facts gives the income as int64 zeros: both paths take them
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    alive, tenure = np.array([True, True]), np.array([0, 1], dtype=np.int8)
+    moved, income, adults = np.array([2000, 2010], dtype=np.int16), np.zeros(2, dtype=np.int64), np.zeros(2, np.int64)
+    out = []
+    for fn in (kernels_households.save_and_repay, kernels_households._save_and_repay_numpy):
+        s, m = np.array([5.0, 6.0]), np.array([300.0, 400.0])
+        fn(alive, tenure, moved, income, adults, s, m, 20_000.0, 30_000.0, 1.0, 0.1, 30.0, 2020)
+        out.append((s, m))
+    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+    assert out[0][0].tolist() == [5.0, 6.0] and out[0][1].tolist() == [270.0, 400.0]  # 10 years left
