@@ -178,11 +178,9 @@ class _MemberIndex:
         if count_bufs[0].size < h.n:
             count_bufs = [np.concatenate([buf[: self.slots], np.empty(max(h.n, int(buf.size * 1.5)) - self.slots,
                                                                        dtype=np.int64)]) for buf in count_bufs]
-        for buf, pick_was, pick_is in zip(count_bufs, (None, was_role == HEAD, was_role == PARTNER),
-                                          (None, is_role == HEAD, is_role == PARTNER), strict=True):
+        for buf in count_bufs:
             buf[self.slots: h.n] = 0  # new households
-            np.subtract.at(buf, was_hrow if pick_was is None else was_hrow[pick_was], 1)
-            np.add.at(buf, is_hrow if pick_is is None else is_hrow[pick_is], 1)
+        kernels_households.shift_counts(*(buf[: h.n] for buf in count_bufs), was_hrow, was_role, is_hrow, is_role)
         self.member[c], self.hrow[c] = c_member, c_hrow
         self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, c_alive
         if relist:  # a member came, went or changed household

@@ -126,7 +126,7 @@ def test_member_arrays_compiled_equals_numpy(monkeypatch, n, share):
         k = kernels_households.member_arrays(member, hrow_of, n, rows, hrow)
         assert k == expected_rows.size
         assert np.array_equal(rows[:k], expected_rows) and np.array_equal(hrow[:k], hrow_of[expected_rows])
-        assert (rows[k:] == -7).all() and (hrow[k:] == -7).all()  # the rest untouched
+        assert (rows[n:] == -7).all() and (hrow[n:] == -7).all()  # nothing written from n on
 
 
 # -- savings and mortgage repayment (model.income.yearly_means) ---------------------------------------------------
@@ -179,3 +179,36 @@ def test_save_and_repay_int_income_without_members(monkeypatch):
         out.append((s, m))
     assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
     assert out[0][0].tolist() == [5.0, 6.0] and out[0][1].tolist() == [270.0, 400.0]  # 10 years left
+
+
+# -- the member table's counts (model.income._MemberIndex) ------------------------------------------------------
+@pytest.mark.parametrize("n_slots,n_was,n_is", [(1, 0, 0), (1, 1, 1), (10, 30, 5), (20_000, 5000, 7000)])
+def test_shift_counts_compiled_equals_numpy(monkeypatch, n_slots, n_was, n_is):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n_slots + n_was)
+    counts = [rng.integers(0, 50, n_slots) for _ in range(3)]
+    moves = (rng.integers(0, n_slots, n_was), rng.integers(-1, 4, n_was).astype(np.int8),  # roles -1 .. 3 too
+             rng.integers(0, n_slots, n_is), rng.integers(0, 3, n_is).astype(np.int8))
+    got, expected = [c.copy() for c in counts], [c.copy() for c in counts]
+    kernels_households.shift_counts(*got, *moves)
+    kernels_households._shift_counts_numpy(*expected, *moves)
+    assert all(g.dtype == e.dtype and np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_shift_counts_row_out_of_range_as_numpy(monkeypatch, bad):
+    # the loop declines and changes nothing; the numpy code then raises (3) or counts from the end (-1)
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    counts = [np.full(3, 5) for _ in range(3)]
+    moves = (np.array([0, 1]), np.array([0, 1], dtype=np.int8), np.array([2, bad]), np.array([0, 2], dtype=np.int8))
+    if kernels.COMPILED:
+        assert not kernels_households._shift_counts_loop(*counts, *moves)
+        assert all((c == 5).all() for c in counts)
+    if bad >= 3:
+        with pytest.raises(IndexError):
+            kernels_households.shift_counts(*counts, *moves)
+        return
+    expected = [c.copy() for c in counts]
+    kernels_households._shift_counts_numpy(*expected, *moves)
+    kernels_households.shift_counts(*counts, *moves)
+    assert all(np.array_equal(g, e) for g, e in zip(counts, expected, strict=True))
