@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from . import kernels_households
-from .state import CHILD, EP2_BOUNDS, HEAD, OWNER, PARTNER, State
+from .state import CHILD, EP2_BOUNDS, HEAD, PARTNER, State
 
 
 def label_index(ep2: np.ndarray) -> np.ndarray:
@@ -178,11 +178,9 @@ class _MemberIndex:
         if count_bufs[0].size < h.n:
             count_bufs = [np.concatenate([buf[: self.slots], np.empty(max(h.n, int(buf.size * 1.5)) - self.slots,
                                                                        dtype=np.int64)]) for buf in count_bufs]
-        for buf, pick_was, pick_is in zip(count_bufs, (None, was_role == HEAD, was_role == PARTNER),
-                                          (None, is_role == HEAD, is_role == PARTNER), strict=True):
+        for buf in count_bufs:
             buf[self.slots: h.n] = 0  # new households
-            np.subtract.at(buf, was_hrow if pick_was is None else was_hrow[pick_was], 1)
-            np.add.at(buf, is_hrow if pick_is is None else is_hrow[pick_is], 1)
+        kernels_households.shift_counts(*(buf[: h.n] for buf in count_bufs), was_hrow, was_role, is_hrow, is_role)
         self.member[c], self.hrow[c] = c_member, c_hrow
         self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, c_alive
         if relist:  # a member came, went or changed household
@@ -213,6 +211,16 @@ def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     return index.table
 
 
+def person_household_rows(state) -> np.ndarray:
+    """Per person slot: the row of its household where it is a member (alive, with a household), else -1; the
+    member table's own array (_MemberIndex.hrow) as a read-only view, brought up to date first. It changes at
+    the table's next update: use it right away."""
+    member_table(state)
+    view = state.persons.__dict__["_member_index"].hrow[: state.persons.n]
+    view.flags.writeable = False
+    return view
+
+
 def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
     """The alive persons who belong to a household (rows, ascending) and the rows of their households: the
     first two arrays of member_table (read-only and shared)."""
@@ -241,8 +249,8 @@ def household_facts(state) -> dict[str, np.ndarray]:
     cached = p.__dict__.get("_household_facts")
     if cached is not None and cached[0] == stamp:
         return dict(cached[1])
-    rows, hrow = member_rows(state)
-    facts = kernels_households.facts(rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
+    facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"),
+                                     p.peek("income_eur"), h.n)
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts)
@@ -317,14 +325,13 @@ def yearly_means(model) -> None:
     np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
     income, adults = household_means(st)
-    # over all slots, written where alive (and owner): the same values as at the alive rows, without gathers
-    alive = h.peek("alive")
-    surplus = np.maximum(income - core_limit(model, adults), 0.0)
-    savings = h.col("savings_eur")
-    np.add(savings, sc.income.savings_rate * surplus, out=savings, where=alive)
-    years_left = np.maximum(sc.stock.mortgage_term_years - (model.year - h.peek("moved_in_year")), 1.0)
-    mortgage = h.col("mortgage_eur")
-    np.subtract(mortgage, mortgage / years_left, out=mortgage, where=alive & (h.peek("tenure") == OWNER))
+    # in one compiled pass over the slots, in place where alive (and owner); numpy: over all slots with where=
+    inc_sc = sc.income
+    kernels_households.save_and_repay(
+        h.peek("alive"), h.peek("tenure"), h.peek("moved_in_year"), income, adults, h.col("savings_eur"),
+        h.col("mortgage_eur"), inc_sc.social_minimum_130_single_eur, inc_sc.social_minimum_130_multi_eur,
+        income_limit_factor(model, inc_sc.income_limits_year), inc_sc.savings_rate, sc.stock.mortgage_term_years,
+        model.year)
 
 
 def national_price_growth(model) -> float:

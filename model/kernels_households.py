@@ -3,18 +3,25 @@ table up to date (model.income.member_table), with the numpy code they replace a
 
 household_facts is recomputed whenever the persons changed since its last call (yearly_means, the
 indicators). In numpy it takes about a dozen passes over the household members (gathers of age, role and
-income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop makes one. The results are
-the same arrays: counts are integers, the income sums add each household's members in the same order
-(the order of ``rows``, as np.bincount does), the head's age is the last head's (as the fancy assignment
-leaves it) and the oldest member's age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and
-fewer members than ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both
-on random inputs.
+income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop makes one, over the persons'
+household rows as the member table keeps them. The results are the same arrays: counts are integers, the
+income sums add each household's members in the same order (ascending person rows, as np.bincount over the
+members does), the head's age is the last head's (as the fancy assignment leaves it) and the oldest member's
+age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and fewer persons than
+``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both on random inputs.
+
+:func:`save_and_repay` adds the households' savings and repays the owners' mortgages (model.income.yearly_means):
+in numpy some ten passes over the household slots with fresh temporaries (the core limit, the surplus, the
+years left, the masks), about 5 ms a year on the full region; the loop makes one and writes in place. The
+same arithmetic, value by value, so the same results.
 
 The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its
-last use; :func:`member_arrays` then lists the members and their household rows into the table's buffers
-(numpy: np.flatnonzero, a copy and a gather, 1.7 ms on the full region; the loop: one pass, 0.7 ms). (The
-comparison of the columns with their copies that finds the changed persons stays in numpy: its vectorised
-passes beat a loop, 0.4 against 0.9 ms.)
+last use: :func:`shift_counts` moves the changed members' contributions to the per-household counts (numpy:
+np.subtract.at and np.add.at, about 1 ms an update on the full region; the loop: microseconds) and
+:func:`member_arrays` then lists the members and their household rows into the table's buffers (numpy:
+np.flatnonzero, a copy and a gather, 1.7 ms on the full region; the loop: one pass without branches on the
+data, about as fast as copying its output, 0.8 ms warm). (The comparison of the columns with their copies that
+finds the changed persons stays in numpy: its vectorised passes beat a loop, 0.4 against 0.9 ms.)
 
 (A loop for a full recount, model.income.role_counts, was tried too: no faster than its numpy code, which is
 bound by the scattered reads of ``row_of`` and the scattered counts, not by the number of passes.)
@@ -25,13 +32,15 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import njit, use_compiled
-from .state import HEAD
+from .state import HEAD, OWNER, PARTNER
 
 FACTS = ("income", "adults", "size", "head_age", "oldest")
 
 
-def _facts_numpy(rows, hrow, age, role, income, n):
-    """Fallback of facts: the numpy code."""
+def _facts_numpy(hrow_of, age, role, income, n):
+    """Fallback of facts: the numpy code, on the members (the persons with a household row) in ascending rows."""
+    rows = np.flatnonzero(hrow_of >= 0)
+    hrow = hrow_of.take(rows)
     age = age.take(rows).astype(np.int64)
     head = np.flatnonzero(role.take(rows) == HEAD)
     head_age = np.zeros(n, dtype=np.int64)
@@ -44,59 +53,156 @@ def _facts_numpy(rows, hrow, age, role, income, n):
 
 
 @njit
-def _facts_loop(rows, hrow, age, role, income, n):  # pragma: no cover - compiled
-    """income, adults, size, head_age, oldest and ok (False: a person or household row out of range; the
-    caller then runs the numpy code, which raises)."""
+def _facts_loop(hrow_of, age, role, income, n):  # pragma: no cover - compiled
+    """income, adults, size, head_age, oldest and ok (False: a household row out of range, or no member; the
+    caller then runs the numpy code, which raises, or gives the arrays of no member).
+
+    One pass over the persons in row order (their household rows are read in sequence: no list of the members
+    to read besides), without branches on the data but the one on membership: the adults are added as 0 or 1,
+    the head's age and the oldest age are selected (mispredicted branches cost more than the selections)."""
     inc = np.zeros(n, np.float64)
     adults = np.zeros(n, np.int64)
     size = np.zeros(n, np.int64)
     head_age = np.zeros(n, np.int64)
     oldest = np.zeros(n, np.int64)
-    n_persons = age.size
-    for j in range(rows.size):
-        i = rows[j]
-        r = hrow[j]
-        if r < 0 or r >= n or i < 0 or i >= n_persons:
+    members = 0
+    for i in range(hrow_of.size):
+        r = hrow_of[i]
+        if r < 0:
+            continue
+        if r >= n:
             return inc, adults, size, head_age, oldest, False
+        members += 1
         a = np.int64(age[i])
         inc[r] += income[i]
         size[r] += 1
-        if a >= 18:
-            adults[r] += 1
-        if role[i] == HEAD:
-            head_age[r] = a
-        if a > oldest[r]:
-            oldest[r] = a
-    return inc, adults, size, head_age, oldest, True
+        adults[r] += np.int64(a >= 18)
+        h = head_age[r]
+        head_age[r] = a if role[i] == HEAD else h
+        oldest[r] = max(oldest[r], a)
+    return inc, adults, size, head_age, oldest, members > 0
 
 
-def facts(rows: np.ndarray, hrow: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
+def facts(hrow_of: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
           n: int) -> dict[str, np.ndarray]:
-    """Per household slot (``n`` slots): income of its members (added in the order of ``rows``), adults (18+),
-    size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from the member
-    rows, their households' rows and the persons' columns age, role and income (indexed by person row)."""
+    """Per household slot (``n`` slots): income of its members (added in ascending person rows), adults (18+),
+    size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from each
+    person's household row (``hrow_of``, -1 for a person who is no member) and the persons' columns age, role
+    and income (all indexed by person row, of the same length)."""
+    if not hrow_of.size == age.size == role.size == income.size:
+        raise ValueError("facts: the persons' arrays differ in length")
     # (without members np.bincount gives the income as int64 zeros: the fallback keeps that)
-    if rows.size and use_compiled(rows.size):
-        *out, ok = _facts_loop(rows, hrow, age, role, income, n)
+    if hrow_of.size and use_compiled(hrow_of.size):
+        *out, ok = _facts_loop(hrow_of, age, role, income, n)
         if ok:
             return dict(zip(FACTS, out, strict=True))
-    return _facts_numpy(rows, hrow, age, role, income, n)
+    return _facts_numpy(hrow_of, age, role, income, n)
+
+
+def _save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                          limit_multi, factor, rate, term, year):
+    """Fallback of save_and_repay: the numpy code (over all slots, written where alive, and owner)."""
+    limit = np.where(adults <= 1, limit_single, limit_multi) * factor
+    surplus = np.maximum(income - limit, 0.0)
+    np.add(savings, rate * surplus, out=savings, where=alive)
+    years_left = np.maximum(term - (year - moved_in_year), 1.0)
+    np.subtract(mortgage, mortgage / years_left, out=mortgage, where=alive & (tenure == OWNER))
+
+
+@njit
+def _save_and_repay_loop(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                         limit_multi, factor, rate, term, year):  # pragma: no cover - compiled
+    """One pass; np.maximum's choice (the first value where it is at least the second or NaN) kept as such, so
+    that -0.0 and NaN come out as in numpy."""
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
+        limit = (limit_single if adults[r] <= 1 else limit_multi) * factor
+        surplus = income[r] - limit
+        if not (surplus >= 0.0 or surplus != surplus):
+            surplus = 0.0
+        savings[r] += rate * surplus
+        if tenure[r] == OWNER:
+            years_left = term - np.float64(year - np.int64(moved_in_year[r]))
+            if not years_left >= 1.0:
+                years_left = 1.0
+            mortgage[r] -= mortgage[r] / years_left
+
+
+def save_and_repay(alive: np.ndarray, tenure: np.ndarray, moved_in_year: np.ndarray, income: np.ndarray,
+                   adults: np.ndarray, savings: np.ndarray, mortgage: np.ndarray, limit_single: float,
+                   limit_multi: float, factor: float, rate: float, term: float, year: int) -> None:
+    """In place, for the alive household slots: savings += ``rate`` * max(income - core limit, 0), where the core
+    limit is ``limit_single`` (up to one adult) or ``limit_multi``, times ``factor``; and for the owners among
+    them mortgage -= mortgage / max(``term`` - (``year`` - moved_in_year), 1). All arrays per household slot.
+    (The years are counted in exact floats here and in int16 in the numpy code: the same for any year that
+    int16 holds.)"""
+    if use_compiled(alive.size):
+        _save_and_repay_loop(alive, tenure, moved_in_year, income, adults, savings, mortgage, float(limit_single),
+                             float(limit_multi), float(factor), float(rate), float(term), int(year))
+        return
+    _save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,
+                          limit_multi, factor, rate, term, year)
 
 
 @njit
 def _members_loop(member, hrow_of, n, rows, hrow):  # pragma: no cover - compiled
+    """Without a branch on ``member``: every row is written at the next place, which only a member moves on
+    (the place stays below ``n``, inside the buffers); a mispredicted branch at each non-member cost more."""
     k = 0
     for i in range(n):
-        if member[i]:
-            rows[k] = i
-            hrow[k] = hrow_of[i]
-            k += 1
+        rows[k] = i
+        hrow[k] = hrow_of[i]
+        k += np.int64(member[i])
     return k
+
+
+def _shift_counts_numpy(size, heads, partners, was_hrow, was_role, is_hrow, is_role):
+    """Fallback of shift_counts: np.subtract.at and np.add.at (unbuffered, as repeated rows need)."""
+    for buf, pick_was, pick_is in zip((size, heads, partners), (None, was_role == HEAD, was_role == PARTNER),
+                                      (None, is_role == HEAD, is_role == PARTNER), strict=True):
+        np.subtract.at(buf, was_hrow if pick_was is None else was_hrow[pick_was], 1)
+        np.add.at(buf, is_hrow if pick_is is None else is_hrow[pick_is], 1)
+
+
+@njit
+def _shift_counts_loop(size, heads, partners, was_hrow, was_role, is_hrow, is_role):  # pragma: no cover - compiled
+    """False (and nothing changed) where a row is out of range; the caller then runs the numpy code, which raises."""
+    n = size.size
+    for j in range(was_hrow.size):
+        if was_hrow[j] < 0 or was_hrow[j] >= n:
+            return False
+    for j in range(is_hrow.size):
+        if is_hrow[j] < 0 or is_hrow[j] >= n:
+            return False
+    for j in range(was_hrow.size):
+        r = was_hrow[j]
+        size[r] -= 1
+        heads[r] -= np.int64(was_role[j] == HEAD)
+        partners[r] -= np.int64(was_role[j] == PARTNER)
+    for j in range(is_hrow.size):
+        r = is_hrow[j]
+        size[r] += 1
+        heads[r] += np.int64(is_role[j] == HEAD)
+        partners[r] += np.int64(is_role[j] == PARTNER)
+    return True
+
+
+def shift_counts(size: np.ndarray, heads: np.ndarray, partners: np.ndarray, was_hrow: np.ndarray,
+                 was_role: np.ndarray, is_hrow: np.ndarray, is_role: np.ndarray) -> None:
+    """In place: take the members (``was_hrow``, ``was_role``) out of the per-household counts of members, heads
+    and partners and put the members (``is_hrow``, ``is_role``) in (int64 arrays of equal length; the counts are
+    integers, so the order does not matter). Gated by the number of household slots, which stands for the run's
+    scale: the numpy code costs about 0.1 us per member (np.ufunc.at), the loop a hundredth of that."""
+    if use_compiled(size.size) and _shift_counts_loop(size, heads, partners, was_hrow, was_role, is_hrow, is_role):
+        return
+    _shift_counts_numpy(size, heads, partners, was_hrow, was_role, is_hrow, is_role)
 
 
 def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int, rows: np.ndarray, hrow: np.ndarray) -> int:
     """Write the rows below ``n`` where ``member`` is True (ascending) to the front of ``rows`` and ``hrow_of``
-    at them to the front of ``hrow`` (int64 arrays of at least as many elements); returns their number."""
+    at them to the front of ``hrow`` (int64 arrays of at least ``n`` elements: the compiled loop may write
+    anywhere below ``n``); returns their number."""
     if use_compiled(n):
         return _members_loop(member, hrow_of, n, rows, hrow)
     found = np.flatnonzero(member[:n])

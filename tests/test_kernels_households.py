@@ -13,19 +13,21 @@ needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in u
 
 
 def _persons(rng, n_persons, n_households, member_share=0.8):
-    """Person columns (indexed by row) and members (ascending rows) with their household rows."""
+    """Each person's household row (-1 for no member) and the person columns (all indexed by row)."""
     age = rng.integers(-1, 105, n_persons).astype(np.int16)
     role = rng.integers(-1, 3, n_persons).astype(np.int8)
     # incomes of very different magnitudes, so that the order of the additions shows in the sums
     income = rng.lognormal(10, 2, n_persons) * rng.choice([1e-6, 1.0, 1e6], n_persons)
     rows = np.flatnonzero(rng.random(n_persons) < member_share)
-    hrow = rng.integers(0, max(n_households, 1), rows.size) if n_households else np.zeros(0, dtype=np.int64)
-    return rows, hrow.astype(np.int64), age, role, income
+    hrow_of = np.full(n_persons, -1, dtype=np.int64)
+    if n_households:
+        hrow_of[rows] = rng.integers(0, n_households, rows.size)
+    return hrow_of, age, role, income
 
 
-def _compiled(rows, hrow, age, role, income, n):
+def _compiled(hrow_of, age, role, income, n):
     """The compiled loop itself (the public function sends small arrays to the fallback)."""
-    *out, ok = kernels_households._facts_loop(rows, hrow, age, role, income, n)
+    *out, ok = kernels_households._facts_loop(hrow_of, age, role, income, n)
     assert ok
     return dict(zip(FACTS, out, strict=True))
 
@@ -52,43 +54,59 @@ def test_facts_without_members(n_households):
     assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
 
 
+@pytest.mark.parametrize("n_households", [0, 5])
+def test_facts_persons_but_no_members(monkeypatch, n_households):
+    # persons, none of them a member: the loop declines and the public function gives the fallback's arrays
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    args = _persons(np.random.default_rng(2), 20, n_households, member_share=0.0)
+    assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
+    if kernels.COMPILED:
+        assert not kernels_households._facts_loop(*args, n_households)[-1]
+
+
 @needs_numba
 def test_facts_several_heads_and_negative_ages():
     # household 0: two heads (the last one's age counts), household 1: only newborns (age -1: oldest stays 0),
-    # household 2: no member
-    rows = np.array([0, 1, 2, 3, 5])
-    hrow = np.array([0, 1, 0, 1, 0])
+    # household 2: no member; person 4 is no member
+    hrow_of = np.array([0, 1, 0, 1, -1, 0])
     age = np.array([40, -1, 35, -1, 9, 50], dtype=np.int16)
     role = np.array([0, 2, 1, 2, 0, 0], dtype=np.int8)
     income = np.array([0.1, 0.2, 0.3, 1e17, 5.0, 0.7])
-    got = _compiled(rows, hrow, age, role, income, 3)
-    assert _same(got, _facts_numpy(rows, hrow, age, role, income, 3))
+    got = _compiled(hrow_of, age, role, income, 3)
+    assert _same(got, _facts_numpy(hrow_of, age, role, income, 3))
     assert got["head_age"].tolist() == [50, 0, 0] and got["oldest"].tolist() == [50, 0, 0]
     assert got["size"].tolist() == [3, 2, 0] and got["adults"].tolist() == [3, 0, 0]
 
 
-@pytest.mark.parametrize("bad", [-1, 3])
-def test_facts_household_row_out_of_range_raises_as_numpy(bad):
-    rows, hrow = np.array([0, 1]), np.array([0, bad])
+def test_facts_household_row_out_of_range_raises_as_numpy():
+    hrow_of = np.array([0, 3])
     age, role, income = np.array([30, 40], dtype=np.int16), np.array([0, 0], dtype=np.int8), np.ones(2)
     with pytest.raises((IndexError, ValueError)):
-        _facts_numpy(rows, hrow, age, role, income, 3)
+        _facts_numpy(hrow_of, age, role, income, 3)
     with pytest.raises((IndexError, ValueError)):
-        kernels_households.facts(rows, hrow, age, role, income, 3)
+        kernels_households.facts(hrow_of, age, role, income, 3)
     if kernels.COMPILED:  # the loop says so, and the public function then raises through the fallback
-        assert not kernels_households._facts_loop(rows, hrow, age, role, income, 3)[-1]
+        assert not kernels_households._facts_loop(hrow_of, age, role, income, 3)[-1]
+
+
+def test_facts_persons_arrays_of_different_lengths_raise():
+    with pytest.raises(ValueError):
+        kernels_households.facts(np.zeros(2, dtype=np.int64), np.zeros(3, dtype=np.int16), np.zeros(2, dtype=np.int8),
+                                 np.ones(2), 1)
 
 
 def test_facts_on_a_model_state():
     from model import HousingModel
-    from model.income import member_rows
+    from model.income import member_rows, person_household_rows
 
     m = HousingModel("scenarios/baseline.toml", rng=4, scale=0.02, end_year=2021)
     m.step()
     st = m.state
     p, h = st.persons, st.households
+    hrow_of = person_household_rows(st)
     rows, hrow = member_rows(st)
-    args = (rows, hrow, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
+    assert np.array_equal(np.flatnonzero(hrow_of >= 0), rows) and np.array_equal(hrow_of[rows], hrow)
+    args = (hrow_of, p.peek("age"), p.peek("role"), p.peek("income_eur"), h.n)
     assert _same(kernels_households.facts(*args), _facts_numpy(*args))
     if kernels.COMPILED:
         assert _same(_compiled(*args), _facts_numpy(*args))
@@ -108,4 +126,89 @@ def test_member_arrays_compiled_equals_numpy(monkeypatch, n, share):
         k = kernels_households.member_arrays(member, hrow_of, n, rows, hrow)
         assert k == expected_rows.size
         assert np.array_equal(rows[:k], expected_rows) and np.array_equal(hrow[:k], hrow_of[expected_rows])
-        assert (rows[k:] == -7).all() and (hrow[k:] == -7).all()  # the rest untouched
+        assert (rows[n:] == -7).all() and (hrow[n:] == -7).all()  # nothing written from n on
+
+
+# -- savings and mortgage repayment (model.income.yearly_means) ---------------------------------------------------
+def _households(rng, n):
+    """Household columns with dead slots, tenures of all kinds, NaN, -0.0 and exact-limit incomes."""
+    alive = rng.random(n) < 0.8
+    tenure = rng.integers(0, 4, n).astype(np.int8)
+    moved_in_year = rng.integers(1960, 2060, n).astype(np.int16)
+    adults = rng.integers(0, 4, n)
+    income = rng.lognormal(10, 1.5, n) * rng.choice([1.0, -1.0, 0.0], n, p=[0.8, 0.1, 0.1])
+    if n:
+        income[rng.integers(0, n, max(n // 50, 1))] = np.nan
+        income[rng.integers(0, n, max(n // 50, 1))] = 20_000.0 * 1.1  # surplus exactly 0.0
+        income[rng.integers(0, n, max(n // 50, 1))] = -0.0
+    savings = rng.lognormal(9, 2, n) * rng.choice([1.0, -1.0, -0.0], n, p=[0.8, 0.1, 0.1])
+    mortgage = rng.lognormal(11, 1, n) * rng.choice([1.0, 0.0, -0.0], n, p=[0.8, 0.1, 0.1])
+    return alive, tenure, moved_in_year, income, adults, savings, mortgage
+
+
+def _bits(a):
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 1000, 50_000])
+@pytest.mark.parametrize("term,year", [(30.0, 2030), (30, 2030), (10.0, 2061)])
+def test_save_and_repay_compiled_equals_numpy(monkeypatch, n, term, year):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n + year)
+    alive, tenure, moved_in_year, income, adults, savings, mortgage = _households(rng, n)
+    scalars = (20_000.0, 30_000.0, 1.1, 0.1, term, year)
+    got_s, got_m = savings.copy(), mortgage.copy()
+    kernels_households.save_and_repay(alive, tenure, moved_in_year, income, adults, got_s, got_m, *scalars)
+    exp_s, exp_m = savings.copy(), mortgage.copy()
+    kernels_households._save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, exp_s, exp_m, *scalars)
+    assert np.array_equal(_bits(got_s), _bits(exp_s)) and np.array_equal(_bits(got_m), _bits(exp_m))
+    dead = ~alive
+    assert np.array_equal(_bits(got_s[dead]), _bits(savings[dead]))  # dead slots untouched
+    assert np.array_equal(_bits(got_m[dead | (tenure != 0)]), _bits(mortgage[dead | (tenure != 0)]))
+
+
+def test_save_and_repay_int_income_without_members(monkeypatch):
+    # without members household_facts gives the income as int64 zeros: both paths take them
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    alive, tenure = np.array([True, True]), np.array([0, 1], dtype=np.int8)
+    moved, income, adults = np.array([2000, 2010], dtype=np.int16), np.zeros(2, dtype=np.int64), np.zeros(2, np.int64)
+    out = []
+    for fn in (kernels_households.save_and_repay, kernels_households._save_and_repay_numpy):
+        s, m = np.array([5.0, 6.0]), np.array([300.0, 400.0])
+        fn(alive, tenure, moved, income, adults, s, m, 20_000.0, 30_000.0, 1.0, 0.1, 30.0, 2020)
+        out.append((s, m))
+    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+    assert out[0][0].tolist() == [5.0, 6.0] and out[0][1].tolist() == [270.0, 400.0]  # 10 years left
+
+
+# -- the member table's counts (model.income._MemberIndex) ------------------------------------------------------
+@pytest.mark.parametrize("n_slots,n_was,n_is", [(1, 0, 0), (1, 1, 1), (10, 30, 5), (20_000, 5000, 7000)])
+def test_shift_counts_compiled_equals_numpy(monkeypatch, n_slots, n_was, n_is):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n_slots + n_was)
+    counts = [rng.integers(0, 50, n_slots) for _ in range(3)]
+    moves = (rng.integers(0, n_slots, n_was), rng.integers(-1, 4, n_was).astype(np.int8),  # roles -1 .. 3 too
+             rng.integers(0, n_slots, n_is), rng.integers(0, 3, n_is).astype(np.int8))
+    got, expected = [c.copy() for c in counts], [c.copy() for c in counts]
+    kernels_households.shift_counts(*got, *moves)
+    kernels_households._shift_counts_numpy(*expected, *moves)
+    assert all(g.dtype == e.dtype and np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_shift_counts_row_out_of_range_as_numpy(monkeypatch, bad):
+    # the loop declines and changes nothing; the numpy code then raises (3) or counts from the end (-1)
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    counts = [np.full(3, 5) for _ in range(3)]
+    moves = (np.array([0, 1]), np.array([0, 1], dtype=np.int8), np.array([2, bad]), np.array([0, 2], dtype=np.int8))
+    if kernels.COMPILED:
+        assert not kernels_households._shift_counts_loop(*counts, *moves)
+        assert all((c == 5).all() for c in counts)
+    if bad >= 3:
+        with pytest.raises(IndexError):
+            kernels_households.shift_counts(*counts, *moves)
+        return
+    expected = [c.copy() for c in counts]
+    kernels_households._shift_counts_numpy(*expected, *moves)
+    kernels_households.shift_counts(*counts, *moves)
+    assert all(np.array_equal(g, e) for g, e in zip(counts, expected, strict=True))
