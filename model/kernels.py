@@ -12,6 +12,11 @@ Kernels here:
 - :func:`hash_uniform`: the counter-based uniforms of :meth:`model.streams.Streams.uniform_by_key`. In numpy
   the two SplitMix64 rounds take about 14 passes over the keys (each allocating a temporary); the loop makes
   one.
+- :func:`label_of`: the energy label of one EP2 value, for the loops of the other kernel modules.
+
+The other kernels sit beside the code they speed up: model/kernels_demography.py (mortality),
+kernels_households.py (household facts, savings, the member table), kernels_market.py (indicators, matching),
+kernels_renovation.py (maintenance, renovation) and kernels_stock.py (prices, construction).
 """
 
 from __future__ import annotations
