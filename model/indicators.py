@@ -12,12 +12,8 @@ import pyarrow as pa
 
 from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
-from .income import core_limit, daeb_limit, household_facts, member_rows, path_value
-from .state import (
-    LABELS,
-    median,
-    stock_rows,
-)
+from .income import core_limit, daeb_limit, household_facts, path_value, person_household_rows
+from .state import LABELS, median
 
 N_MUN = len(MUNICIPALITY_CODES)
 
@@ -191,24 +187,18 @@ def measure(model) -> dict[str, np.ndarray]:
     same as counting each mask)."""
     state, scale = model.state, model.scenario.run.scale
     p, h, d = state.persons, state.households, state.dwellings
-    # household facts and the member rows first (cached); columns are read with peek, which leaves those
-    # caches valid
+    # the household facts first (cached); columns are read with peek, which leaves that cache valid
     facts = household_facts(state)
-    members, member_hrow = member_rows(state)
-    prow = p.alive_rows()
-    hrow = h.alive_rows()
-    drow = stock_rows(d)
-    pc = km.person_cells(prow, p.peek("municipality"), p.peek("age"), p.peek("institution"))
-    dc, by_label = km.dwelling_cells(drow, d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
-                                     d.peek("owner"), d.peek("fund_status"), d.peek("written_off"),
-                                     d.peek("energy_connected"), d.peek("ep2_kwh_m2"),
-                                     model.scenario.market.unsellable_after_years)
     pts = getattr(model, "proeftuinen", [])
     active = np.zeros(len(state.wijk_codes), dtype=bool)
     for pt in pts:
         active[pt.active] = True
-    flags = km.dwelling_flags(d.peek("in_stock"), d.peek("ep2_kwh_m2"), d.peek("wijk"), active,
-                              d.peek("lifetime_proof"))
+    dc, by_label, flags, sums, by_mun = km.dwelling_stock(
+        d.peek("alive"), d.peek("in_stock"), d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
+        d.peek("owner"), d.peek("fund_status"), d.peek("written_off"), d.peek("energy_connected"),
+        d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("value_eur"), d.peek("condition"), d.peek("wijk"),
+        active, d.peek("lifetime_proof"), model.scenario.market.unsellable_after_years,
+        model.scenario.energy.gas_m3_per_ep2_kwh)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
     # energy poverty: the energy cost of the low-income households in the stock (as energy_cost_eur)
     e = model.scenario.energy
@@ -217,10 +207,14 @@ def measure(model) -> dict[str, np.ndarray]:
               e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year),
               model.scenario.income.energy_poverty_share)
     hc, energy_poor, not_lp = km.household_cells(
-        hrow, h.peek("dwelling_id"), d.row_of, d.next_id, h.peek("municipality"), h.peek("tenure"),
+        h.peek("alive"), h.peek("dwelling_id"), d.row_of, d.next_id, h.peek("municipality"), h.peek("tenure"),
         h.peek("mortgage_eur"), h.peek("renovation_loan_eur"), facts["income"], facts["adults"], facts["size"],
         d.peek("value_eur"), flags, core_limit(model, one_two), daeb_limit(model, one_two), d.peek("ep2_kwh_m2"),
         d.peek("floor_area_m2"), d.peek("energy_connected"), energy)
+    # the persons, and those 75+ in a household whose home is not lifetime-proof (by the persons' household
+    # rows of the member table, up to date after household_facts)
+    pc, old_not_lp = km.person_cells(p.peek("alive"), p.peek("municipality"), p.peek("age"), p.peek("institution"),
+                                     person_household_rows(state), not_lp)
     code = np.arange(1 << km.P_BITS)
     dcode = np.arange(1 << km.D_BITS)
     owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
@@ -254,9 +248,6 @@ def measure(model) -> dict[str, np.ndarray]:
     out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
     out["owner_households"] = hcount(km.H_OWN)
     out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
-    sums, by_mun = km.dwelling_sums(drow, d.peek("municipality"), d.peek("status"), d.peek("energy_connected"),
-                                    d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("value_eur"),
-                                    d.peek("condition"), model.scenario.energy.gas_m3_per_ep2_kwh)
     out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
     # median per municipality: the values of each municipality in stock order (grouped by municipality)
     ends = np.cumsum(out["dwellings"])
@@ -268,11 +259,7 @@ def measure(model) -> dict[str, np.ndarray]:
     out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
     out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
     out["energy_poor_households"] = energy_poor
-    # persons 75+ in a household whose home is not lifetime-proof
-    old = np.flatnonzero(p.peek("age").take(members) >= 75)
-    old_persons = members.take(old)
-    out["persons_75plus_not_lifetime_proof"] = np.bincount(
-        p.peek("municipality").take(np.compress(not_lp.take(member_hrow.take(old)), old_persons)), minlength=N_MUN)
+    out["persons_75plus_not_lifetime_proof"] = old_not_lp
     # the gas use of the occupied homes; of those connected to a corporation's collective supply as heat
     gas, heat = sums[:, km.S_GAS], sums[:, km.S_HEAT]
     co2_share = model.scenario.corporation_energy.corp_energy_co2_share

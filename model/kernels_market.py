@@ -6,14 +6,17 @@ indicator is the sum of the cells whose code matches (integer sums: the same as 
 builds the code in about a dozen passes over gathered columns and counts it with one bincount; the loops
 make one pass over the rows.
 
-- :func:`person_cells`: institution, 65+, 75+.
-- :func:`dwelling_cells`: status, vacancy, owner and fund-status classes, written off, connected; and the
-  counts per energy label.
-- :func:`dwelling_flags`: one byte per dwelling of what the households' counts read of their homes.
+- :func:`person_cells`: institution, 65+, 75+; and the persons 75+ in a home that is not lifetime-proof.
+- :func:`dwelling_stock`: one pass over the dwelling slots for the stock's cells (status, vacancy, owner and
+  fund-status classes, written off, connected), the counts per energy label, the sums of value, condition and
+  gas use per municipality and the values grouped by municipality (for the medians); and one byte per dwelling
+  of what the households' counts read of their homes.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
   label, renovation loan, proeftuin wijk; the energy-poor households; which homes are not lifetime-proof.
-- :func:`dwelling_sums`: the sums of value, condition and gas use per municipality, and the values grouped by
-  municipality (for the medians).
+
+The loops go over all slots and skip the dead ones (no list of the alive rows to build first), and add up
+their codes without branches on the data where they can: at one mispredicted branch per agent, the branches
+cost more than the rest of the work.
 """
 
 from __future__ import annotations
@@ -21,8 +24,19 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import COMPILED, label_of, njit, use_compiled
-from .state import CORPORATION_FUND, EP2_BOUNDS, FUND, FUND_FOR_SALE, FUND_LET, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT
+from .kernels import COMPILED, njit, use_compiled
+from .state import (
+    CORPORATION_FUND,
+    DEMOLISHED,
+    EP2_BOUNDS,
+    FUND,
+    FUND_FOR_SALE,
+    FUND_LET,
+    OCCUPIED,
+    OWNER,
+    OWNER_OCCUPIER,
+    VACANT,
+)
 
 N_MUN = len(MUNICIPALITY_CODES)
 N_LABELS = EP2_BOUNDS.size + 1
@@ -59,6 +73,7 @@ def _fs_class(v: int) -> int:
 _STATUS_CODE = _lookup(lambda v: D_OCC * (v == OCCUPIED) + D_VAC * (v == VACANT))
 _OWNER_CODE = _lookup(lambda v: _owner_class(v) << D_OWNER_SHIFT)
 _FS_CODE = _lookup(lambda v: _fs_class(v) << D_FS_SHIFT)
+_B0, _B1, _B2, _B3, _B4, _B5 = EP2_BOUNDS.tolist()  # the label bounds as constants of the compiled loops
 
 
 # -- numpy fallbacks -------------------------------------------------------------------------------------
@@ -183,77 +198,42 @@ def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, c
 # -- compiled loops ----------------------------------------------------------------------------------------
 if COMPILED:
     @njit
-    def _person_loop(prow, mun, age, institution, n_mun, out):  # pragma: no cover - compiled
-        for i in range(prow.size):
-            r = prow[i]
-            m = mun[r]
-            if m < 0 or m >= n_mun:
-                raise ValueError("municipality index out of range")
+    def _label_of(e):  # pragma: no cover - compiled
+        """model.kernels.label_of with the bounds as constants: six comparisons added without a branch (the
+        loop over a bounds array, with its branches, took a third of the dwellings' pass)."""
+        return (np.int64(e >= _B0) + np.int64(e >= _B1) + np.int64(e >= _B2) + np.int64(e >= _B3)
+                + np.int64(e >= _B4) + np.int64(e >= _B5) + np.int64(e != e) * (N_LABELS - 1))
+
+    @njit
+    def _person_loop(alive, mun, age, institution, hrow_of, not_lp, n_mun, out, old_not_lp):  # pragma: no cover
+        """The members (``hrow_of`` not -1: alive in a valid state) are counted whether alive or not, as the
+        numpy code does."""
+        for r in range(alive.size):
             a = age[r]
-            code = 0
-            if institution[r]:
-                code += 1
-            if a >= 65:
-                code += 2
-            if a >= 75:
-                code += 4
-            out[m, code] += 1
-
-    @njit
-    def _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
-                       unsellable_years, bounds, n_mun, out, labels):  # pragma: no cover - compiled
-        for i in range(drow.size):
-            r = drow[i]
+            h = hrow_of[r]
+            if not alive[r] and h < 0:
+                continue
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            st = status[r]
-            yv = years_vacant[r]
-            code = 0
-            if st == OCCUPIED:
-                code += D_OCC
-            if st == VACANT:
-                code += D_VAC
-                if yv >= 2:
-                    code += D_LTV
-                if yv >= unsellable_years:
-                    code += D_UNS
-            if written_off[r]:
-                code += D_WO
-            if connected[r]:
-                code += D_CONN
-            o = owner[r]
-            oc = OO if o == OWNER_OCCUPIER else FUND_CLASS if o == FUND else CFUND_CLASS if o == CORPORATION_FUND \
-                else OTHER_CLASS
-            fs = fund_status[r]
-            fc = FS_SALE if fs == FUND_FOR_SALE else FS_LET if fs >= FUND_LET else FS_NONE
-            code += (oc << D_OWNER_SHIFT) + (fc << D_FS_SHIFT)
-            out[m, code] += 1
-            labels[m, label_of(np.float64(ep2[r]), bounds)] += 1
+            if a >= 75 and h >= 0:
+                old_not_lp[m] += np.int64(not_lp[h])
+            if alive[r]:
+                out[m, np.int64(institution[r]) * P_INST + np.int64(a >= 65) * P_65 + np.int64(a >= 75) * P_75] += 1
 
     @njit
-    def _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, efg_bound, flags):  # pragma: no cover
-        """Without branches on the data: label E-G is EP2 not below the bound of E (NaN: after all bounds)."""
-        n_w = active.size
-        for r in range(flags.size):
-            w = wijk[r]
-            if w < 0:  # numpy's indexing from the end
-                w += n_w
-            if w < 0 or w >= n_w:
-                raise IndexError("wijk index out of range")
-            e = np.float64(ep2[r])
-            flags[r] = (np.uint8(in_stock[r]) * F_STOCK | np.uint8(not (e < efg_bound)) * F_EFG
-                        | np.uint8(active[w]) * F_ACTIVE | np.uint8(not lifetime_proof[r]) * F_NOT_LP)
-
-    @njit
-    def _household_loop(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
-                        flags, core2, daeb2, ep2, floor_area, connected, energy, n_mun, out, energy_poor,
+    def _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
+                        value, flags, core2, daeb2, ep2, floor_area, connected, energy, n_mun, out, energy_poor,
                         not_lp):  # pragma: no cover - compiled
         """Fills out, energy_poor and not_lp; False for a dwelling id without a row (the caller then runs the
-        numpy code, which raises)."""
+        numpy code, which raises). The code is added up without branches on the data (the flags counted only
+        with ownership times 0 or 1): a mispredicted branch at every other household cost more than the reads
+        of the home's value for the households that are no owners."""
         gas_per_ep2, gas_price, tariff, electricity, share = energy[0], energy[1], energy[2], energy[3], energy[4]
-        for i in range(hrow.size):
-            r = hrow[i]
+        daeb_single, daeb_multi, core_single, core_multi = daeb2[0], daeb2[1], core2[0], core2[1]
+        for r in range(alive.size):
+            if not alive[r]:
+                continue
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
@@ -263,28 +243,15 @@ if COMPILED:
             dr = row_of[dw]
             inc = income[r]
             lo = loan[r]
-            home = flags[dr]
-            stock = (home & F_STOCK) != 0
-            code = 0
-            low = inc < (daeb2[0] if size[r] <= 1 else daeb2[1])
-            if low:
-                code += H_LOW
-            if stock:
-                code += H_STOCK
-            if lo > 0:
-                code += H_LOAN
-            if tenure[r] == OWNER:  # the flags counted only together with ownership: fewer reads of the homes
-                code += H_OWN
-                if inc <= (core2[0] if adults[r] <= 1 else core2[1]):
-                    code += H_CORE
-                if mortgage[r] + lo > value[dr]:
-                    code += H_UW
-                if home & F_EFG:
-                    code += H_EFG
-                if home & F_ACTIVE:
-                    code += H_ACTIVE
-            out[m, code] += 1
-            if low and stock:  # energy poverty: as model.income.energy_cost_eur, operation by operation
+            home = np.int64(flags[dr])
+            stock = home & F_STOCK
+            low = np.int64(inc < (daeb_single if size[r] <= 1 else daeb_multi))
+            owned = (H_OWN + np.int64(inc <= (core_single if adults[r] <= 1 else core_multi)) * H_CORE
+                     + np.int64(mortgage[r] + lo > value[dr]) * H_UW + np.int64((home & F_EFG) != 0) * H_EFG
+                     + np.int64((home & F_ACTIVE) != 0) * H_ACTIVE)
+            out[m, low * H_LOW + stock * H_STOCK + np.int64(lo > 0) * H_LOAN
+                + np.int64(tenure[r] == OWNER) * owned] += 1
+            if low & stock:  # energy poverty: as model.income.energy_cost_eur, operation by operation
                 heat = tariff if connected[dr] else 1.0
                 cost = gas_per_ep2 * np.float64(ep2[dr]) * np.float64(floor_area[dr]) * gas_price * heat + electricity
                 if cost > share * (inc if inc > 1.0 or inc != inc else 1.0):  # np.maximum(inc, 1.0)
@@ -293,19 +260,48 @@ if COMPILED:
         return True
 
     @njit
-    def _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2, n_mun,
-                            sums, by_mun):  # pragma: no cover - compiled
+    def _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
+                             ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
+                             gas_per_ep2, efg_bound, status_code, owner_code, fs_code, n_mun, out, labels,
+                             flags, sums, by_mun, rows):  # pragma: no cover - compiled
+        """One pass over the slots: the flags of every slot, and for the stock rows (alive, in the stock, not
+        demolished; listed in ``rows``) the cell code, the label, the sums and their number per municipality;
+        then the values grouped by municipality (a stable counting sort over the stock rows). The classes of
+        status, owner and fund status come from the lookup tables (indexed by the uint8 view of the int8 value)
+        rather than from branches on the data; returns the number of stock rows."""
+        n_w = active.size
         count = np.zeros(n_mun, dtype=np.int64)
-        for i in range(drow.size):
-            r = drow[i]
+        k = 0
+        for r in range(flags.size):
+            w = wijk[r]
+            if w < 0:  # numpy's indexing from the end
+                w += n_w
+            if w < 0 or w >= n_w:
+                raise IndexError("wijk index out of range")
+            e = np.float64(ep2[r])
+            flags[r] = (np.uint8(in_stock[r]) * F_STOCK | np.uint8(not (e < efg_bound)) * F_EFG
+                        | np.uint8(active[w]) * F_ACTIVE | np.uint8(not lifetime_proof[r]) * F_NOT_LP)
+            st = status[r]
+            if not alive[r] or not in_stock[r] or st == DEMOLISHED:
+                continue
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
+            rows[k] = r
+            k += 1
             count[m] += 1
+            yv = years_vacant[r]
+            vacant = st == VACANT
+            code = (status_code[np.int64(st) & 255] + owner_code[np.int64(owner[r]) & 255]
+                    + fs_code[np.int64(fund_status[r]) & 255] + np.int64(vacant & (yv >= 2)) * D_LTV
+                    + np.int64(vacant & (yv >= unsellable_years)) * D_UNS + np.int64(written_off[r]) * D_WO
+                    + np.int64(connected[r]) * D_CONN)
+            out[m, code] += 1
+            labels[m, _label_of(e)] += 1
             sums[m, S_VALUE] += value[r]
             sums[m, S_CONDITION] += np.float64(condition[r])
-            if status[r] == OCCUPIED:
-                gas = gas_per_ep2 * np.float64(ep2[r]) * np.float64(floor_area[r])
+            if st == OCCUPIED:
+                gas = gas_per_ep2 * e * np.float64(floor_area[r])
                 if connected[r]:
                     sums[m, S_HEAT] += gas
                 else:
@@ -313,88 +309,90 @@ if COMPILED:
         start = np.zeros(n_mun, dtype=np.int64)
         for m in range(1, n_mun):
             start[m] = start[m - 1] + count[m - 1]
-        for i in range(drow.size):  # the values by municipality, each in row order (a stable counting sort)
-            m = mun[drow[i]]
-            by_mun[start[m]] = value[drow[i]]
+        for i in range(k):  # the values by municipality, each in row order (a stable counting sort)
+            r = rows[i]
+            m = mun[r]
+            by_mun[start[m]] = value[r]
             start[m] += 1
+        return k
 
 # -- entry points ----------------------------------------------------------------------------------------
-def person_cells(prow: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray) -> np.ndarray:
-    """Persons (rows ``prow`` of the full columns) per municipality x code (P_INST, P_65, P_75): (N_MUN, 8)."""
-    if not use_compiled(prow.size):
-        return _person_cells_numpy(prow, mun, age, institution)
+def person_cells(alive: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray, hrow_of: np.ndarray,
+                 not_lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The alive persons (``alive``: per person slot) per municipality x code (P_INST, P_65, P_75), shape
+    (N_MUN, 8); and per municipality those 75+ who belong to a household (``hrow_of``: each person's household
+    row, -1 for none) whose home is not lifetime-proof (``not_lp``: per household slot)."""
+    if not use_compiled(alive.size):
+        cells = _person_cells_numpy(np.flatnonzero(alive), mun, age, institution)
+        members = np.flatnonzero(hrow_of >= 0)
+        old = np.compress(age.take(members) >= 75, members)
+        return cells, np.bincount(mun.take(np.compress(not_lp.take(hrow_of.take(old)), old)), minlength=N_MUN)
     out = np.zeros((N_MUN, 1 << P_BITS), dtype=np.int64)
-    _person_loop(prow, mun, age, institution, N_MUN, out)
-    return out
+    old_not_lp = np.zeros(N_MUN, dtype=np.int64)
+    _person_loop(alive, mun, age, institution, hrow_of, not_lp, N_MUN, out, old_not_lp)
+    return out, old_not_lp
 
 
-def dwelling_cells(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
-                   unsellable_years) -> tuple[np.ndarray, np.ndarray]:
-    """Dwellings (rows ``drow`` of the full columns) per municipality x code (D_OCC, D_VAC, D_LTV: vacant 2
-    years or more, D_UNS: vacant ``unsellable_years`` or more, D_WO, D_CONN, the owner class at D_OWNER_SHIFT
-    and the fund-status class at D_FS_SHIFT), shape (N_MUN, 1024); and per municipality x energy label,
-    (N_MUN, 7)."""
-    if not use_compiled(drow.size):
-        return _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off, connected,
-                                     ep2, unsellable_years)
-    out = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
-    labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
-    _dwelling_loop(drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
-                   unsellable_years, EP2_BOUNDS, N_MUN, out, labels)
-    return out, labels
-
-
-def dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof) -> np.ndarray:
-    """Per dwelling slot (the full columns) one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
-    ``active``), F_NOT_LP (not lifetime-proof); read by household_cells and the 75+ count instead of four
-    columns each (the households' homes are scattered over the slots)."""
-    if not use_compiled(in_stock.size):
-        return _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
-    flags = np.empty(in_stock.size, dtype=np.uint8)
-    _dwelling_flags_loop(in_stock, ep2, wijk, active, lifetime_proof, EP2_BOUNDS[EFG - 1], flags)
-    return flags
-
-
-def household_cells(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
+def household_cells(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
                     flags, core2, daeb2, ep2, floor_area, connected,
                     energy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Households (rows ``hrow`` of the household columns, living in the dwellings of ids ``dwelling_id``, rows
+    """The alive households (``alive``: per household slot; living in the dwellings of ids ``dwelling_id``, rows
     through ``row_of`` for ids below ``next_id``, as EntityTable.rows checks them) per municipality x code
     (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or below the
     core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G, H_ACTIVE:
     home in an active wijk), shape (N_MUN, 256); the energy-poor households per municipality (low income, in
     the stock, energy cost above a share of their income); and per household slot whether its home is not
-    lifetime-proof (False outside ``hrow``). ``income``, ``adults``, ``size``: per household slot; ``value``,
-    ``flags`` (dwelling_flags), ``ep2``, ``floor_area``, ``connected``: per dwelling slot; ``core2``/``daeb2``:
+    lifetime-proof (False where not alive). ``income``, ``adults``, ``size``: per household slot; ``value``,
+    ``flags`` (dwelling_stock), ``ep2``, ``floor_area``, ``connected``: per dwelling slot; ``core2``/``daeb2``:
     the limits for one adult (person) and for more; ``energy``: gas m3 per EP2 kWh, gas price, the heat tariff
     share of connected homes, the electricity cost and the energy-poverty share of income."""
     energy = np.asarray(energy, dtype=np.float64)
-    if use_compiled(hrow.size):
+    if use_compiled(alive.size):
         out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
         energy_poor = np.zeros(N_MUN, dtype=np.int64)
         not_lp = np.zeros(mun.size, dtype=bool)
-        if _household_loop(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
+        if _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
                            value, flags, np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64),
                            ep2, floor_area, connected, energy, N_MUN, out, energy_poor, not_lp):
             return out, energy_poor, not_lp
-    return _household_cells_numpy(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults,
-                                  size, value, flags, core2, daeb2, ep2, floor_area, connected, energy)
+    return _household_cells_numpy(np.flatnonzero(alive), dwelling_id, row_of, next_id, mun, tenure, mortgage, loan,
+                                  income, adults, size, value, flags, core2, daeb2, ep2, floor_area, connected, energy)
 
 
-def dwelling_sums(drow, mun, status, connected, ep2, floor_area, value, condition,
-                  gas_per_ep2) -> tuple[np.ndarray, np.ndarray]:
-    """Per municipality (shape (N_MUN, N_SUMS)) the sums over the dwellings (rows ``drow`` of the full columns)
-    of their value (S_VALUE) and condition (S_CONDITION), and of the gas use (``gas_per_ep2`` x EP2 x floor
-    area) of the occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added
-    in row order as np.bincount does; and the values grouped by municipality, each group in row order (as a
-    stable sort by municipality puts them)."""
-    if not use_compiled(drow.size):
-        return _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2)
+def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                   floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years, gas_per_ep2):
+    """The dwellings' counts and sums in one pass over the slots (the full columns): (cells, labels, flags, sums,
+    by_mun).
+
+    For the stock rows (alive, in the stock, not demolished: model.state.stock_rows): ``cells`` per
+    municipality x code (D_OCC, D_VAC, D_LTV: vacant 2 years or more, D_UNS: vacant ``unsellable_years`` or more,
+    D_WO, D_CONN, the owner class at D_OWNER_SHIFT and the fund-status class at D_FS_SHIFT), shape (N_MUN, 1024);
+    ``labels`` per municipality x energy label, (N_MUN, 7); ``sums`` per municipality (N_MUN, N_SUMS) of their
+    value (S_VALUE) and condition (S_CONDITION), and of the gas use (``gas_per_ep2`` x EP2 x floor area) of the
+    occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added in row order as
+    np.bincount does; and ``by_mun``, their values grouped by municipality, each group in row order (as a stable
+    sort by municipality puts them).
+    For every slot ``flags``, one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where ``active``),
+    F_NOT_LP (not lifetime-proof); read by household_cells instead of four columns (the households' homes are
+    scattered over the slots)."""
+    if not use_compiled(alive.size):
+        drow = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
+        cells, labels = _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off,
+                                              connected, ep2, unsellable_years)
+        flags = _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
+        sums, by_mun = _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition,
+                                            gas_per_ep2)
+        return cells, labels, flags, sums, by_mun
+    cells = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
+    labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
+    flags = np.empty(alive.size, dtype=np.uint8)
     sums = np.zeros((N_MUN, N_SUMS))
-    by_mun = np.empty(drow.size, dtype=value.dtype)
-    _dwelling_sums_loop(drow, mun, status, connected, ep2, floor_area, value, condition, float(gas_per_ep2), N_MUN,
-                        sums, by_mun)
-    return sums, by_mun
+    by_mun = np.empty(alive.size, dtype=value.dtype)
+    k = _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
+                             ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
+                             float(gas_per_ep2), EP2_BOUNDS[EFG - 1], _STATUS_CODE, _OWNER_CODE,
+                             _FS_CODE, N_MUN, cells, labels, flags, sums, by_mun, np.empty(alive.size, np.int64))
+    return cells, labels, flags, sums, by_mun[:k]
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:

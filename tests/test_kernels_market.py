@@ -31,6 +31,13 @@ def _ep2(rng, n):
     return ep2
 
 
+def _numpy_path(fn, *args):
+    """What the entry point ``fn`` gives through its numpy fallback."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(km, "use_compiled", lambda n: False)
+        return fn(*args)
+
+
 def _equal(a, b):
     if isinstance(a, tuple):
         return all(_equal(x, y) for x, y in zip(a, b, strict=True))
@@ -41,25 +48,33 @@ def _equal(a, b):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_person_cells(seed):
     rng = np.random.default_rng(seed)
-    n = 20_000
+    n, n_h = 20_000, 5_000
     mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
     age = rng.integers(-1, 110, n).astype(np.int16)
     age[:4] = [64, 65, 74, 75]
     inst = rng.random(n) < 0.1
-    prow = _rows(rng, n, n // 2)
-    got = km.person_cells(prow, mun, age, inst)
-    assert _equal(got, km._person_cells_numpy(prow, mun, age, inst))
-    assert got.sum() == prow.size
-    empty = np.zeros(0, dtype=np.int64)
-    assert _equal(km.person_cells(empty, mun, age, inst), km._person_cells_numpy(empty, mun, age, inst))
+    alive = rng.random(n) < 0.9
+    hrow_of = np.where(alive & ~inst & (rng.random(n) < 0.95), rng.integers(0, n_h, n), -1).astype(np.int64)
+    not_lp = rng.random(n_h) < 0.6
+    args = (alive, mun, age, inst, hrow_of, not_lp)
+    got = km.person_cells(*args)
+    assert _equal(got, _numpy_path(km.person_cells, *args))
+    assert got[0].sum() == alive.sum() and 0 < got[1].sum() <= ((hrow_of >= 0) & (age >= 75)).sum()
+    none = np.zeros(n, dtype=bool)
+    assert _equal(km.person_cells(none, *args[1:]), _numpy_path(km.person_cells, none, *args[1:]))
+    empty = [a[:0] for a in args]
+    assert _equal(km.person_cells(*empty), _numpy_path(km.person_cells, *empty))
 
 
 @needs_numba
 @pytest.mark.parametrize("seed,unsellable", [(0, 3), (1, 1), (2, 2.5), (3, 0)])
-def test_dwelling_cells(seed, unsellable):
+def test_dwelling_stock(seed, unsellable):
     rng = np.random.default_rng(seed)
-    n = 20_000
+    n, n_w = 20_000, 40
+    alive = rng.random(n) < 0.97
+    in_stock = rng.random(n) < 0.95
     mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    mun[mun == seed] = (seed + 1) % km.N_MUN  # a municipality without dwellings
     status = rng.choice(np.array([0, 1, 2, -1, 7], dtype=np.int8), n, p=[0.6, 0.3, 0.05, 0.025, 0.025])
     years_vacant = rng.integers(-2, 8, n).astype(np.int16)
     owner = rng.integers(-3, 8, n).astype(np.int8)
@@ -67,11 +82,26 @@ def test_dwelling_cells(seed, unsellable):
     written_off = rng.random(n) < 0.1
     connected = rng.random(n) < 0.1
     ep2 = _ep2(rng, n)
-    drow = _rows(rng, n, n - 100)
-    args = (drow, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2, unsellable)
-    got = km.dwelling_cells(*args)
-    assert _equal(got, km._dwelling_cells_numpy(*args))
-    assert got[0].sum() == got[1].sum() == drow.size
+    area = rng.uniform(0, 300, n).astype(np.float32)
+    value = rng.choice([1e5, 2e5, 3e5], n) + rng.random(n) * (rng.random(n) < 0.5)
+    value[rng.random(n) < 0.01] = np.nan
+    condition = rng.random(n).astype(np.float32)
+    wijk = rng.integers(-n_w, n_w, n).astype(np.int16)
+    active = rng.random(n_w) < 0.3
+    lifetime_proof = rng.random(n) < 0.3
+    args = (alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2, area, value,
+            condition, wijk, active, lifetime_proof, unsellable, 0.1)
+    got = km.dwelling_stock(*args)
+    assert _equal(got, _numpy_path(km.dwelling_stock, *args))
+    stock = (alive & in_stock & (status != 2)).sum()
+    assert got[0].sum() == got[1].sum() == got[4].size == stock
+    assert np.array_equal((got[2] & km.F_NOT_LP) != 0, ~lifetime_proof)
+    none = np.zeros(n, dtype=bool)
+    assert _equal(km.dwelling_stock(none, *args[1:]), _numpy_path(km.dwelling_stock, none, *args[1:]))
+    empty = [a[:0] for a in args[:14]] + [active, lifetime_proof[:0], unsellable, 0.1]
+    assert _equal(km.dwelling_stock(*empty), _numpy_path(km.dwelling_stock, *empty))
+    with pytest.raises(IndexError):
+        km.dwelling_stock(*args[:13], wijk + n_w, *args[14:])
 
 
 @needs_numba
@@ -99,10 +129,8 @@ def test_household_cells(seed):
     wijk = rng.integers(-n_w, n_w, n_d).astype(np.int16)
     active = rng.random(n_w) < 0.3
     lifetime_proof = rng.random(n_d) < 0.3
-    flags = km.dwelling_flags(in_stock, ep2, wijk, active, lifetime_proof)
-    assert _equal(flags, km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof))
-    assert np.array_equal((flags & km.F_NOT_LP) != 0, ~lifetime_proof)
-    hrow = _rows(rng, n_h, n_h - 500)
+    flags = km._dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
+    alive = rng.random(n_h) < 0.95
     n_ids = n_d + 100
     row_of = np.full(n_ids, -1, dtype=np.int64)
     row_of[rng.choice(n_ids, n_d, replace=False)] = np.arange(n_d)
@@ -110,18 +138,21 @@ def test_household_cells(seed):
     area = rng.uniform(0, 300, n_d).astype(np.float32)
     connected = rng.random(n_d) < 0.2
     energy = (0.1, 1.3, 0.8, 900.0, 0.1)
-    args = (hrow, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, value, flags, core2,
-            daeb2, ep2, area, connected, energy)
+    args = (alive, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, value, flags,
+            core2, daeb2, ep2, area, connected, energy)
     got = km.household_cells(*args)
-    assert _equal(got, km._household_cells_numpy(*args[:-1], np.array(energy)))
-    assert got[0].sum() == hrow.size and got[1].sum() > 0
+    assert _equal(got, _numpy_path(km.household_cells, *args))
+    assert got[0].sum() == alive.sum() and got[1].sum() > 0
+    assert np.array_equal(got[2], alive & ~lifetime_proof[row_of[dwelling_id]])
     no_connection = (*args[:17], np.zeros(n_d, dtype=bool), energy)
-    assert _equal(km.household_cells(*no_connection), km._household_cells_numpy(*no_connection[:-1], np.array(energy)))
+    assert _equal(km.household_cells(*no_connection), _numpy_path(km.household_cells, *no_connection))
+    none = np.zeros(n_h, dtype=bool)
+    assert _equal(km.household_cells(none, *args[1:]), _numpy_path(km.household_cells, none, *args[1:]))
     for bad in (-1, n_ids, int(np.flatnonzero(row_of < 0)[0])):  # as EntityTable.rows: KeyError
         broken = dwelling_id.copy()
-        broken[hrow[7]] = bad
+        broken[np.flatnonzero(alive)[7]] = bad
         with pytest.raises(KeyError):
-            km.household_cells(hrow, broken, *args[2:])
+            km.household_cells(alive, broken, *args[2:])
 
 
 def test_cell_codes_cover_the_int8_values():
@@ -158,29 +189,6 @@ def test_match_free_compiled_equals_numpy(seed):
                 assert a.dtype == b.dtype and np.array_equal(a, b)
                 assert a_rng.bit_generator.state == b_rng.bit_generator.state
                 assert (a >= 0).sum() == np.unique(a[a >= 0]).size
-
-
-
-@needs_numba
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_dwelling_sums(seed):
-    rng = np.random.default_rng(seed)
-    n = 20_000
-    mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
-    mun[mun == seed] = (seed + 1) % km.N_MUN  # a municipality without dwellings
-    status = rng.choice(np.array([0, 1, 2, -1], dtype=np.int8), n, p=[0.7, 0.2, 0.05, 0.05])
-    connected = rng.random(n) < 0.1
-    ep2 = _ep2(rng, n)
-    area = rng.uniform(0, 300, n).astype(np.float32)
-    value = rng.choice([1e5, 2e5, 3e5], n) + rng.random(n) * (rng.random(n) < 0.5)
-    value[rng.random(n) < 0.01] = np.nan
-    condition = rng.random(n).astype(np.float32)
-    drow = _rows(rng, n, n - 100)
-    args = (drow, mun, status, connected, ep2, area, value, condition, 0.1)
-    got = km.dwelling_sums(*args)
-    assert _equal(got, km._dwelling_sums_numpy(*args))
-    empty = np.zeros(0, dtype=np.int64)
-    assert _equal(km.dwelling_sums(empty, *args[1:]), km._dwelling_sums_numpy(empty, *args[1:]))
 
 
 def test_median_equals_numpy():
