@@ -238,19 +238,28 @@ def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray,
     return heads + partners + c[CHILD::3], heads, partners
 
 
-def household_facts(state) -> dict[str, np.ndarray]:
+def household_facts(state, income_growth: float | None = None) -> dict[str, np.ndarray]:
     """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age.
 
     The arrays are read-only and shared: they are kept until the persons table hands out a column view or
     changes (add, remove, compact) or the households table adds or compacts rows (EntityTable.stamp()), so
-    that the processes between two such changes (market, sales, maintenance, renovation) count once."""
+    that the processes between two such changes (market, sales, maintenance, renovation) count once.
+
+    With ``income_growth``, every alive person's income is first multiplied by it (yearly_means), in the same
+    pass over the persons as the facts: the facts are then of the new incomes."""
     p, h = state.persons, state.households
+    alive = None
+    if income_growth is not None:
+        income = p.col("income_eur")  # (a hand-out: the stamp below is taken after it)
+        alive = p.peek("alive")
+    else:
+        income = p.peek("income_eur")
     stamp = (p.stamp(), h.stamp()[1])
     cached = p.__dict__.get("_household_facts")
-    if cached is not None and cached[0] == stamp:
+    if alive is None and cached is not None and cached[0] == stamp:
         return dict(cached[1])
-    facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"),
-                                     p.peek("income_eur"), h.n)
+    facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"), income, h.n,
+                                     alive, 1.0 if income_growth is None else income_growth)
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts)
@@ -319,12 +328,12 @@ def energy_cost_eur(model, dwelling_rows: np.ndarray) -> np.ndarray:
 def yearly_means(model) -> None:
     """Index incomes, add savings, repay mortgages."""
     st, sc = model.state, model.scenario
-    p, h = st.persons, st.households
+    h = st.households
     g = sc.income.wage_growth_per_year
-    inc = p.col("income_eur")
-    np.multiply(inc, 1.0 + g, out=inc, where=p.peek("alive"))  # in place where alive: no gather and scatter
     st.median_income_eur *= 1.0 + g
-    income, adults = household_means(st)
+    # the incomes indexed in the same pass as the household facts (in place where alive)
+    f = household_facts(st, income_growth=1.0 + g)
+    income, adults = f["income"], f["adults"]
     # in one compiled pass over the slots, in place where alive (and owner); numpy: over all slots with where=
     inc_sc = sc.income
     kernels_households.save_and_repay(

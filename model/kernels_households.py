@@ -7,7 +7,9 @@ income, masks, three bincounts and ``np.maximum.at``, which is slow); the loop m
 household rows as the member table keeps them. The results are the same arrays: counts are integers, the
 income sums add each household's members in the same order (ascending person rows, as np.bincount over the
 members does), the head's age is the last head's (as the fancy assignment leaves it) and the oldest member's
-age is a maximum (from 0). ``ZODRENTHE_NUMBA=0`` (or numba missing) and fewer persons than
+age is a maximum (from 0). yearly_means has the loop index the incomes too (each alive person's income times
+the growth, as np.multiply with where=alive: 1 ms a year of its own on the full region), as it reads them.
+``ZODRENTHE_NUMBA=0`` (or numba missing) and fewer persons than
 ``model.kernels.MIN_SIZE`` use the fallback; tests/test_kernels_households.py compares both on random inputs.
 
 :func:`save_and_repay` adds the households' savings and repays the owners' mortgages (model.income.yearly_means):
@@ -53,9 +55,11 @@ def _facts_numpy(hrow_of, age, role, income, n):
 
 
 @njit
-def _facts_loop(hrow_of, age, role, income, n):  # pragma: no cover - compiled
+def _facts_loop(hrow_of, age, role, income, n, alive, growth, grown):  # pragma: no cover - compiled
     """income, adults, size, head_age, oldest and ok (False: a household row out of range, or no member; the
-    caller then runs the numpy code, which raises, or gives the arrays of no member).
+    caller then runs the numpy code, which raises, or gives the arrays of no member). With ``alive`` (not
+    empty), each alive person's income is first multiplied by ``growth`` and written to ``grown`` (the income
+    array itself, writable; ``income`` may be read-only otherwise), whatever else happens.
 
     One pass over the persons in row order (their household rows are read in sequence: no list of the members
     to read besides), without branches on the data but the one on membership: the adults are added as 0 or 1,
@@ -66,37 +70,54 @@ def _facts_loop(hrow_of, age, role, income, n):  # pragma: no cover - compiled
     head_age = np.zeros(n, np.int64)
     oldest = np.zeros(n, np.int64)
     members = 0
+    grow = alive.size > 0
+    ok = True
     for i in range(hrow_of.size):
+        x = income[i]
+        if grow and alive[i]:
+            x = x * growth
+            grown[i] = x
         r = hrow_of[i]
         if r < 0:
             continue
         if r >= n:
-            return inc, adults, size, head_age, oldest, False
+            ok = False
+            continue
         members += 1
         a = np.int64(age[i])
-        inc[r] += income[i]
+        inc[r] += x
         size[r] += 1
         adults[r] += np.int64(a >= 18)
         h = head_age[r]
         head_age[r] = a if role[i] == HEAD else h
         oldest[r] = max(oldest[r], a)
-    return inc, adults, size, head_age, oldest, members > 0
+    return inc, adults, size, head_age, oldest, ok and members > 0
 
 
-def facts(hrow_of: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray,
-          n: int) -> dict[str, np.ndarray]:
+def facts(hrow_of: np.ndarray, age: np.ndarray, role: np.ndarray, income: np.ndarray, n: int,
+          alive: np.ndarray | None = None, growth: float = 1.0) -> dict[str, np.ndarray]:
     """Per household slot (``n`` slots): income of its members (added in ascending person rows), adults (18+),
     size, the head's age (0 without a head) and the oldest member's age (0 if none is older), from each
     person's household row (``hrow_of``, -1 for a person who is no member) and the persons' columns age, role
-    and income (all indexed by person row, of the same length)."""
-    if not hrow_of.size == age.size == role.size == income.size:
+    and income (all indexed by person row, of the same length).
+
+    With ``alive`` (per person row), the incomes of the alive persons are first multiplied by ``growth`` in place
+    (as np.multiply with where=alive; model.income.yearly_means), in the same pass: the sums are then of the
+    new incomes."""
+    if not hrow_of.size == age.size == role.size == income.size or (alive is not None and alive.size != age.size):
         raise ValueError("facts: the persons' arrays differ in length")
     # (without members np.bincount gives the income as int64 zeros: the fallback keeps that)
     if hrow_of.size and use_compiled(hrow_of.size):
-        *out, ok = _facts_loop(hrow_of, age, role, income, n)
+        grow = _NO_GROWTH if alive is None else (alive, float(growth), income)
+        *out, ok = _facts_loop(hrow_of, age, role, income, n, *grow)
         if ok:
             return dict(zip(FACTS, out, strict=True))
+    elif alive is not None:
+        np.multiply(income, growth, out=income, where=alive)
     return _facts_numpy(hrow_of, age, role, income, n)
+
+
+_NO_GROWTH = (np.zeros(0, dtype=bool), 1.0, np.zeros(0))  # the loop's alive, growth and grown without growth
 
 
 def _save_and_repay_numpy(alive, tenure, moved_in_year, income, adults, savings, mortgage, limit_single,

@@ -51,9 +51,9 @@ FS_NONE, FS_SALE, FS_LET = 0, 1, 2  # fund-status classes: listed for sale, let 
 # households' cell code
 H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 8, 16, 32, 64, 128, 8
 EFG = 4  # label index of E
-# flags per dwelling slot (dwelling_flags): what the households' count reads of their homes, one byte each
+# flags per dwelling slot (dwelling_stock): what the households' count reads of their homes, one byte each
 F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
-# the sums per municipality of dwelling_sums
+# the sums per municipality of dwelling_stock
 S_VALUE, S_CONDITION, S_GAS, S_HEAT, N_SUMS = 0, 1, 2, 3, 4
 
 

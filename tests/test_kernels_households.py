@@ -25,9 +25,14 @@ def _persons(rng, n_persons, n_households, member_share=0.8):
     return hrow_of, age, role, income
 
 
+def _loop(hrow_of, age, role, income, n):
+    """The compiled loop without income growth."""
+    return kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH)
+
+
 def _compiled(hrow_of, age, role, income, n):
     """The compiled loop itself (the public function sends small arrays to the fallback)."""
-    *out, ok = kernels_households._facts_loop(hrow_of, age, role, income, n)
+    *out, ok = _loop(hrow_of, age, role, income, n)
     assert ok
     return dict(zip(FACTS, out, strict=True))
 
@@ -61,7 +66,7 @@ def test_facts_persons_but_no_members(monkeypatch, n_households):
     args = _persons(np.random.default_rng(2), 20, n_households, member_share=0.0)
     assert _same(kernels_households.facts(*args, n_households), _facts_numpy(*args, n_households))
     if kernels.COMPILED:
-        assert not kernels_households._facts_loop(*args, n_households)[-1]
+        assert not _loop(*args, n_households)[-1]
 
 
 @needs_numba
@@ -86,7 +91,25 @@ def test_facts_household_row_out_of_range_raises_as_numpy():
     with pytest.raises((IndexError, ValueError)):
         kernels_households.facts(hrow_of, age, role, income, 3)
     if kernels.COMPILED:  # the loop says so, and the public function then raises through the fallback
-        assert not kernels_households._facts_loop(hrow_of, age, role, income, 3)[-1]
+        assert not _loop(hrow_of, age, role, income, 3)[-1]
+
+
+@pytest.mark.parametrize("n_persons,n_households", [(0, 5), (20, 5), (1000, 10), (50_000, 20_000)])
+@pytest.mark.parametrize("member_share", [0.0, 0.8])
+def test_facts_with_income_growth(monkeypatch, n_persons, n_households, member_share):
+    # the incomes of the alive persons grow in place (as np.multiply with where=alive), the facts sum the new ones
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n_persons)
+    hrow_of, age, role, income = _persons(rng, n_persons, n_households, member_share)
+    alive = (hrow_of >= 0) | (rng.random(n_persons) < 0.5)
+    want = income.copy()
+    np.multiply(want, 1.0173, out=want, where=alive)
+    expected = _facts_numpy(hrow_of, age, role, want, n_households)
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled and kernels.COMPILED)
+        got = income.copy()
+        assert _same(kernels_households.facts(hrow_of, age, role, got, n_households, alive, 1.0173), expected)
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
 def test_facts_persons_arrays_of_different_lengths_raise():
