@@ -227,8 +227,9 @@ if COMPILED:
                         not_lp):  # pragma: no cover - compiled
         """Fills out, energy_poor and not_lp; False for a dwelling id without a row (the caller then runs the
         numpy code, which raises). The code is added up without branches on the data (the flags counted only
-        with ownership times 0 or 1): a mispredicted branch at every other household cost more than the reads
-        of the home's value for the households that are no owners."""
+        with ownership times 0 or 1, the energy cost for every household): a mispredicted branch at every other
+        household cost more than the reads of the home's value and energy use for the households that need
+        none."""
         gas_per_ep2, gas_price, tariff, electricity, share = energy[0], energy[1], energy[2], energy[3], energy[4]
         daeb_single, daeb_multi, core_single, core_multi = daeb2[0], daeb2[1], core2[0], core2[1]
         for r in range(alive.size):
@@ -251,11 +252,11 @@ if COMPILED:
                      + np.int64((home & F_ACTIVE) != 0) * H_ACTIVE)
             out[m, low * H_LOW + stock * H_STOCK + np.int64(lo > 0) * H_LOAN
                 + np.int64(tenure[r] == OWNER) * owned] += 1
-            if low & stock:  # energy poverty: as model.income.energy_cost_eur, operation by operation
-                heat = tariff if connected[dr] else 1.0
-                cost = gas_per_ep2 * np.float64(ep2[dr]) * np.float64(floor_area[dr]) * gas_price * heat + electricity
-                if cost > share * (inc if inc > 1.0 or inc != inc else 1.0):  # np.maximum(inc, 1.0)
-                    energy_poor[m] += 1
+            # energy poverty: as model.income.energy_cost_eur, operation by operation; counted where low and
+            # in the stock, but worked out for all (no branch)
+            heat = tariff if connected[dr] else 1.0
+            cost = gas_per_ep2 * np.float64(ep2[dr]) * np.float64(floor_area[dr]) * gas_price * heat + electricity
+            energy_poor[m] += low & stock & np.int64(cost > share * (1.0 if inc <= 1.0 else inc))  # np.maximum(inc, 1)
             not_lp[r] = (home & F_NOT_LP) != 0
         return True
 
