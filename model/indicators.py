@@ -178,6 +178,50 @@ FLOW_COLUMNS = ("births", "deaths", "in_migrants", "out_migrants")
 EVENT_COLUMNS = tuple(n for n, *_ in SCHEMA[SCHEMA.index(next(c for c in SCHEMA if c[0] == "out_migrants")) + 1:])
 
 
+def _codes_with(bits: int, need: int = 0, clear: int = 0) -> np.ndarray:
+    """The cell codes (of ``bits`` bits) with all bits of ``need`` set and none of ``clear``."""
+    code = np.arange(1 << bits)
+    return ((code & need) == need) & ((code & clear) == 0)
+
+
+def _selection(masks: dict[str, np.ndarray]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The names of the counts and, one row per count, 1 for the cell codes it adds up (0 elsewhere)."""
+    return tuple(masks), np.array(list(masks.values()), dtype=np.int64)
+
+
+def _count(selection: tuple[tuple[str, ...], np.ndarray], cells: np.ndarray) -> dict[str, np.ndarray]:
+    """Per name, the sum over the municipalities' cells (N_MUN x codes) of its codes: one integer matrix product
+    for all counts of a table (the same sums as adding up each selection of cells)."""
+    names, matrix = selection
+    return dict(zip(names, matrix @ cells.T, strict=True))
+
+
+_OWNER_CLASS = (np.arange(1 << km.D_BITS) >> km.D_OWNER_SHIFT) & 3
+_FUND = _OWNER_CLASS == km.FUND_CLASS
+_FS_CLASS = (np.arange(1 << km.D_BITS) >> km.D_FS_SHIFT) & 3
+#: the counts of measure per table: persons, dwellings and households, over their cell codes
+_P_SELECT = _selection({"all": _codes_with(km.P_BITS), "institution": _codes_with(km.P_BITS, km.P_INST),
+                        "private": _codes_with(km.P_BITS, clear=km.P_INST), "65+": _codes_with(km.P_BITS, km.P_65),
+                        "75+": _codes_with(km.P_BITS, km.P_75)})
+_D_SELECT = _selection({
+    "all": _codes_with(km.D_BITS), "occupied": _codes_with(km.D_BITS, km.D_OCC),
+    "vacant": _codes_with(km.D_BITS, km.D_VAC), "long_term_vacant": _codes_with(km.D_BITS, km.D_LTV),
+    "owner_occupied": _OWNER_CLASS == km.OO, "unsellable": (_OWNER_CLASS == km.OO) & _codes_with(km.D_BITS, km.D_UNS),
+    "written_off": _codes_with(km.D_BITS, km.D_WO),
+    "written_off_owner_occupied": (_OWNER_CLASS == km.OO) & _codes_with(km.D_BITS, km.D_WO),
+    "fund": _FUND, "corporation_fund": _OWNER_CLASS == km.CFUND_CLASS, "connected": _codes_with(km.D_BITS, km.D_CONN),
+    "fund_let": _FUND & (_FS_CLASS == km.FS_LET), "fund_for_sale": _FUND & (_FS_CLASS == km.FS_SALE)})
+_H_SELECT = _selection({
+    "all": _codes_with(km.H_BITS), "outside_stock": _codes_with(km.H_BITS, clear=km.H_STOCK),
+    "owner": _codes_with(km.H_BITS, km.H_OWN), "owner_core": _codes_with(km.H_BITS, km.H_OWN | km.H_CORE),
+    "owner_under_water": _codes_with(km.H_BITS, km.H_OWN | km.H_UW), "low": _codes_with(km.H_BITS, km.H_LOW),
+    "low_owner": _codes_with(km.H_BITS, km.H_LOW | km.H_OWN),
+    "low_owner_efg": _codes_with(km.H_BITS, km.H_LOW | km.H_OWN | km.H_STOCK | km.H_EFG),
+    "owner_efg": _codes_with(km.H_BITS, km.H_OWN | km.H_STOCK | km.H_EFG),
+    "loan": _codes_with(km.H_BITS, km.H_LOAN),
+    "owner_active": _codes_with(km.H_BITS, km.H_OWN | km.H_STOCK | km.H_ACTIVE)})
+
+
 def measure(model) -> dict[str, np.ndarray]:
     """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
     1/scale.
@@ -215,49 +259,33 @@ def measure(model) -> dict[str, np.ndarray]:
     # rows of the member table, up to date after household_facts)
     pc, old_not_lp = km.person_cells(p.peek("alive"), p.peek("municipality"), p.peek("age"), p.peek("institution"),
                                      person_household_rows(state), not_lp)
-    code = np.arange(1 << km.P_BITS)
-    dcode = np.arange(1 << km.D_BITS)
-    owner_class = (dcode >> km.D_OWNER_SHIFT) & 3
-    fs_class = (dcode >> km.D_FS_SHIFT) & 3
-    hcode = np.arange(1 << km.H_BITS)
-
-    def pcount(sel):
-        return pc[:, sel].sum(axis=1)
-
-    def dcount(sel):
-        return dc[:, sel].sum(axis=1)
-
-    def hcount(*bits, clear=0):
-        need = sum(bits)
-        return hc[:, ((hcode & need) == need) & ((hcode & clear) == 0)].sum(axis=1)
-
+    pn, dn, hn = _count(_P_SELECT, pc), _count(_D_SELECT, dc), _count(_H_SELECT, hc)
     out: dict[str, np.ndarray] = {}
-    out["population"] = pcount(code >= 0)
-    out["households"] = hcount()
-    out["persons_in_institutions"] = pcount((code & km.P_INST) != 0)
-    private = pcount((code & km.P_INST) == 0)
-    out["mean_household_size"] = private / np.maximum(out["households"], 1)
-    out["persons_65plus"] = pcount((code & km.P_65) != 0)
-    out["persons_75plus"] = pcount((code & km.P_75) != 0)
-    out["dwellings"] = dcount(dcode >= 0)
-    out["occupied_dwellings"] = dcount((dcode & km.D_OCC) != 0)
-    out["vacant_dwellings"] = dcount((dcode & km.D_VAC) != 0)
+    out["population"] = pn["all"]
+    out["households"] = hn["all"]
+    out["persons_in_institutions"] = pn["institution"]
+    out["mean_household_size"] = pn["private"] / np.maximum(out["households"], 1)
+    out["persons_65plus"] = pn["65+"]
+    out["persons_75plus"] = pn["75+"]
+    out["dwellings"] = dn["all"]
+    out["occupied_dwellings"] = dn["occupied"]
+    out["vacant_dwellings"] = dn["vacant"]
     out["vacancy_rate"] = out["vacant_dwellings"] / np.maximum(out["dwellings"], 1)
-    out["long_term_vacant_dwellings"] = dcount((dcode & km.D_LTV) != 0)
-    out["households_outside_stock"] = hcount(clear=km.H_STOCK)
-    out["owner_occupied_dwellings"] = dcount(owner_class == km.OO)
-    out["owner_households"] = hcount(km.H_OWN)
-    out["core_target_owner_households"] = hcount(km.H_OWN, km.H_CORE)
+    out["long_term_vacant_dwellings"] = dn["long_term_vacant"]
+    out["households_outside_stock"] = hn["outside_stock"]
+    out["owner_occupied_dwellings"] = dn["owner_occupied"]
+    out["owner_households"] = hn["owner"]
+    out["core_target_owner_households"] = hn["owner_core"]
     out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
     # median per municipality: the values of each municipality in stock order (grouped by municipality)
     ends = np.cumsum(out["dwellings"])
     out["median_value_eur"] = np.array([median(by_mun[e - n:e]) if n else np.nan
                                         for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
-    out["owners_under_water"] = hcount(km.H_OWN, km.H_UW)
-    out["unsellable"] = dcount((owner_class == km.OO) & ((dcode & km.D_UNS) != 0))
-    out["low_income_households"] = hcount(km.H_LOW)
-    out["low_income_owner_households"] = hcount(km.H_LOW, km.H_OWN)
-    out["low_income_owners_in_EFG"] = hcount(km.H_LOW, km.H_OWN, km.H_STOCK, km.H_EFG)
+    out["owners_under_water"] = hn["owner_under_water"]
+    out["unsellable"] = dn["unsellable"]
+    out["low_income_households"] = hn["low"]
+    out["low_income_owner_households"] = hn["low_owner"]
+    out["low_income_owners_in_EFG"] = hn["low_owner_efg"]
     out["energy_poor_households"] = energy_poor
     out["persons_75plus_not_lifetime_proof"] = old_not_lp
     # the gas use of the occupied homes; of those connected to a corporation's collective supply as heat
@@ -266,21 +294,20 @@ def measure(model) -> dict[str, np.ndarray]:
     out["gas_m3"] = gas / scale
     out["co2_tonnes"] = (gas + co2_share * heat) * model.scenario.energy.co2_kg_per_m3_gas / 1000.0 / scale
     # -- renovation stock indicators --
-    out["written_off_dwellings"] = dcount((dcode & km.D_WO) != 0)
-    out["written_off_owner_occupied"] = dcount((owner_class == km.OO) & ((dcode & km.D_WO) != 0))
+    out["written_off_dwellings"] = dn["written_off"]
+    out["written_off_owner_occupied"] = dn["written_off_owner_occupied"]
     out["mean_condition"] = sums[:, km.S_CONDITION] / np.maximum(out["dwellings"], 1)
-    out["owner_households_in_EFG"] = hcount(km.H_OWN, km.H_STOCK, km.H_EFG)
-    out["households_with_renovation_loan"] = hcount(km.H_LOAN)
+    out["owner_households_in_EFG"] = hn["owner_efg"]
+    out["households_with_renovation_loan"] = hn["loan"]
     for i, x in enumerate(LABELS):
         out[f"label_{x}"] = by_label[:, i].copy()
     # -- policies --
-    fund = owner_class == km.FUND_CLASS
-    out["fund_dwellings"] = dcount(fund)
-    out["corp_fund_dwellings"] = dcount(owner_class == km.CFUND_CLASS)
-    out["corp_energy_connected_dwellings"] = dcount((dcode & km.D_CONN) != 0)
-    out["fund_let_dwellings"] = dcount(fund & (fs_class == km.FS_LET))
-    out["fund_for_sale_dwellings"] = dcount(fund & (fs_class == km.FS_SALE))
-    out["proeftuin_owner_households"] = hcount(km.H_OWN, km.H_STOCK, km.H_ACTIVE)
+    out["fund_dwellings"] = dn["fund"]
+    out["corp_fund_dwellings"] = dn["corporation_fund"]
+    out["corp_energy_connected_dwellings"] = dn["connected"]
+    out["fund_let_dwellings"] = dn["fund_let"]
+    out["fund_for_sale_dwellings"] = dn["fund_for_sale"]
+    out["proeftuin_owner_households"] = hn["owner_active"]
     out["proeftuin_budget_left_eur"] = np.array([pt.remaining / scale for pt in pts]) if pts else np.zeros(N_MUN)
     for key, v in out.items():
         if v.dtype.kind in "iu" and scale != 1.0:
