@@ -80,28 +80,49 @@ class _MemberIndex:
     last reference); otherwise it leaves them to their holders and writes into a spare set (or new buffers).
     Writing into the same memory spares the page faults of fresh multi-MB arrays at every update."""
 
-    def __init__(self, state):
+    def __init__(self, state, old: _MemberIndex | None = None):
+        """The index from scratch; ``old``, the index it replaces (after a compaction), lends its memory where nothing
+        else holds it (compiled: one pass, kernels_households.build_members; else numpy)."""
         p, h = state.persons, state.households
         hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
-        member = alive & (hid >= 0)
-        rows = np.flatnonzero(member)
-        hrow = h.row_of.take(hid.take(rows))
-        table = (rows, hrow, *role_counts(hrow, role.take(rows), h.n))
         self.compactions = (p.compactions, h.compactions)
-        self.n, self.members, self.slots = p.n, rows.size, h.n
+        self.n, self.slots = p.n, h.n
         # the copies and the member buffers, with room for the persons to grow (their first n slots are in use)
-        cap = max(p.n, 16)
-        self.hid, self.role, self.alive, self.member = (np.empty(cap, dtype=a.dtype)
-                                                        for a in (hid, role, alive, member))
-        for copy, a in ((self.hid, hid), (self.role, role), (self.alive, alive), (self.member, member)):
-            copy[: p.n] = a
-        self.hrow = np.full(cap, -1, dtype=np.int64)
-        self.hrow[rows] = hrow
-        self.buffers = (*(np.empty(cap, dtype=np.int64) for _ in range(2)),
-                        *(np.empty(max(h.n, 16), dtype=np.int64) for _ in range(3)))
-        for buf, a in zip(self.buffers, table, strict=True):
-            buf[: a.size] = a
+        cap, slots = max(p.n, 16), max(h.n, 16)
+        if old is not None and old.hid.size >= p.n:
+            self.hid, self.role, self.alive, self.member, self.hrow = old.hid, old.role, old.alive, old.member, old.hrow
+        else:
+            self.hid, self.role = np.empty(cap, dtype=hid.dtype), np.empty(cap, dtype=role.dtype)
+            self.alive, self.member = np.empty(cap, dtype=bool), np.empty(cap, dtype=bool)
+            self.hrow = np.empty(cap, dtype=np.int64)
+        buffers = None
+        if old is not None:
+            old.table = None  # its views go (unless someone else holds them)
+            if (_references(old.buffers) == [_ALONE] * 5 and old.buffers[0].size >= p.n
+                    and old.buffers[2].size >= h.n):
+                buffers = old.buffers
+        self.buffers = buffers or (*(np.empty(cap, dtype=np.int64) for _ in range(2)),
+                                   *(np.empty(slots, dtype=np.int64) for _ in range(3)))
         self.spare = None
+        rows_buf, hrow_buf, *counts = self.buffers
+        for buf in counts:
+            buf[: h.n] = 0
+        self.members = kernels_households.build_members(hid, role, alive, h.row_of, h.n, self.hid, self.role,
+                                                        self.alive, self.member, self.hrow, rows_buf, hrow_buf,
+                                                        *(buf[: h.n] for buf in counts))
+        if self.members < 0:
+            member = alive & (hid >= 0)
+            rows = np.flatnonzero(member)
+            hrow = h.row_of.take(hid.take(rows))
+            table = (rows, hrow, *role_counts(hrow, role.take(rows), h.n))
+            for copy, a in ((self.hid, hid), (self.role, role), (self.alive, alive), (self.member, member)):
+                copy[: p.n] = a
+            self.hrow[: p.n] = -1
+            self.hrow[rows] = hrow
+            for buf, a in zip(self.buffers, table, strict=True):
+                buf[: a.size] = a
+            self.members = rows.size
+        self.hrow[p.n:] = -1
         self._publish()
 
     def _publish(self) -> None:
@@ -206,7 +227,7 @@ def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     if index is not None and d["_member_stamp"] == stamp:
         return index.table
     if index is None or not index.update(state):
-        index = d["_member_index"] = _MemberIndex(state)
+        index = d["_member_index"] = _MemberIndex(state, index)
     d["_member_stamp"] = stamp
     return index.table
 

@@ -235,3 +235,52 @@ def test_shift_counts_row_out_of_range_as_numpy(monkeypatch, bad):
     kernels_households._shift_counts_numpy(*expected, *moves)
     kernels_households.shift_counts(*counts, *moves)
     assert all(np.array_equal(g, e) for g, e in zip(counts, expected, strict=True))
+
+
+# -- the member table from scratch (model.income._MemberIndex after a compaction) ----------------------------------
+def _build(hid, role, alive, row_of, n_slots):
+    """build_members into fresh arrays: (members, copies, hrow_of, rows, hrow, size, heads, partners)."""
+    n = hid.size
+    copies = (np.empty(n, hid.dtype), np.empty(n, role.dtype), np.empty(n, bool), np.empty(n, bool))
+    hrow_of, rows, hrow = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    counts = [np.zeros(n_slots, np.int64) for _ in range(3)]
+    k = kernels_households.build_members(hid, role, alive, row_of, n_slots, *copies, hrow_of, rows, hrow, *counts)
+    return k, copies, hrow_of, rows[:max(k, 0)], hrow[:max(k, 0)], counts
+
+
+@pytest.mark.parametrize("n_persons,n_households", [(0, 0), (1, 1), (50, 7), (20_000, 6_000)])
+def test_build_members_compiled_equals_numpy(monkeypatch, n_persons, n_households):
+    from model.income import role_counts
+
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n_persons)
+    n_ids = n_households + 10
+    row_of = np.full(n_ids + 5, -1, dtype=np.int64)
+    row_of[rng.choice(n_ids, n_households, replace=False)] = np.arange(n_households)
+    ids = np.flatnonzero(row_of >= 0)
+    hid = np.where(rng.random(n_persons) < 0.9, rng.choice(ids, n_persons) if ids.size else -1, -1).astype(np.int64)
+    role = rng.integers(-1, 4, n_persons).astype(np.int8)  # some out of range: counted as members only
+    alive = rng.random(n_persons) < 0.9
+    hid[~alive & (rng.random(n_persons) < 0.5)] = n_ids + 100  # dead persons' ids are not looked up
+    k, copies, hrow_of, rows, hrow, counts = _build(hid, role, alive, row_of, n_households)
+    if not kernels.COMPILED:
+        assert k == -1
+        return
+    member = alive & (hid >= 0)
+    want_rows = np.flatnonzero(member)
+    want_hrow = row_of[hid[want_rows]]
+    assert k == want_rows.size and np.array_equal(rows, want_rows) and np.array_equal(hrow, want_hrow)
+    for c, a in zip(copies, (hid, role, alive, member), strict=True):
+        assert c.dtype == a.dtype and np.array_equal(c, a)
+    assert np.array_equal(hrow_of[want_rows], want_hrow) and (np.delete(hrow_of, want_rows) == -1).all()
+    want = role_counts(want_hrow, role[want_rows], n_households)
+    assert all(np.array_equal(c, w) for c, w in zip(counts, want, strict=True))
+
+
+@needs_numba
+def test_build_members_declines_a_household_without_a_row(monkeypatch):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    row_of = np.array([0, -1, 1])
+    role, alive = np.zeros(3, np.int8), np.ones(3, bool)
+    for bad in (1, 3):  # no row; beyond row_of
+        assert _build(np.array([0, bad, 2]), role, alive, row_of, 2)[0] == -1

@@ -238,3 +238,19 @@ def test_label_index_is_label_of():
         for dt in (np.float64, np.float32):
             assert np.array_equal(label_index(x.astype(dt)), label_of(x.astype(dt)))
             assert label_index(x.astype(dt)).dtype == label_of(x.astype(dt)).dtype
+
+
+def test_a_rebuild_writes_into_the_old_tables_memory_once_free(model):
+    # after a compaction the index is built again: into the old index's buffers where nothing holds them
+    st = model.state
+    p = st.persons
+    pointers = [v.__array_interface__["data"][0] for v in household_table(st)]
+    p.remove_rows(member_rows(st)[0][:5].copy())
+    assert p.compact(0.0)
+    assert same(household_table(st), fresh(st))
+    assert [v.__array_interface__["data"][0] for v in household_table(st)] == pointers
+    held = household_table(st)
+    kept = [v.copy() for v in held]
+    p.remove_rows(member_rows(st)[0][:5].copy())
+    assert p.compact(0.0)
+    assert same(household_table(st), fresh(st)) and same(held, kept)
