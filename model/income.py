@@ -264,7 +264,9 @@ def household_facts(state, income_growth: float | None = None) -> dict[str, np.n
 
     The arrays are read-only and shared: they are kept until the persons table hands out a column view or
     changes (add, remove, compact) or the households table adds or compacts rows (EntityTable.stamp()), so
-    that the processes between two such changes (market, sales, maintenance, renovation) count once.
+    that the processes between two such changes (market, sales, maintenance, renovation) count once. A
+    compaction of the persons alone changes no household's facts (it keeps the persons' order, so each
+    household's income adds its members in the same order): the arrays are kept through one.
 
     With ``income_growth``, every alive person's income is first multiplied by it (yearly_means), in the same
     pass over the persons as the facts: the facts are then of the new incomes."""
@@ -277,14 +279,25 @@ def household_facts(state, income_growth: float | None = None) -> dict[str, np.n
         income = p.peek("income_eur")
     stamp = (p.stamp(), h.stamp()[1])
     cached = p.__dict__.get("_household_facts")
-    if alive is None and cached is not None and cached[0] == stamp:
+    if alive is None and cached is not None and (cached[0] == stamp or _persons_compacted(state, cached)):
+        p.__dict__["_household_facts"] = (stamp, cached[1], p.compactions)
         return dict(cached[1])
     facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"), income, h.n,
                                      alive, 1.0 if income_growth is None else income_growth)
     for v in facts.values():
         v.flags.writeable = False
-    p.__dict__["_household_facts"] = (stamp, facts)
+    p.__dict__["_household_facts"] = (stamp, facts, p.compactions)
     return dict(facts)
+
+
+def _persons_compacted(state, cached) -> bool:
+    """Whether the persons table was compacted once and nothing else changed since the facts were counted: its
+    stamp one version and one layout on (an add moves it alike, but not the compactions), the households' layout
+    the same."""
+    p, h = state.persons, state.households
+    ((version, layout), households), _, compactions = cached
+    return (p.stamp() == (version + 1, layout + 1) and p.compactions == compactions + 1
+            and h.stamp()[1] == households)
 
 
 def household_income(state, hh_rows: np.ndarray | None = None) -> np.ndarray:

@@ -56,3 +56,33 @@ def test_every_change_invalidates(model, change):
     assert same(after, fresh(st))
     if change in ("col", "attribute_view", "add_person"):
         assert not same(after, before)
+
+
+@pytest.mark.parametrize("tables", [("persons",), ("households",), ("persons", "households")])
+def test_a_compaction_alone(tables):
+    """Dead rows removed before the facts are counted, then compacted: the facts are those of a recount (the same
+    arrays where only the persons were compacted)."""
+    m = HousingModel("scenarios/baseline.toml", rng=6, scale=0.02, end_year=2021)
+    m.step()
+    st = m.state
+    p, h = st.persons, st.households
+    gone = p.alive_rows()[::3]
+    stay = np.setdiff1d(p.alive_rows(), gone)
+    p.remove_rows(gone)
+    h.remove_rows(np.setdiff1d(h.alive_rows(), h.row_of[p.peek("household_id")[stay]]))  # without members now
+    before = household_facts(st)
+    for name in tables:
+        assert getattr(st, name).compact(0.0)
+    after = household_facts(st)
+    assert all((after[k] is before[k]) == (tables == ("persons",)) for k in after)
+    assert household_facts(st)["income"] is after["income"]  # cached again
+    assert same(after, fresh(st))
+
+
+def test_a_compaction_after_other_changes_counts_again(model):
+    st = model.state
+    p = st.persons
+    household_facts(st)
+    p.remove_rows(p.alive_rows()[:5])  # a change after the facts were counted
+    assert p.compact(0.0)
+    assert same(household_facts(st), fresh(st))
