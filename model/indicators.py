@@ -318,24 +318,29 @@ def measure(model) -> dict[str, np.ndarray]:
 def rows_for_year(year: int, stock: dict[str, np.ndarray], flows, events: dict[str, np.ndarray] | None,
                   scale: float) -> list[dict]:
     """One row per municipality: the stock on 1 January of ``year`` and the flows and events of the year
-    before (None in the base year). Event counts are expanded by 1/scale like the stock counts."""
+    before (None in the base year). Event counts are expanded by 1/scale like the stock counts.
+
+    Column by column: each column's values for all municipalities in a few array operations and one tolist
+    (the same Python values as converting them one by one: ndarray.tolist gives each element's item())."""
     unknown = set(events or {}) - set(EVENT_COLUMNS)
     if unknown:
         raise KeyError(f"events without an output column in indicators.SCHEMA: {', '.join(sorted(unknown))}")
-    rows = []
-    for m, code in enumerate(MUNICIPALITY_CODES):
-        r = {"year": year, "municipality_code": code, "municipality": NAME_BY_CODE[code]}
-        r.update({k: (v[m].item() if hasattr(v[m], "item") else v[m]) for k, v in stock.items()})
-        for k in FLOW_COLUMNS:
-            r[k] = None if flows is None else int(np.rint(getattr(flows, k)[m] / scale))
-        for k in EVENT_COLUMNS:
-            if events is None:
-                r[k] = None
-            else:
-                v = events.get(k, np.zeros(len(MUNICIPALITY_CODES)))[m] / scale
-                r[k] = int(np.rint(v)) if SCHEMA_TYPES[k] == pa.int64() else float(v)
-        rows.append(r)
-    return rows
+    n = len(MUNICIPALITY_CODES)
+    columns = {k: (v.tolist() if isinstance(v, np.ndarray) else
+                   [x.item() if hasattr(x, "item") else x for x in v[:n]]) for k, v in stock.items()}
+    for k in FLOW_COLUMNS:
+        columns[k] = [None] * n if flows is None else [int(x) for x in np.rint(getattr(flows, k)[:n] / scale).tolist()]
+    if events is None:
+        columns.update((k, [None] * n) for k in EVENT_COLUMNS)
+    else:  # all event columns in one array (per column the same division as alone)
+        v = np.array([np.asarray(events[k], dtype=float)[:n] if k in events else np.zeros(n) for k in EVENT_COLUMNS])
+        v /= scale
+        values, rounded = v.tolist(), np.rint(v).tolist()
+        for i, k in enumerate(EVENT_COLUMNS):
+            columns[k] = [int(x) for x in rounded[i]] if SCHEMA_TYPES[k] == pa.int64() else values[i]
+    keys = ("year", "municipality_code", "municipality", *columns)
+    return [dict(zip(keys, (year, code, NAME_BY_CODE[code], *values), strict=True))
+            for code, values in zip(MUNICIPALITY_CODES, zip(*columns.values(), strict=True), strict=True)]
 
 
 SCHEMA_TYPES = {n: t for n, t, _, _ in SCHEMA}
