@@ -17,6 +17,7 @@ decisions.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
@@ -41,8 +42,15 @@ def label_index(ep2: np.ndarray) -> np.ndarray:
 
 def path_value(path: dict, year: int) -> float:
     """A scenario price path {year: value} at ``year``: linear in between, constant outside."""
-    years = np.array(sorted(path), dtype=float)
-    values = np.array([path[y] for y in sorted(path)], dtype=float)
+    return _interpolated(tuple(sorted(path.items())), year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _interpolated(points: tuple, year: int) -> float:
+    """path_value of the path's (year, value) points in year order: remembered, since the processes ask for the
+    same few paths at the same year dozens of times a year (np.interp and its arrays cost some 15 us a call)."""
+    years = np.array([y for y, _ in points], dtype=float)
+    values = np.array([v for _, v in points], dtype=float)
     return float(np.interp(year, years, values))
 
 
@@ -352,11 +360,17 @@ def heat_price_factor(model, dwelling_rows: np.ndarray):
 
 
 def energy_cost_eur(model, dwelling_rows: np.ndarray) -> np.ndarray:
-    """Yearly energy cost of living in the dwellings (gas or heat, and electricity) at the model year's prices."""
-    e = model.scenario.energy
-    return (gas_m3(model, dwelling_rows) * path_value(e.gas_price_eur_m3, model.year)
-            * heat_price_factor(model, dwelling_rows)
-            + e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year))
+    """Yearly energy cost of living in the dwellings (gas or heat, and electricity) at the model year's prices
+    (compiled: kernels_households.energy_cost, the same operations in one pass)."""
+    e, d = model.scenario.energy, model.state.dwellings
+    gas_price = path_value(e.gas_price_eur_m3, model.year)
+    electricity = e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year)
+    cost = kernels_households.energy_cost(dwelling_rows, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"),
+                                          d.peek("energy_connected"), e.gas_m3_per_ep2_kwh, gas_price,
+                                          model.scenario.corporation_energy.corp_energy_tariff_share, electricity)
+    if cost is not None:
+        return cost
+    return gas_m3(model, dwelling_rows) * gas_price * heat_price_factor(model, dwelling_rows) + electricity
 
 
 def yearly_means(model) -> None:

@@ -284,3 +284,26 @@ def test_build_members_declines_a_household_without_a_row(monkeypatch):
     role, alive = np.zeros(3, np.int8), np.ones(3, bool)
     for bad in (1, 3):  # no row; beyond row_of
         assert _build(np.array([0, bad, 2]), role, alive, row_of, 2)[0] == -1
+
+
+# -- the energy cost of dwellings (model.income.energy_cost_eur) ---------------------------------------------------
+@pytest.mark.parametrize("n_rows", [0, 1, 50, 5000])
+@pytest.mark.parametrize("connected_share", [0.0, 0.3])
+def test_energy_cost_compiled_equals_numpy(monkeypatch, n_rows, connected_share):
+    from model import HousingModel, income
+
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    m = HousingModel("scenarios/baseline.toml", rng=3, scale=0.02, end_year=2021)
+    d = m.state.dwellings
+    rng = np.random.default_rng(n_rows)
+    d.col("energy_connected")[:] = rng.random(d.n) < connected_share
+    ep2 = d.col("ep2_kwh_m2")
+    ep2[rng.random(d.n) < 0.05] = np.nan
+    rows = rng.choice(d.n, min(n_rows, d.n), replace=False)
+    got = income.energy_cost_eur(m, rows)
+    # a mask or rows from the end: left to the numpy code
+    assert kernels_households.energy_cost(rows.astype(bool), *(np.zeros(3),) * 3, 1.0, 1.0, 1.0, 1.0) is None
+    assert kernels_households.energy_cost(np.array([-1]), *(np.zeros(3),) * 3, 1.0, 1.0, 1.0, 1.0) is None
+    monkeypatch.setattr(kernels, "COMPILED", False)
+    want = income.energy_cost_eur(m, rows)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

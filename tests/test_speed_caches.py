@@ -254,3 +254,15 @@ def test_a_rebuild_writes_into_the_old_tables_memory_once_free(model):
     p.remove_rows(member_rows(st)[0][:5].copy())
     assert p.compact(0.0)
     assert same(household_table(st), fresh(st)) and same(held, kept)
+
+
+def test_path_value_remembered_is_np_interp():
+    from model.income import path_value
+
+    path = {2030: 1.25, 2019: 0.8, 2050: 0.3}
+    years, values = np.array([2019.0, 2030.0, 2050.0]), np.array([0.8, 1.25, 0.3])
+    for year in (2000, 2019, 2024, 2024, 2030, 2041.5, 2050, 2070):
+        got = path_value(path, year)
+        assert type(got) is float and got == float(np.interp(year, years, values))
+    path[2030] = 2.0  # a changed path is a new one
+    assert path_value(path, 2030) == 2.0
