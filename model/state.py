@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .entities import EntityTable
+from .kernels import njit, use_compiled
 
 # Person roles in their household
 HEAD, PARTNER, CHILD, NO_HOUSEHOLD = 0, 1, 2, -1
@@ -90,6 +91,9 @@ def new_dwellings() -> EntityTable:
 def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are bought rather than rented when vacant: owner-occupied homes and homes the
     Transformatiefonds has listed for sale."""
+    compiled = _by_row(_for_sale_loop, d, rows, bool)
+    if compiled is not None:
+        return compiled
     owner = d.owner[rows]
     policy = (owner == FUND) | (owner == CORPORATION_FUND)
     return (owner == OWNER_OCCUPIER) | (policy & (d.fund_status[rows] == FUND_FOR_SALE))
@@ -97,6 +101,9 @@ def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
 
 def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are rented when vacant: corporation and private-landlord homes and homes the fund lets."""
+    compiled = _by_row(_for_rent_loop, d, rows, bool)
+    if compiled is not None:
+        return compiled
     owner = d.owner[rows]
     status = d.fund_status[rows]
     policy = (owner == FUND) | (owner == CORPORATION_FUND)
@@ -107,10 +114,67 @@ def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
 def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """The tenure of a household moving into the dwellings (rows): owner where the home is for sale,
     social tenant in corporation and fund homes, private tenant otherwise."""
+    compiled = _by_row(_tenure_loop, d, rows, np.int8)
+    if compiled is not None:
+        return compiled
     owner = d.owner[rows]
     return np.where(for_sale_mask(d, rows), OWNER,
                     np.where((owner == CORPORATION) | (owner == FUND) | (owner == CORPORATION_FUND), SOCIAL_TENANT,
                              PRIVATE_TENANT)).astype(np.int8)
+
+
+def _by_row(loop, d: EntityTable, rows, dtype) -> np.ndarray | None:
+    """for_sale_mask, for_rent_mask or tenure_in of the dwellings ``rows`` in one compiled pass (``loop``) over
+    their owner and fund status: the markets call them some 80 times a year, mostly on a few hundred rows, where
+    numpy's gathers and masks (10-20 calls of microseconds each) cost 20-140 us a call. None (the numpy code)
+    for anything but a 1-D array of rows in range (a mask, rows from the end, a scalar) and for small runs."""
+    if not (isinstance(rows, np.ndarray) and rows.ndim == 1 and rows.dtype.kind in "iu" and use_compiled(rows.size)):
+        return None
+    out = np.empty(rows.size, dtype=dtype)
+    return out if loop(rows, d.peek("owner"), d.peek("fund_status"), out) else None
+
+
+@njit
+def _for_sale_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
+    """False (out partly written) for a row out of range."""
+    for i in range(rows.size):
+        r = rows[i]
+        if r < 0 or r >= owner.size:
+            return False
+        o = owner[r]
+        out[i] = o == OWNER_OCCUPIER or ((o == FUND or o == CORPORATION_FUND) and fund_status[r] == FUND_FOR_SALE)
+    return True
+
+
+@njit
+def _for_rent_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
+    """False (out partly written) for a row out of range."""
+    for i in range(rows.size):
+        r = rows[i]
+        if r < 0 or r >= owner.size:
+            return False
+        o, s = owner[r], fund_status[r]
+        out[i] = ((o == CORPORATION and s != RESERVED) or o == PRIVATE_LANDLORD
+                  or ((o == FUND or o == CORPORATION_FUND) and s >= FUND_LET))
+    return True
+
+
+@njit
+def _tenure_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
+    """False (out partly written) for a row out of range."""
+    for i in range(rows.size):
+        r = rows[i]
+        if r < 0 or r >= owner.size:
+            return False
+        o = owner[r]
+        policy = o == FUND or o == CORPORATION_FUND
+        if o == OWNER_OCCUPIER or (policy and fund_status[r] == FUND_FOR_SALE):
+            out[i] = OWNER
+        elif o == CORPORATION or policy:
+            out[i] = SOCIAL_TENANT
+        else:
+            out[i] = PRIVATE_TENANT
+    return True
 
 
 @dataclass

@@ -307,3 +307,27 @@ def test_energy_cost_compiled_equals_numpy(monkeypatch, n_rows, connected_share)
     monkeypatch.setattr(kernels, "COMPILED", False)
     want = income.energy_cost_eur(m, rows)
     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+# -- the dwellings' market classes (model.state.for_sale_mask, for_rent_mask, tenure_in) ----------------------------
+@pytest.mark.parametrize("n_rows", [0, 1, 7, 3000])
+def test_dwelling_classes_compiled_equal_numpy(monkeypatch, n_rows):
+    from model import state
+
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n_rows)
+    d = state.new_dwellings()
+    d.add(4000, owner=rng.integers(-2, 8, 4000).astype(np.int8), fund_status=rng.integers(-2, 7, 4000).astype(np.int8))
+    rows = rng.integers(0, d.n, n_rows)
+    others = [rows.astype(np.int32), rng.random(d.n) < 0.3, np.array([-1, 5, -4000]), 17]  # left to numpy
+    for fn in (state.for_sale_mask, state.for_rent_mask, state.tenure_in):
+        got = [fn(d, r) for r in [rows, *others]]
+        with monkeypatch.context() as mp:
+            mp.setattr(kernels, "COMPILED", False)
+            want = [fn(d, r) for r in [rows, *others]]
+            with pytest.raises(IndexError):
+                fn(d, np.array([0, d.n]))
+        for g, w in zip(got, want, strict=True):
+            assert np.asarray(g).dtype == np.asarray(w).dtype and np.array_equal(g, w)
+        with pytest.raises(IndexError):  # a row out of range: the numpy code raises
+            fn(d, np.array([0, d.n]))
