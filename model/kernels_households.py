@@ -31,6 +31,9 @@ household rows, lists the members and counts them in one pass, into the old tabl
 count alone, model.income.role_counts, was tried too: no faster than its numpy code, which is bound by the
 scattered reads of ``row_of`` and the scattered counts, not by the number of passes; the gain is in the passes
 and the page faults of fresh arrays spared.)
+
+:func:`energy_cost` is model.income.energy_cost_eur in one pass over the rows (about 20 calls a year from the
+market's scores, mostly on a few hundred rows, where numpy's gathers and passes are mostly their fixed cost).
 """
 
 from __future__ import annotations
