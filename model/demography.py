@@ -66,37 +66,48 @@ def household_table(state: State):
     return member_table(state)
 
 
-def fix_households(state: State, flows: Flows, year: int) -> None:
-    """After members left: promote a new head where the head is gone, send minors left without an adult
-    out of the region (to relatives or care elsewhere), and dissolve empty households."""
+def fix_households(state: State, flows: Flows, year: int, touched: np.ndarray) -> None:
+    """After members left the households ``touched`` (ids; -1 and repeats allowed): promote a new head where the
+    head is gone, send minors left without an adult out of the region (to relatives or care elsewhere), and
+    dissolve empty households.
+
+    Only the touched households are looked at: every process keeps the others whole, with their head (the
+    member table would find the same headless and empty households among all, but bringing it up to date costs
+    more than one pass over the persons for the members of the touched ones)."""
     p, h = state.persons, state.households
-    rows, hrow, size, heads, partners = household_table(state)
-    alive_h = h.alive
-    headless = alive_h & (size > 0) & (heads == 0)
+    touched = np.unique(touched)
+    touched = touched[touched >= 0]
+    touched = touched[h.peek("alive").take(h.row_of.take(touched))]
+    hid = p.peek("household_id")
+    # the remaining members of the touched households (ascending rows; -1, "no household", is id_mask's last
+    # slot) and per touched household (positions in ``touched``) their number and heads
+    members = kd.members_of(p.peek("alive"), hid, h.id_mask(touched))
+    pos = np.searchsorted(touched, hid.take(members))
+    role = p.peek("role").take(members)
+    size = np.bincount(pos, minlength=touched.size)
+    heads = np.bincount(np.compress(role == HEAD, pos), minlength=touched.size)
+    headless = (size > 0) & (heads == 0)
     if headless.any():
-        sel = np.flatnonzero(headless[hrow])  # (positions and take: faster than a boolean mask when few)
-        cand, cand_h = rows.take(sel), hrow.take(sel)
-        age = p.age[cand].astype(np.int64)
-        # partner first, then the oldest member
-        key = np.where(p.role[cand] == PARTNER, 1000, 0) + age
+        sel = np.flatnonzero(headless.take(pos))
+        cand, cand_h = members.take(sel), pos.take(sel)
+        age = p.peek("age").take(cand).astype(np.int64)
+        # partner first, then the oldest member (ties: the first in row order)
+        key = np.where(role.take(sel) == PARTNER, 1000, 0) + age
         order = np.lexsort((-key, cand_h))
         first = np.ones(order.size, dtype=bool)
         first[1:] = cand_h[order][1:] != cand_h[order][:-1]
-        new_head = cand[order][first]
-        adult = p.age[new_head] >= 18
+        new_head, new_head_h = cand[order][first], cand_h[order][first]
+        adult = p.peek("age").take(new_head) >= 18
         p.col("role")[new_head[adult]] = HEAD
-        orphan_h = np.unique(p.household_id[new_head[~adult]])
+        orphan_h = new_head_h[~adult]
         if orphan_h.size:
-            # their members by household row (the table's hrow: only roles changed since it was made)
-            orphan_slot = np.zeros(h.n, dtype=bool)
-            orphan_slot[h.row_of[orphan_h]] = True
-            orphans = rows.take(np.flatnonzero(orphan_slot[hrow]))
-            _count(flows.out_migrants, p.municipality[orphans])
+            orphan_slot = np.zeros(touched.size, dtype=bool)
+            orphan_slot[orphan_h] = True
+            orphans = members.take(np.flatnonzero(orphan_slot.take(pos)))
+            _count(flows.out_migrants, p.peek("municipality").take(orphans))
             remove_persons(state, orphans)
-            size = size.copy()  # the shared table is read-only
-            size[h.row_of[orphan_h]] = 0
-    empty = np.flatnonzero(alive_h & (size == 0))
-    release_households(state, empty)
+            size[orphan_h] = 0
+    release_households(state, h.row_of.take(touched[size == 0]))
 
 
 def release_households(state: State, hh_rows: np.ndarray) -> None:
@@ -159,8 +170,9 @@ def mortality(model, flows: Flows) -> None:
                      model.mortality_q, d.institution_mortality_multiplier, *salts)
     _inherit_income(state, dies, d.survivor_income_share)
     _count(flows.deaths, p.municipality[dies])
+    touched = p.peek("household_id").take(dies)
     remove_persons(state, dies)
-    fix_households(state, flows, model.year)
+    fix_households(state, flows, model.year, touched)
 
 
 def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
@@ -172,12 +184,10 @@ def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
     if couple.size == 0 or share == 0:
         return
     hh = hid.take(couple)
-    # alive heads and partners of those households that do not die (id_mask: -1, "no household", is False)
-    spouse = (role == HEAD) | (role == PARTNER)
-    spouse &= p.peek("alive")
-    spouse &= state.households.id_mask(hh).take(hid)
-    spouse[dying] = False
-    survivors = np.flatnonzero(spouse)
+    # alive heads and partners of those households that do not die
+    survivors = kd.members_of(p.peek("alive"), hid, state.households.id_mask(hh))
+    survivor_role = role.take(survivors)
+    survivors = survivors[((survivor_role == HEAD) | (survivor_role == PARTNER)) & ~np.isin(survivors, dying)]
     if survivors.size == 0:
         return
     # income of the dying spouse per household id (where both die, no spouse survives to receive it)
@@ -194,10 +204,11 @@ def care(model, flows: Flows) -> None:
     rows = np.flatnonzero(p.peek("alive") & (age >= 75) & ~p.peek("institution"))
     rate = np.where(age.take(rows) >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
     moves = rows[_uniform(model, "care", p.peek("key").take(rows)) < rate]
+    touched = p.peek("household_id").take(moves)
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
     p.col("role")[moves] = NO_HOUSEHOLD
-    fix_households(model.state, flows, model.year)
+    fix_households(model.state, flows, model.year, touched)
 
 
 def fertility(model, flows: Flows) -> None:
@@ -227,8 +238,8 @@ def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
     # single heads 20-64: heads of a household without a partner (by id; -1, "no household", is id_mask's last
-    # slot). Passes over the person slots rather than household_table: separation changed the households, so
-    # the table would be counted here and again in fix_households below
+    # slot). Passes over the person slots rather than household_table: separation changed the households, and
+    # the table is brought up to date once a year, in in_migration, after all the changes before it
     role, age, hid = p.peek("role"), p.peek("age"), p.peek("household_id")
     member = p.peek("alive") & (hid >= 0)
     with_partner = h.id_mask(hid.take(np.flatnonzero(member & (role == PARTNER))))
@@ -264,15 +275,15 @@ def partnership(model, flows: Flows) -> None:
     new_h = p.household_id[hosts]
     # everyone in the mover's household moves to the host's
     hid = p.peek("household_id")
-    moved_rows = np.flatnonzero(p.peek("alive") & h.id_mask(old_h).take(hid))  # (-1: id_mask's last slot, False)
+    moved_rows = kd.members_of(p.peek("alive"), hid, h.id_mask(old_h))
     new_of = np.full(h.next_id + 1, -1, dtype=np.int64)  # by the mover's household id: the host's
     new_of[old_h] = new_h
     p.col("household_id")[moved_rows] = new_of[hid.take(moved_rows)]
     p.col("role")[movers] = PARTNER
     if np.isin(old_h, new_h).any():  # a household both hosts and moves (not with one head per household)
-        fix_households(state, flows, model.year)
+        fix_households(state, flows, model.year, np.concatenate([old_h, new_h]))
         return
-    # what fix_households finds here without counting every household: the movers' households are left empty
+    # what fix_households finds here without a pass over the persons: the movers' households are left empty
     # and dissolve; none loses its head (a mover is the single head of its household, which hosts no one)
     release_households(state, h.row_of.take(np.unique(old_h)))
 
@@ -303,7 +314,8 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     further households leave per municipality, ranked by their out-migration probability (LIAM2 align).
 
     Heads and children are found by passes over the person slots (members: alive, household_id >= 0) rather
-    than from household_table: leave_home changed the households, and fix_households below counts them."""
+    than from household_table: leave_home changed the households, and the table is brought up to date once a
+    year, in in_migration, after all the changes before it (fix_households does not need it)."""
     state = model.state
     p, h = state.persons, state.households
     alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
@@ -331,15 +343,12 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     kids = np.flatnonzero(member & (role == CHILD) & (age >= 18))
     kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
                   < out_migration_probability(model, age.take(kids)))
-    # the members of the leaving households (id_mask: -1, "no household", is False) and the leaving adult
-    # children, in ascending rows: the same rows as np.union1d of both, without its sort
-    leaving = h.id_mask(leave_h).take(hid)
-    leaving &= alive
-    leaving[kids[kid_leaves]] = True
-    leavers = np.flatnonzero(leaving)
+    # the members of the leaving households and the leaving adult children, in ascending rows
+    leavers = np.union1d(kd.members_of(alive, hid, h.id_mask(leave_h)), kids[kid_leaves])
     _count(flows.out_migrants, p.peek("municipality").take(leavers))
+    touched = hid.take(leavers)
     remove_persons(state, leavers)
-    fix_households(state, flows, model.year)
+    fix_households(state, flows, model.year, touched)
 
 
 def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:

@@ -82,3 +82,32 @@ def test_salts_are_those_of_uniform_by_key():
     for sub in (0, 1, 7):
         assert np.array_equal(kernels.hash_uniform(keys, *streams.salts("out_migration", 2031, sub)),
                               streams.uniform_by_key("out_migration", 2031, keys, sub))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,share", [(0, 0.01), (1, 0.5), (2, 0.0), (3, 1.0)])
+def test_members_of_compiled_equals_numpy(seed, share):
+    rng = np.random.default_rng(seed)
+    n, n_ids = 20_000, 9_000
+    alive = rng.random(n) < 0.9
+    hid = rng.integers(-1, n_ids, n)
+    mask = np.zeros(n_ids + 1, dtype=bool)
+    mask[:-1] = rng.random(n_ids) < share
+    got = kd.members_of(alive, hid, mask)
+    expected = np.flatnonzero(mask[hid] & alive)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    kernels.MIN_SIZE = 10 ** 9  # (the fixture restores it) the numpy fallback, before numba is loaded
+    loaded, kernels._LOADED[0] = kernels._LOADED[0], False
+    try:
+        assert np.array_equal(kd.members_of(alive, hid, mask), expected)
+    finally:
+        kernels._LOADED[0] = loaded
+
+
+def test_members_of_edge_cases():
+    mask = np.array([False, True, False])  # ids 0 and 1; the last slot stands for -1
+    none = np.zeros(0, dtype=np.int64)
+    assert kd.members_of(np.zeros(0, dtype=bool), none, mask).size == 0
+    alive = np.array([True, True, False, True])
+    hid = np.array([-1, 1, 1, 0])
+    assert kd.members_of(alive, hid, mask).tolist() == [1]
