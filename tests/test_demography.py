@@ -193,3 +193,14 @@ def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed):
         for col in a.dtypes:
             assert np.array_equal(a.peek(col), b.peek(col)), (name, col)
     assert got.state.households.count() < model.state.households.n
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 5000])
+def test_distinct_and_in_sorted_are_numpys(n):
+    rng = np.random.default_rng(n)
+    ids = rng.integers(-1, n // 2 + 2, n)
+    got = demography._distinct(ids)
+    assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+    values = rng.integers(-3, n + 3, 3 * n + 1)
+    for sorted_ids in (got, got[:0], got[: max(got.size // 2, 1)]):
+        assert np.array_equal(demography._in_sorted(values, sorted_ids), np.isin(values, sorted_ids))
