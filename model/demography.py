@@ -378,14 +378,14 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     incomes), until each municipality's target number of persons is reached, where dwellings are vacant.
 
     First every municipality draws its templates (from its own generator), then the members of all template
-    households are found in one pass over the household members (their incomes summed in the order of
-    ``np.bincount`` over all members: the same budgets), then municipality by municipality the new households
+    households are found in one pass over the persons (their incomes summed in the order of ``np.bincount``
+    over all members: the same budgets), then municipality by municipality the new households
     look for a dwelling and the housed ones get copies of their template's members. The templates are persons
     and households that exist at the start, so finding them first changes nothing."""
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    rows, hrow, size, heads, partners = household_table(state)
+    size = household_table(state)[2]
     hid, age = p.peek("household_id"), p.peek("age")
     # the heads (members of a household: alive, household_id >= 0), by municipality
     head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
@@ -421,11 +421,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         return
     # the members of all template households (ascending person rows), grouped by household row (stable: in
     # ascending person rows within a household), and the income of each template household
-    slot = np.zeros(h.n, dtype=bool)
-    for *_, t_hrow in drawn:
-        slot[t_hrow] = True
-    in_src = slot.take(hrow)
-    members, mhrow = np.compress(in_src, rows), np.compress(in_src, hrow)
+    members = kd.members_of(p.peek("alive"), hid, h.id_mask(np.concatenate([hid.take(t) for _, _, t, _ in drawn])))
+    mhrow = h.row_of.take(hid.take(members))
     income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
     order = np.argsort(mhrow, kind="stable")
     members, mhrow = members.take(order), mhrow.take(order)
