@@ -87,10 +87,12 @@ def household_table(state: State):
     return member_table(state)
 
 
-def fix_households(state: State, flows: Flows, year: int, touched: np.ndarray) -> None:
+def fix_households(state: State, flows: Flows, year: int, touched: np.ndarray,
+                   members: np.ndarray | None = None) -> None:
     """After members left the households ``touched`` (ids; -1 and repeats allowed): promote a new head where the
     head is gone, send minors left without an adult out of the region (to relatives or care elsewhere), and
-    dissolve empty households.
+    dissolve empty households. ``members``: the rows (ascending) of the alive persons of the touched households,
+    where the caller has them (else one pass over the persons finds them).
 
     Only the touched households are looked at: every process keeps the others whole, with their head (the
     member table would find the same headless and empty households among all, but bringing it up to date costs
@@ -102,7 +104,10 @@ def fix_households(state: State, flows: Flows, year: int, touched: np.ndarray) -
     hid = p.peek("household_id")
     # the remaining members of the touched households (ascending rows; -1, "no household", is id_mask's last
     # slot) and per touched household (positions in ``touched``) their number and heads
-    members = kd.members_of(p.peek("alive"), hid, h.id_mask(touched))
+    if members is None:
+        members = kd.members_of(p.peek("alive"), hid, h.id_mask(touched))
+    else:
+        members = members[_in_sorted(hid.take(members), touched)]
     pos = np.searchsorted(touched, hid.take(members))
     role = p.peek("role").take(members)
     size = np.bincount(pos, minlength=touched.size)
@@ -187,18 +192,21 @@ def mortality(model, flows: Flows) -> None:
     state, d = model.state, model.scenario.demography
     p = state.persons
     salts = model.streams.salts("mortality", model.year)
-    dies = kd.deaths(p.peek("alive"), p.peek("age"), p.peek("female"), p.peek("institution"), p.peek("key"),
+    alive, hid = p.peek("alive"), p.peek("household_id")
+    dies = kd.deaths(alive, p.peek("age"), p.peek("female"), p.peek("institution"), p.peek("key"),
                      model.mortality_q, d.institution_mortality_multiplier, *salts)
-    _inherit_income(state, dies, d.survivor_income_share)
+    touched = hid.take(dies)
+    # the dying and the other members of their households, in one pass for the spouses and for fix_households
+    members = kd.members_of(alive, hid, state.households.id_mask(touched[touched >= 0]))
+    _inherit_income(state, dies, d.survivor_income_share, members)
     _count(flows.deaths, p.municipality[dies])
-    touched = p.peek("household_id").take(dies)
     remove_persons(state, dies)
-    fix_households(state, flows, model.year, touched)
+    fix_households(state, flows, model.year, touched, members[~_in_sorted(members, dies)])
 
 
-def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
+def _inherit_income(state: State, dying: np.ndarray, share: float, members: np.ndarray) -> None:
     """The surviving partner (head or partner of the same household) receives ``share`` of the income.
-    ``dying``: rows, ascending."""
+    ``dying``: rows, ascending; ``members``: the rows (ascending) of the alive members of their households."""
     p = state.persons
     role, hid = p.peek("role"), p.peek("household_id")
     dying_role = role.take(dying)
@@ -207,9 +215,9 @@ def _inherit_income(state: State, dying: np.ndarray, share: float) -> None:
         return
     hh = hid.take(couple)
     # alive heads and partners of those households that do not die
-    survivors = kd.members_of(p.peek("alive"), hid, state.households.id_mask(hh))
-    survivor_role = role.take(survivors)
-    survivors = survivors[((survivor_role == HEAD) | (survivor_role == PARTNER)) & ~_in_sorted(survivors, dying)]
+    survivor_role = role.take(members)
+    survivors = members[((survivor_role == HEAD) | (survivor_role == PARTNER)) & ~_in_sorted(members, dying)
+                        & state.households.id_mask(hh).take(hid.take(members))]
     if survivors.size == 0:
         return
     # income of the dying spouse per household id (where both die, no spouse survives to receive it)

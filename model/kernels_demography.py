@@ -8,7 +8,7 @@ as the fallback (bit-identical results; see model/kernels.py: ``ZODRENTHE_NUMBA=
 - :func:`members_of`: the alive members of marked households (the households that lost members in
   fix_households, the leaving ones in out_migration, the survivors' in mortality, the movers' in
   partnership, the templates in in_migration): numpy gathers the mask at every person (~1 ms on the full
-  region), the loop reads it and writes only the rows found (~0.4 ms), seven times a year.
+  region), the loop reads it and writes only the rows found (~0.4 ms), six times a year.
 
 (Loops for the other selections of persons tried: the heads or adult children in households, and all of
 out_migration's draws in two passes over the persons. They were no faster than numpy's few branch-free passes

@@ -164,11 +164,11 @@ def _fix_all_households(state, flows):
     demography.release_households(state, np.flatnonzero(alive_h & (size == 0)))
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed):
+@pytest.mark.parametrize("seed,given_members", [(1, False), (2, False), (3, False), (1, True), (4, True)])
+def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed, given_members):
     """Persons leave at random (heads, partners, all adults of a household, whole households); fix_households
-    given their households finds what the rule over all households finds: the same new heads, orphans sent
-    away and households dissolved."""
+    given their households (and their remaining members, or not) finds what the rule over all households
+    finds: the same new heads, orphans sent away and households dissolved."""
     import copy
 
     model = HousingModel(None, rng=seed, scale=0.05, end_year=2021)
@@ -185,7 +185,11 @@ def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed):
     expected, got = copy.deepcopy(model), model
     flows_expected, flows_got = demography.Flows(), demography.Flows()
     _fix_all_households(expected.state, flows_expected)
-    demography.fix_households(got.state, flows_got, got.year, touched)
+    members = None
+    if given_members:  # with members of households that are not touched, which it leaves alone
+        others = np.setdiff1d(hid[rows], touched)[:5]
+        members = np.flatnonzero(p.peek("alive") & np.isin(hid, np.concatenate([touched, others])))
+    demography.fix_households(got.state, flows_got, got.year, touched, members)
     assert flows_got.out_migrants.sum() > 0 and np.array_equal(flows_got.out_migrants, flows_expected.out_migrants)
     for name in ("persons", "households", "dwellings"):
         a, b = getattr(got.state, name), getattr(expected.state, name)
