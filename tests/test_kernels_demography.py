@@ -68,7 +68,10 @@ def test_deaths_edge_cases():
     # certain death everywhere: every alive person, in row order
     assert np.array_equal(kd.deaths(alive, age, female, institution, key, np.ones_like(mq), 2.0, s0, s1),
                           np.flatnonzero(alive))
-    # an age below the table's negative indexing raises in both paths
+    # an age below the table's negative indexing: ignored in a dead slot, raises in both paths where alive
+    alive[1], age[1] = False, -500
+    assert np.array_equal(kd.deaths(alive, age, female, institution, key, mq, 2.0, s0, s1),
+                          kd._deaths_numpy(alive, age, female, institution, key, mq, 2.0, s0, s1))
     age[np.flatnonzero(alive)[0]] = -500
     with pytest.raises(IndexError):
         kd.deaths(alive, age, female, institution, key, mq, 2.0, s0, s1)
