@@ -100,7 +100,8 @@ def fix_households(state: State, flows: Flows, year: int, touched: np.ndarray,
     p, h = state.persons, state.households
     touched = _distinct(touched)
     touched = touched[touched >= 0]
-    touched = touched[h.peek("alive").take(h.row_of.take(touched))]
+    rows = h.row_of.take(touched)
+    touched = touched[(rows >= 0) & h.peek("alive").take(rows)]  # (-1: compacted away)
     hid = p.peek("household_id")
     # the remaining members of the touched households (ascending rows; -1, "no household", is id_mask's last
     # slot) and per touched household (positions in ``touched``) their number and heads
