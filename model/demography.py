@@ -484,4 +484,4 @@ def ageing(model) -> None:
     alive, status = d.peek("alive"), d.peek("status")
     years_vacant = d.col("years_vacant")
     years_vacant += alive & (status == VACANT)
-    years_vacant[alive & (status == OCCUPIED)] = 0
+    years_vacant *= ~(alive & (status == OCCUPIED))  # 0 where occupied (a product, faster than a masked write)
