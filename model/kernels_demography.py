@@ -10,10 +10,11 @@ as the fallback (bit-identical results; see model/kernels.py: ``ZODRENTHE_NUMBA=
   partnership, the templates in in_migration): numpy gathers the mask at every person (~1 ms on the full
   region), the loop reads it and writes only the rows found (~0.4 ms), six times a year.
 
-(Loops for the other selections of persons tried: the heads or adult children in households, and all of
-out_migration's draws in two passes over the persons. They were no faster than numpy's few branch-free passes
-over the selected persons, or slower: a loop that draws for every person does not vectorise the hash, which
-numpy's call of :func:`model.kernels.hash_uniform` on the selected keys does.)
+(Loops for the other selections of persons tried: the heads or adult children in households, the single
+heads of partnership, the ages that change incomes in ageing, and all of out_migration's draws in one or three
+passes over the persons. They were no faster than numpy's few vectorised passes over the selected persons, or
+slower: a loop that branches on the roles mispredicts, and out_migration's heads draw from their household's
+key, a gather that keeps the draws from vectorising as those of deaths do.)
 """
 
 from __future__ import annotations
