@@ -131,3 +131,80 @@ def test_out_migration_probability_by_age_band():
     got = demography.out_migration_probability(model, ages)
     assert got.dtype == np.float64 and got.tolist() == expected
     assert demography.out_migration_probability(model, ages[:0]).shape == (0,)
+
+
+def _fix_all_households(state, flows):
+    """fix_households as it was before it looked only at the touched households: over every household, from
+    the member table (the reference for test_fix_households_of_the_touched_ones_is_the_rule_over_all)."""
+    from model.income import member_table
+    from model.state import HEAD, PARTNER
+
+    p, h = state.persons, state.households
+    rows, hrow, size, heads, _ = member_table(state)
+    alive_h = h.peek("alive")
+    headless = alive_h & (size > 0) & (heads == 0)
+    size = size.copy()
+    sel = np.flatnonzero(headless[hrow])
+    cand, cand_h = rows[sel], hrow[sel]
+    key = np.where(p.peek("role")[cand] == PARTNER, 1000, 0) + p.peek("age")[cand].astype(np.int64)
+    order = np.lexsort((-key, cand_h))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cand_h[order][1:] != cand_h[order][:-1]
+    new_head = cand[order][first]
+    adult = p.peek("age")[new_head] >= 18
+    p.col("role")[new_head[adult]] = HEAD
+    orphan_h = np.unique(p.peek("household_id")[new_head[~adult]])
+    if orphan_h.size:
+        orphan_slot = np.zeros(h.n, dtype=bool)
+        orphan_slot[h.row_of[orphan_h]] = True
+        orphans = rows[orphan_slot[hrow]]
+        flows.out_migrants += np.bincount(p.peek("municipality")[orphans], minlength=len(MUNICIPALITY_CODES))
+        demography.remove_persons(state, orphans)
+        size[h.row_of[orphan_h]] = 0
+    demography.release_households(state, np.flatnonzero(alive_h & (size == 0)))
+
+
+@pytest.mark.parametrize("seed,given_members", [(1, False), (2, False), (3, False), (1, True), (4, True)])
+def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed, given_members):
+    """Persons leave at random (heads, partners, all adults of a household, whole households); fix_households
+    given their households (and their remaining members, or not) finds what the rule over all households
+    finds: the same new heads, orphans sent away and households dissolved."""
+    import copy
+
+    model = HousingModel(None, rng=seed, scale=0.05, end_year=2021)
+    model.step()
+    rng = np.random.default_rng(seed)
+    p = model.state.persons
+    hid = p.peek("household_id")
+    rows = np.flatnonzero(p.peek("alive") & (hid >= 0))
+    hh = rng.choice(np.unique(hid[rows]), 400, replace=False)
+    leaving = rows[np.isin(hid[rows], hh[:200]) & (p.peek("age")[rows] >= 18)]  # all adults: minors orphaned
+    leaving = np.union1d(leaving, rows[np.isin(hid[rows], hh[200:]) & (rng.random(rows.size) < 0.5)])
+    touched = np.concatenate([hid[leaving], [-1, -1]])
+    demography.remove_persons(model.state, leaving)
+    expected, got = copy.deepcopy(model), model
+    flows_expected, flows_got = demography.Flows(), demography.Flows()
+    _fix_all_households(expected.state, flows_expected)
+    members = None
+    if given_members:  # with members of households that are not touched, which it leaves alone
+        others = np.setdiff1d(hid[rows], touched)[:5]
+        members = np.flatnonzero(p.peek("alive") & np.isin(hid, np.concatenate([touched, others])))
+    demography.fix_households(got.state, flows_got, got.year, touched, members)
+    assert flows_got.out_migrants.sum() > 0 and np.array_equal(flows_got.out_migrants, flows_expected.out_migrants)
+    for name in ("persons", "households", "dwellings"):
+        a, b = getattr(got.state, name), getattr(expected.state, name)
+        assert a.n == b.n
+        for col in a.dtypes:
+            assert np.array_equal(a.peek(col), b.peek(col)), (name, col)
+    assert got.state.households.count() < model.state.households.n
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 5000])
+def test_distinct_and_in_sorted_are_numpys(n):
+    rng = np.random.default_rng(n)
+    ids = rng.integers(-1, n // 2 + 2, n)
+    got = demography._distinct(ids)
+    assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+    values = rng.integers(-3, n + 3, 3 * n + 1)
+    for sorted_ids in (got, got[:0], got[: max(got.size // 2, 1)]):
+        assert np.array_equal(demography._in_sorted(values, sorted_ids), np.isin(values, sorted_ids))

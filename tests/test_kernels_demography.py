@@ -68,7 +68,10 @@ def test_deaths_edge_cases():
     # certain death everywhere: every alive person, in row order
     assert np.array_equal(kd.deaths(alive, age, female, institution, key, np.ones_like(mq), 2.0, s0, s1),
                           np.flatnonzero(alive))
-    # an age below the table's negative indexing raises in both paths
+    # an age below the table's negative indexing: ignored in a dead slot, raises in both paths where alive
+    alive[1], age[1] = False, -500
+    assert np.array_equal(kd.deaths(alive, age, female, institution, key, mq, 2.0, s0, s1),
+                          kd._deaths_numpy(alive, age, female, institution, key, mq, 2.0, s0, s1))
     age[np.flatnonzero(alive)[0]] = -500
     with pytest.raises(IndexError):
         kd.deaths(alive, age, female, institution, key, mq, 2.0, s0, s1)
@@ -82,3 +85,32 @@ def test_salts_are_those_of_uniform_by_key():
     for sub in (0, 1, 7):
         assert np.array_equal(kernels.hash_uniform(keys, *streams.salts("out_migration", 2031, sub)),
                               streams.uniform_by_key("out_migration", 2031, keys, sub))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,share", [(0, 0.01), (1, 0.5), (2, 0.0), (3, 1.0)])
+def test_members_of_compiled_equals_numpy(seed, share):
+    rng = np.random.default_rng(seed)
+    n, n_ids = 20_000, 9_000
+    alive = rng.random(n) < 0.9
+    hid = rng.integers(-1, n_ids, n)
+    mask = np.zeros(n_ids + 1, dtype=bool)
+    mask[:-1] = rng.random(n_ids) < share
+    got = kd.members_of(alive, hid, mask)
+    expected = np.flatnonzero(mask[hid] & alive)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    kernels.MIN_SIZE = 10 ** 9  # (the fixture restores it) the numpy fallback, before numba is loaded
+    loaded, kernels._LOADED[0] = kernels._LOADED[0], False
+    try:
+        assert np.array_equal(kd.members_of(alive, hid, mask), expected)
+    finally:
+        kernels._LOADED[0] = loaded
+
+
+def test_members_of_edge_cases():
+    mask = np.array([False, True, False])  # ids 0 and 1; the last slot stands for -1
+    none = np.zeros(0, dtype=np.int64)
+    assert kd.members_of(np.zeros(0, dtype=bool), none, mask).size == 0
+    alive = np.array([True, True, False, True])
+    hid = np.array([-1, 1, 1, 0])
+    assert kd.members_of(alive, hid, mask).tolist() == [1]

@@ -62,3 +62,16 @@ def test_fertility_schedule(tfr, mean, sd):
     assert (f[(ages < 15) | (ages > 49)] == 0).all()
     assert (f >= 0).all()
     assert abs(int(np.argmax(f)) - mean) <= 1
+
+
+def test_mortality_table_the_same_from_the_kept_curves(facts):
+    from model.schedules import _curves
+
+    _curves.cache_clear()
+    first = [mortality_table(facts, y, R, m) for y, m in ((2019, 1.0), (2030, 1.3))]
+    kept = [mortality_table(facts, y, R, m) for y, m in ((2019, 1.0), (2030, 1.3))]
+    assert _curves.cache_info().hits >= 2
+    for a, b in zip(first, kept, strict=True):
+        assert a.tobytes() == b.tobytes()
+        a[0, 0] = 1.0  # the tables handed out are the caller's own
+    assert mortality_table(facts, 2019, R)[0, 0] == kept[0][0, 0]

@@ -91,11 +91,11 @@ class Recorder:
                 rows = rows[p.origin[rows] == 0]
             return set(p.id[rows].tolist())
 
-        def fix(state, flows, year):
+        def fix(state, flows, year, *households):
             if not self._in_mortality:
-                return original_fix(state, flows, year)
+                return original_fix(state, flows, year, *households)
             before = alive_ids(state, False)
-            original_fix(state, flows, year)
+            original_fix(state, flows, year, *households)
             self._removed_by_fix |= before - alive_ids(state, False)
 
         def mortality(model, flows):
