@@ -32,6 +32,7 @@ class EntityTable:
         self._cap = max(capacity, 16)
         self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
         self.row_of = np.full(self._cap, -1, dtype=np.int64)
+        self._views: dict[str, np.ndarray] = {}
         # Change counters for caches of values derived from the table (model.income.household_facts and
         # member_table):
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
@@ -43,41 +44,57 @@ class EntityTable:
         self.compactions = 0
 
     # -- access -------------------------------------------------------------------------------------
+    # Read-only views (attribute access, peek) are made once per column and layout and kept in ``_views``
+    # (making one and setting its flag costs more than the lookup): a layout change (add, compaction, a new
+    # column array) empties it. The views are not pickled or deep-copied (a copy of a view is no view).
     def __getattr__(self, key):
         """A column by attribute: a read-only view over the used slots (write through :meth:`col`)."""
-        cols = self.__dict__.get("_cols")
-        if cols is not None and key in cols:
-            self._touch()
-            view = cols[key][: self.n]
-            view.flags.writeable = False
-            return view
-        raise AttributeError(f"{self.__dict__.get('name', 'table')} has no column {key!r}")
+        d = self.__dict__
+        views = d.get("_views")
+        if views is not None:
+            view = views.get(key)
+            if view is None and key in d["_cols"]:
+                view = self._read_only(key)
+            if view is not None:
+                d["version"] += 1
+                return view
+        raise AttributeError(f"{d.get('name', 'table')} has no column {key!r}")
+
+    def _read_only(self, key: str) -> np.ndarray:
+        """A new read-only view of the column over the used slots, kept in ``_views``."""
+        view = self._cols[key][: self.n]
+        view.flags.writeable = False
+        self._views[key] = view
+        return view
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_views"] = {}
+        return state
 
     def col(self, key: str) -> np.ndarray:
         """The column as a writable view over the used slots (writes go into the table). Write through it
         right away (``t.col("x")[rows] = v``): a view kept and written later, after other processes ran, would
         escape the change counter that caches rely on."""
-        self._touch()
+        self.version += 1
         return self._cols[key][: self.n]
 
     def peek(self, key: str) -> np.ndarray:
         """A read-only view of the column over the used slots; unlike attribute access and col() it leaves
         ``version`` unchanged (for computing cached values)."""
-        view = self._cols[key][: self.n]
-        view.flags.writeable = False
-        return view
+        view = self._views.get(key)
+        return self._read_only(key) if view is None else view
 
     def stamp(self) -> tuple[int, int]:
         """(version, layout): equal stamps mean no column view was handed out and nothing added, removed or
         compacted in between."""
-        d = self.__dict__
-        return d.get("version", 0), d.get("layout", 0)
+        return self.version, self.layout
 
     def _touch(self, layout: bool = False) -> None:
-        d = self.__dict__
-        d["version"] = d.get("version", 0) + 1
+        self.version += 1
         if layout:
-            d["layout"] = d.get("layout", 0) + 1
+            self.layout += 1
+            self._views.clear()
 
     def alive_rows(self) -> np.ndarray:
         return np.flatnonzero(self._cols["alive"][: self.n])
