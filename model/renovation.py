@@ -123,11 +123,13 @@ def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:
     return np.where(r > 1e-9, safe / (1.0 - (1.0 + safe) ** -years), 1.0 / years)
 
 
-def _by_municipality(table: dict, mun: np.ndarray) -> np.ndarray:
+def _by_municipality(table: dict, n: int, mun) -> np.ndarray:
+    """A lever by municipality at each of ``n`` households: ``mun()`` gives their municipalities, asked for only
+    where the lever differs between municipalities."""
     values = np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)
     if (values == values[0]).all():  # the same everywhere: no gather
-        return np.broadcast_to(values[0], mun.shape)
-    return values[mun]
+        return np.broadcast_to(values[0], (n,))
+    return values[mun()]
 
 
 def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
@@ -135,8 +137,13 @@ def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
     local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays by replacing them:
     a lever with the same value for every household is a read-only view of that value (np.broadcast_to)."""
     rp = model.scenario.renovation
-    mun = model.state.households.peek("municipality").take(hrow)
     n = hrow.size
+    gathered = []
+
+    def mun():  # the households' municipalities, gathered once where a lever needs them
+        if not gathered:
+            gathered.append(model.state.households.peek("municipality").take(hrow))
+        return gathered[0]
 
     def same(value):
         return np.broadcast_to(np.asarray(value), (n,))
@@ -148,10 +155,10 @@ def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
                                           * income_limit_factor(model, rp.warmtefonds_price_year)),
         warmtefonds_max_loan_eur=same(rp.warmtefonds_max_loan_eur),
         no_capacity_loan_eur=same(rp.no_capacity_loan_eur),
-        outreach_multiplier=_by_municipality(rp.outreach_multiplier, mun),
-        collective_discount=_by_municipality(rp.collective_discount, mun),
-        local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
-        adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
+        outreach_multiplier=_by_municipality(rp.outreach_multiplier, n, mun),
+        collective_discount=_by_municipality(rp.collective_discount, n, mun),
+        local_grant_eur=_by_municipality(rp.local_grant_eur, n, mun),
+        adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, n, mun),
         # set by a proeftuin (model.policies.proeftuin_levers) in its wijken; neutral elsewhere
         proeftuin_grant_eur=same(0.0),
         proeftuin_adaptation_grant_eur=same(0.0),
