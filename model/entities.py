@@ -129,8 +129,9 @@ class EntityTable:
         self._reserve(self.n + k, self.next_id + k)
         lo, hi = self.n, self.n + k
         ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
-        for arr in self._cols.values():
-            arr[lo:hi] = 0
+        for key, arr in self._cols.items():
+            if key not in values:  # columns without a value start at 0
+                arr[lo:hi] = 0
         self._cols["id"][lo:hi] = ids
         self._cols["alive"][lo:hi] = True
         self._cols["key"][lo:hi] = self._new_keys(k, values.get("municipality", 0))
@@ -153,6 +154,20 @@ class EntityTable:
             self._key_next[v] = start + k
             return keys
         ns = np.broadcast_to(np.asarray(namespace, dtype=np.int64), (k,))
+        lo, hi = int(ns.min()), int(ns.max())
+        if hi - lo < 1 << 15:
+            # a few namespaces (municipalities): each row's rank among the rows of its namespace from a stable
+            # sort by namespace (a counting sort on int16), instead of one pass over the rows per namespace
+            code = (ns - lo).astype(np.int16)
+            counts = np.bincount(code)
+            start = np.zeros(counts.size, dtype=np.int64)
+            for c in np.flatnonzero(counts).tolist():
+                start[c] = self._key_next.get(lo + c, 0)
+                self._key_next[lo + c] = int(start[c] + counts[c])
+            rank = np.empty(k, dtype=np.int64)
+            rank[np.argsort(code, kind="stable")] = np.arange(k) - np.repeat(np.cumsum(counts) - counts, counts)
+            keys[:] = (ns << KEY_BITS) | (start.take(code) + rank)
+            return keys
         for v in np.unique(ns):
             sel = np.flatnonzero(ns == v)
             start = self._key_next.get(int(v), 0)

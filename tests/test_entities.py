@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.entities import EntityTable
+from model.entities import KEY_BITS, EntityTable
 
 
 def table(capacity: int = 16) -> EntityTable:
@@ -167,3 +167,29 @@ def test_rows_rejects_the_minus_one_sentinel_when_row_of_has_slack():
     t.add(5)
     with pytest.raises(KeyError):
         t.rows(np.array([-1]))
+
+
+def _keys_reference(counters: dict, namespaces) -> list[int]:
+    """Draw keys as the module docstring defines them: namespace << KEY_BITS | the namespace's counter."""
+    out = []
+    for v in namespaces:
+        out.append((int(v) << KEY_BITS) | counters.get(int(v), 0))
+        counters[int(v)] = counters.get(int(v), 0) + 1
+    return out
+
+
+def test_draw_keys_count_per_namespace_in_row_order():
+    """Keys of rows added with one namespace, with an array of a few namespaces (negative ones too), with
+    one namespace repeated in an array and with namespaces far apart."""
+    rng = np.random.default_rng(5)
+    t = EntityTable("things", {"municipality": np.int64})
+    counters: dict = {}
+    want: list[int] = []
+    for namespaces in (np.full(7, 2), rng.integers(0, 6, 500), rng.integers(-3, 3, 40), np.full(9, 4),
+                       rng.choice([0, 5, 70000, -40000], 30), np.array([1]), rng.integers(0, 6, 3000)):
+        want += _keys_reference(counters, namespaces)
+        t.add(namespaces.size, municipality=namespaces)
+    t.add(4, municipality=3)  # one namespace as a scalar
+    want += _keys_reference(counters, [3] * 4)
+    assert t.key.tolist() == want
+    assert t._key_next == counters
