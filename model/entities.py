@@ -33,6 +33,7 @@ class EntityTable:
         self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
         self.row_of = np.full(self._cap, -1, dtype=np.int64)
         self._views: dict[str, np.ndarray] = {}
+        self._alive_rows: np.ndarray | None = None  # cached by alive_rows()
         # Change counters for caches of values derived from the table (model.income.household_facts and
         # member_table):
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
@@ -77,6 +78,8 @@ class EntityTable:
         right away (``t.col("x")[rows] = v``): a view kept and written later, after other processes ran, would
         escape the change counter that caches rely on."""
         self.version += 1
+        if key == "alive":
+            self._alive_rows = None
         return self._cols[key][: self.n]
 
     def peek(self, key: str) -> np.ndarray:
@@ -95,9 +98,17 @@ class EntityTable:
         if layout:
             self.layout += 1
             self._views.clear()
+            self._alive_rows = None
 
     def alive_rows(self) -> np.ndarray:
-        return np.flatnonzero(self._cols["alive"][: self.n])
+        """The rows of the alive entities (ascending), read-only: the same array until an entity is added or
+        removed, the table compacted or the alive column handed out by col() (the checks at the end of a year
+        and the processes before the next change ask for it again)."""
+        rows = self._alive_rows
+        if rows is None:
+            rows = self._alive_rows = np.flatnonzero(self._cols["alive"][: self.n])
+            rows.flags.writeable = False
+        return rows
 
     def count(self) -> int:
         return int(self._cols["alive"][: self.n].sum())
@@ -177,6 +188,7 @@ class EntityTable:
 
     def remove_rows(self, rows: np.ndarray) -> None:
         self._touch()
+        self._alive_rows = None
         self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False
 
     def _reserve(self, n_rows: int, n_ids: int) -> None:
