@@ -18,7 +18,7 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import label_of, njit, use_compiled
+from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, label_of, njit, use_compiled
 from .kernels_stock import group_loop
 from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
@@ -209,17 +209,14 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
         r = drow[j]
         e0 = np.float64(ep2[r])
         label = label_of(e0, bounds)
-        if label < 1:
-            continue
-        step_to = min(bounds[label - 1] - margin, e0) if e0 == e0 else e0
+        # (every position is written and counted where its home has label B-G: no branch on the label)
+        step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
         deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
         area = np.float64(floor_area[r])
         heat = tariff if connected[r] else 1.0
         a = gas_m3 * (e0 - step_to) * area * price * heat
         b = gas_m3 * (e0 - deep_to) * area * price * heat
-        best = a if a >= b or a != a else b  # np.maximum: NaN if either is
-        if b != b:
-            best = b
+        best = _fmax(a, b)
         age = head_age[j]
         inc = income[j]
         t = w_moved * (moved_in_year[hrow[j]] >= year - 1)
@@ -230,35 +227,74 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
         pos[k] = j
         ratio[k] = best * inv_hassle
         terms[k] = t
-        k += 1
+        k += label >= 1
+    return k
+
+
+@njit
+def _index_loop(x, terms, w_bcr, intercept):  # pragma: no cover - compiled
+    """The negated index of the bound, in place on the logarithm of the ratio (see may_renovate: the numpy
+    operations one after the other, per element)."""
+    for i in range(x.size):
+        v = x[i] * w_bcr
+        v = v + intercept
+        v = v + terms[i]
+        x[i] = -_fmin(_fmax(v, -50.0), 50.0)  # np.clip, NaN kept
+
+
+@njit
+def _below_bound_loop(e, pos, hrow, key, outreach, s0, s1, margin, out):  # pragma: no cover - compiled
+    """The positions whose draw is not at or above the bound (see may_renovate) into ``out``; returns how many.
+    ``e``: the exponential of the negated index per position; the draw of a position is the uniform of its
+    household's draw key (as model.kernels.hash_uniform)."""
+    g = np.uint64(GAMMA)
+    k = 0
+    for i in range(pos.size):
+        j = pos[i]
+        bound = _fmin(outreach[j] * (1.0 / (e[i] + 1.0)), 1.0) * (1.0 + margin)
+        u = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        out[k] = j  # (kept where the draw is not at or above the bound: written always, counted then)
+        k += not u >= bound
     return k
 
 
 def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age, outreach,
-                 draws, year, prm, core2, daeb2, bounds):
+                 key, salts, year, prm, core2, daeb2, bounds):
     """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
     draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
     probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
     bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
-    ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``: per household slot; ``income``,
-    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``draws(pos)``: the draws of the positions
-    ``pos``; ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
-    (person) and for more; ``bounds``: EP2_BOUNDS.
+    ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``, ``key``: per household slot; ``income``,
+    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``salts``: the two salts of the draws
+    (model.streams.Streams.salts: the draw of a position is the uniform of its household's ``key``); ``prm``:
+    see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult (person) and for
+    more; ``bounds``: EP2_BOUNDS.
 
     The loop (or its numpy fallback) gathers the ratio and adds the other terms of the index; numpy takes the
-    logarithm and the logistic. The terms are added before the logarithm's term, not after as in the decision:
-    a difference in the last bits, far inside the margins, and the decision itself is computed again, exactly,
+    logarithm and the exponential, two more loops the arithmetic around them and the draws (in numpy: some
+    fifteen passes). The terms are added before the logarithm's term, not after as in the decision: a
+    difference in the last bits, far inside the margins, and the decision itself is computed again, exactly,
     for the positions returned."""
     core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
+    bound_margin, intercept, w_bcr = prm[12:].tolist()
+    s0, s1 = salts
     if use_compiled(drow.size):
         pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
         k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
                                head_age, year, prm[:12], core2, daeb2, bounds, pos, ratio, terms)
-        pos, ratio, terms = pos[:k], ratio[:k], terms[:k]
-    else:
-        pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income,
-                                                adults, size, head_age, year, prm[:12], core2, daeb2, bounds)
-    bound_margin, intercept, w_bcr = prm[12:].tolist()
+        pos, x, terms = pos[:k], ratio[:k], terms[:k]
+        x *= 1.0 + bound_margin
+        np.maximum(x, 1e-300, out=x)
+        np.log(x, out=x)
+        _index_loop(x, terms, w_bcr, intercept)
+        np.exp(x, out=x)
+        out = np.empty(k, dtype=np.int64)
+        n = _below_bound_loop(x, pos, hrow, np.ascontiguousarray(key, dtype=np.int64).view(np.uint64),
+                              np.ascontiguousarray(outreach, dtype=np.float64), np.uint64(s0), np.uint64(s1),
+                              bound_margin, out)
+        return out[:n]
+    pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults,
+                                            size, head_age, year, prm[:12], core2, daeb2, bounds)
     ratio *= 1.0 + bound_margin
     x = np.log(np.maximum(ratio, 1e-300))
     x *= w_bcr
@@ -270,7 +306,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     x += 1.0
     bound = np.minimum(outreach.take(pos) * (1.0 / x), 1.0)
     bound *= 1.0 + bound_margin
-    return np.compress(~(draws(pos) >= bound), pos)
+    draws = hash_uniform(key.take(hrow.take(pos)), s0, s1)
+    return np.compress(~(draws >= bound), pos)
 
 
 def _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label):

@@ -292,11 +292,6 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
     if not _bound_applies(rp):
         return np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
     h = model.state.households
-
-    def draws(pos):
-        return model.streams.uniform_by_key("renovation", model.year, h.peek("key").take(hrow.take(pos)),
-                                            sub=_SUB_DECIDE)
-
     deep_label = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0]
     prm = np.array([rp.renovation_ep2_margin_kwh_m2, rp.deep_renovation_ep2_kwh_m2, deep_label,
                     e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
@@ -308,7 +303,8 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
     return kernels_renovation.may_renovate(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
         h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
-        levers["outreach_multiplier"], draws, model.year, prm, core_limit(model, one_two),
+        levers["outreach_multiplier"], h.peek("key"), model.streams.salts("renovation", model.year, _SUB_DECIDE),
+        model.year, prm, core_limit(model, one_two),
         daeb_limit(model, one_two), EP2_BOUNDS)
 
 

@@ -108,7 +108,8 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     args = _bound_inputs(rng)
     n = args[0].size
     outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
-    u = rng.random(n)
+    key = rng.integers(-2**62, 2**62, args[5].size)  # per household slot
+    salts = (int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)))
     prm = np.array([1.0, 185.0, 1.0, 0.1, 1.3, 0.8, 1 / 1500.0, 0.3, 0.4, 0.02, -0.3, -0.5, 1e-6, -4.0, w_bcr])
     core2, daeb2 = np.array([19000.0, 30000.0]), np.array([20000.0, 31000.0])
     pos = np.empty(n, dtype=np.int64)
@@ -117,13 +118,16 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     want = kr._bound_inputs_numpy(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS)
     for g, w in zip((pos[:k], ratio[:k], terms[:k]), want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
-    got = kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS)
+    got = kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS)
     assert 0 < got.size < k
     with monkeypatch.context() as m:
         m.setattr(kr, "use_compiled", lambda size: False)
-        assert np.array_equal(got, kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS))
+        assert np.array_equal(got, kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
+    # other salts, other draws
+    other = (salts[0] + 1, salts[1])
+    assert not np.array_equal(got, kr.may_renovate(*args, outreach, key, other, 2030, prm, core2, daeb2, EP2_BOUNDS))
     empty = np.zeros(0, dtype=np.int64)
-    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], u.take, 2030,
+    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], key, salts, 2030,
                            prm, core2, daeb2, EP2_BOUNDS).size == 0
 
 
