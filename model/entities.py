@@ -47,7 +47,8 @@ class EntityTable:
     # -- access -------------------------------------------------------------------------------------
     # Read-only views (attribute access, peek) are made once per column and layout and kept in ``_views``
     # (making one and setting its flag costs more than the lookup): a layout change (add, compaction, a new
-    # column array) empties it. The views are not pickled or deep-copied (a copy of a view is no view).
+    # column array) empties it. The views (and the alive rows) are not pickled or copied (a copy of a view is
+    # no view).
     def __getattr__(self, key):
         """A column by attribute: a read-only view over the used slots (write through :meth:`col`)."""
         d = self.__dict__
@@ -70,7 +71,7 @@ class EntityTable:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_views"] = {}
+        state["_views"], state["_alive_rows"] = {}, None
         return state
 
     def col(self, key: str) -> np.ndarray:
