@@ -7,9 +7,17 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
   bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
 - :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
   to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
-  the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest.
+  the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest, with
+  two small loops for the arithmetic around them and the draws.
+- :func:`energy_options`: the two options of the label decision (model.renovation._energy_decide) costed,
+  with grants and financing, in one pass over the households below the bound instead of some eighty numpy
+  passes; numpy's logarithm and logistic follow in _energy_decide.
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
+
+The loops of may_renovate write every position at the next place and count it only where it is kept, instead
+of a branch on data that alternates at random (the label of a home, the draw): a mispredicted branch costs more
+than the write it skips (where the branch skips much work, as the owner test of rental_candidates, it stays).
 """
 
 from __future__ import annotations
