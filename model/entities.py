@@ -32,6 +32,8 @@ class EntityTable:
         self._cap = max(capacity, 16)
         self._cols = {k: np.zeros(self._cap, dtype=dt) for k, dt in self.dtypes.items()}
         self.row_of = np.full(self._cap, -1, dtype=np.int64)
+        self._views: dict[str, np.ndarray] = {}
+        self._alive_rows: np.ndarray | None = None  # cached by alive_rows()
         # Change counters for caches of values derived from the table (model.income.household_facts and
         # member_table):
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
@@ -43,44 +45,71 @@ class EntityTable:
         self.compactions = 0
 
     # -- access -------------------------------------------------------------------------------------
+    # Read-only views (attribute access, peek) are made once per column and layout and kept in ``_views``
+    # (making one and setting its flag costs more than the lookup): a layout change (add, compaction, a new
+    # column array) empties it. The views (and the alive rows) are not pickled or copied (a copy of a view is
+    # no view).
     def __getattr__(self, key):
         """A column by attribute: a read-only view over the used slots (write through :meth:`col`)."""
-        cols = self.__dict__.get("_cols")
-        if cols is not None and key in cols:
-            self._touch()
-            view = cols[key][: self.n]
-            view.flags.writeable = False
-            return view
-        raise AttributeError(f"{self.__dict__.get('name', 'table')} has no column {key!r}")
+        d = self.__dict__
+        views = d.get("_views")
+        if views is not None:
+            view = views.get(key)
+            if view is None and key in d["_cols"]:
+                view = self._read_only(key)
+            if view is not None:
+                d["version"] += 1
+                return view
+        raise AttributeError(f"{d.get('name', 'table')} has no column {key!r}")
+
+    def _read_only(self, key: str) -> np.ndarray:
+        """A new read-only view of the column over the used slots, kept in ``_views``."""
+        view = self._cols[key][: self.n]
+        view.flags.writeable = False
+        self._views[key] = view
+        return view
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_views"], state["_alive_rows"] = {}, None
+        return state
 
     def col(self, key: str) -> np.ndarray:
         """The column as a writable view over the used slots (writes go into the table). Write through it
         right away (``t.col("x")[rows] = v``): a view kept and written later, after other processes ran, would
         escape the change counter that caches rely on."""
-        self._touch()
+        self.version += 1
+        if key == "alive":
+            self._alive_rows = None
         return self._cols[key][: self.n]
 
     def peek(self, key: str) -> np.ndarray:
         """A read-only view of the column over the used slots; unlike attribute access and col() it leaves
         ``version`` unchanged (for computing cached values)."""
-        view = self._cols[key][: self.n]
-        view.flags.writeable = False
-        return view
+        view = self._views.get(key)
+        return self._read_only(key) if view is None else view
 
     def stamp(self) -> tuple[int, int]:
         """(version, layout): equal stamps mean no column view was handed out and nothing added, removed or
         compacted in between."""
-        d = self.__dict__
-        return d.get("version", 0), d.get("layout", 0)
+        return self.version, self.layout
 
     def _touch(self, layout: bool = False) -> None:
-        d = self.__dict__
-        d["version"] = d.get("version", 0) + 1
+        self.version += 1
         if layout:
-            d["layout"] = d.get("layout", 0) + 1
+            self.layout += 1
+            self._views.clear()
+            self._alive_rows = None
 
     def alive_rows(self) -> np.ndarray:
-        return np.flatnonzero(self._cols["alive"][: self.n])
+        """The rows of the alive entities (ascending), read-only: the same array until an entity is added or
+        removed, the table compacted or the alive column handed out by col() (the checks at the end of a year
+        and the processes before the next change ask for it again)."""
+        rows = self._alive_rows
+        if rows is None:
+            rows = self._alive_rows = np.flatnonzero(self._cols["alive"][: self.n])
+            rows.flags.writeable = False
+        return rows
 
     def count(self) -> int:
         return int(self._cols["alive"][: self.n].sum())
@@ -112,8 +141,9 @@ class EntityTable:
         self._reserve(self.n + k, self.next_id + k)
         lo, hi = self.n, self.n + k
         ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
-        for arr in self._cols.values():
-            arr[lo:hi] = 0
+        for key, arr in self._cols.items():
+            if key not in values:  # columns without a value start at 0
+                arr[lo:hi] = 0
         self._cols["id"][lo:hi] = ids
         self._cols["alive"][lo:hi] = True
         self._cols["key"][lo:hi] = self._new_keys(k, values.get("municipality", 0))
@@ -136,6 +166,20 @@ class EntityTable:
             self._key_next[v] = start + k
             return keys
         ns = np.broadcast_to(np.asarray(namespace, dtype=np.int64), (k,))
+        lo, hi = int(ns.min()), int(ns.max())
+        if hi - lo < 1 << 15:
+            # a few namespaces (municipalities): each row's rank among the rows of its namespace from a stable
+            # sort by namespace (a counting sort on int16), instead of one pass over the rows per namespace
+            code = (ns - lo).astype(np.int16)
+            counts = np.bincount(code)
+            start = np.zeros(counts.size, dtype=np.int64)
+            for c in np.flatnonzero(counts).tolist():
+                start[c] = self._key_next.get(lo + c, 0)
+                self._key_next[lo + c] = int(start[c] + counts[c])
+            rank = np.empty(k, dtype=np.int64)
+            rank[np.argsort(code, kind="stable")] = np.arange(k) - np.repeat(np.cumsum(counts) - counts, counts)
+            keys[:] = (ns << KEY_BITS) | (start.take(code) + rank)
+            return keys
         for v in np.unique(ns):
             sel = np.flatnonzero(ns == v)
             start = self._key_next.get(int(v), 0)
@@ -145,6 +189,7 @@ class EntityTable:
 
     def remove_rows(self, rows: np.ndarray) -> None:
         self._touch()
+        self._alive_rows = None
         self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False
 
     def _reserve(self, n_rows: int, n_ids: int) -> None:

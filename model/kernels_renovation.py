@@ -7,9 +7,17 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
   bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
 - :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
   to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
-  the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest.
+  the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest, with
+  two small loops for the arithmetic around them and the draws.
+- :func:`energy_options`: the two options of the label decision (model.renovation._energy_decide) costed,
+  with grants and financing, in one pass over the households below the bound instead of some eighty numpy
+  passes; numpy's logarithm and logistic follow in _energy_decide.
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
+
+The loops of may_renovate write every position at the next place and count it only where it is kept, instead
+of a branch on data that alternates at random (the label of a home, the draw): a mispredicted branch costs more
+than the write it skips (where the branch skips much work, as the owner test of rental_candidates, it stays).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import label_of, njit, use_compiled
+from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, label_of, njit, use_compiled
 from .kernels_stock import group_loop
 from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
@@ -209,17 +217,14 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
         r = drow[j]
         e0 = np.float64(ep2[r])
         label = label_of(e0, bounds)
-        if label < 1:
-            continue
-        step_to = min(bounds[label - 1] - margin, e0) if e0 == e0 else e0
+        # (every position is written and counted where its home has label B-G: no branch on the label)
+        step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
         deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
         area = np.float64(floor_area[r])
         heat = tariff if connected[r] else 1.0
         a = gas_m3 * (e0 - step_to) * area * price * heat
         b = gas_m3 * (e0 - deep_to) * area * price * heat
-        best = a if a >= b or a != a else b  # np.maximum: NaN if either is
-        if b != b:
-            best = b
+        best = _fmax(a, b)
         age = head_age[j]
         inc = income[j]
         t = w_moved * (moved_in_year[hrow[j]] >= year - 1)
@@ -230,35 +235,74 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
         pos[k] = j
         ratio[k] = best * inv_hassle
         terms[k] = t
-        k += 1
+        k += label >= 1
+    return k
+
+
+@njit
+def _index_loop(x, terms, w_bcr, intercept):  # pragma: no cover - compiled
+    """The negated index of the bound, in place on the logarithm of the ratio (see may_renovate: the numpy
+    operations one after the other, per element)."""
+    for i in range(x.size):
+        v = x[i] * w_bcr
+        v = v + intercept
+        v = v + terms[i]
+        x[i] = -_fmin(_fmax(v, -50.0), 50.0)  # np.clip, NaN kept
+
+
+@njit
+def _below_bound_loop(e, pos, hrow, key, outreach, s0, s1, margin, out):  # pragma: no cover - compiled
+    """The positions whose draw is not at or above the bound (see may_renovate) into ``out``; returns how many.
+    ``e``: the exponential of the negated index per position; the draw of a position is the uniform of its
+    household's draw key (as model.kernels.hash_uniform)."""
+    g = np.uint64(GAMMA)
+    k = 0
+    for i in range(pos.size):
+        j = pos[i]
+        bound = _fmin(outreach[j] * (1.0 / (e[i] + 1.0)), 1.0) * (1.0 + margin)
+        u = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        out[k] = j  # (kept where the draw is not at or above the bound: written always, counted then)
+        k += not u >= bound
     return k
 
 
 def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age, outreach,
-                 draws, year, prm, core2, daeb2, bounds):
+                 key, salts, year, prm, core2, daeb2, bounds):
     """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
     draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
     probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
     bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
-    ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``: per household slot; ``income``,
-    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``draws(pos)``: the draws of the positions
-    ``pos``; ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
-    (person) and for more; ``bounds``: EP2_BOUNDS.
+    ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``, ``key``: per household slot; ``income``,
+    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``salts``: the two salts of the draws
+    (model.streams.Streams.salts: the draw of a position is the uniform of its household's ``key``); ``prm``:
+    see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult (person) and for
+    more; ``bounds``: EP2_BOUNDS.
 
     The loop (or its numpy fallback) gathers the ratio and adds the other terms of the index; numpy takes the
-    logarithm and the logistic. The terms are added before the logarithm's term, not after as in the decision:
-    a difference in the last bits, far inside the margins, and the decision itself is computed again, exactly,
+    logarithm and the exponential, two more loops the arithmetic around them and the draws (in numpy: some
+    fifteen passes). The terms are added before the logarithm's term, not after as in the decision: a
+    difference in the last bits, far inside the margins, and the decision itself is computed again, exactly,
     for the positions returned."""
     core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
+    bound_margin, intercept, w_bcr = prm[12:].tolist()
+    s0, s1 = salts
     if use_compiled(drow.size):
         pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
         k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
                                head_age, year, prm[:12], core2, daeb2, bounds, pos, ratio, terms)
-        pos, ratio, terms = pos[:k], ratio[:k], terms[:k]
-    else:
-        pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income,
-                                                adults, size, head_age, year, prm[:12], core2, daeb2, bounds)
-    bound_margin, intercept, w_bcr = prm[12:].tolist()
+        pos, x, terms = pos[:k], ratio[:k], terms[:k]
+        x *= 1.0 + bound_margin
+        np.maximum(x, 1e-300, out=x)
+        np.log(x, out=x)
+        _index_loop(x, terms, w_bcr, intercept)
+        np.exp(x, out=x)
+        out = np.empty(k, dtype=np.int64)
+        n = _below_bound_loop(x, pos, hrow, np.ascontiguousarray(key, dtype=np.int64).view(np.uint64),
+                              np.ascontiguousarray(outreach, dtype=np.float64), np.uint64(s0), np.uint64(s1),
+                              bound_margin, out)
+        return out[:n]
+    pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults,
+                                            size, head_age, year, prm[:12], core2, daeb2, bounds)
     ratio *= 1.0 + bound_margin
     x = np.log(np.maximum(ratio, 1e-300))
     x *= w_bcr
@@ -270,7 +314,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     x += 1.0
     bound = np.minimum(outreach.take(pos) * (1.0 / x), 1.0)
     bound *= 1.0 + bound_margin
-    return np.compress(~(draws(pos) >= bound), pos)
+    draws = hash_uniform(key.take(hrow.take(pos)), s0, s1)
+    return np.compress(~(draws >= bound), pos)
 
 
 def _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label):
@@ -330,3 +375,216 @@ def rental_candidates(alive, in_stock, status, written_off, owner, ep2, municipa
             return corp[:n_corp], ends, efg, pl[:n_pl]
     return _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label,
                                     pl_label)
+
+
+#: The levers the label decision uses, in the order of the rows of ``lev`` in energy_options.
+DECIDE_LEVERS = ("isde_grant_share", "isde_deep_grant_share", "warmtefonds_income_limit_eur",
+                 "warmtefonds_max_loan_eur", "no_capacity_loan_eur", "outreach_multiplier", "collective_discount",
+                 "local_grant_eur", "proeftuin_grant_eur", "procurement_cost_eur", "zero_interest")
+#: The fields of each option in the rows of energy_options' ``opt``.
+OPTION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant")
+
+
+def _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
+                          loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds,
+                          curve, type_factor, period_factor, period_starts, crf_pair):
+    """Fallback of energy_options: the numpy code of the decision (model.renovation._energy_decide)."""
+    (margin, deep_ep2, deep_label, gas_m3, price, tariff, w_moved, w_retired, w_age, w_low, w_core, fixed, buffer,
+     multiple, floor, ltv, wf_interest, crf_own, hassle, year, apartment) = prm.tolist()
+    (isde, isde_deep, wf_limit, wf_max, no_capacity, _, discount, local_grant, pt_lever, _, zero) = lev
+    e0 = ep2.take(drow).astype(np.float64)
+    label = label_index(e0).astype(np.int64)
+    core = income <= np.where(adults <= 1, core2[0], core2[1])
+    low = income < np.where(size <= 1, daeb2[0], daeb2[1])
+    # the two options: one step to just inside the next better label; deep to label B (from D or worse)
+    safe = np.maximum(label, 1)
+    step_to = np.where(label >= 1, np.minimum(bounds[safe - 1] - margin, e0), e0)
+    deep_ok = deep_label < label - 1
+    deep_to = np.where(deep_ok, np.minimum(deep_ep2, e0), e0)
+    area = floor_area.take(drow)
+    heat = np.where(connected.take(drow), tariff, 1.0)
+    terms = np.stack([w_moved * (moved_in_year.take(hrow) >= year - 1), w_retired * (head_age == 67),
+                      w_age * np.maximum(head_age - 55, 0), w_low * low, w_core * core])
+    # the cost of lowering EP2 (model.renovation.renovation_cost_eur) and the financing
+    at, slope, anchor = curve
+
+    def band_cost(x):
+        j = np.searchsorted(bounds, x, side="right")
+        return at.take(j) + slope.take(j) * (x - anchor.take(j))
+
+    period = np.clip(np.searchsorted(period_starts, built_year.take(drow), side="right") - 1, 0,
+                     period_starts.size - 1)
+    factor = type_factor[np.minimum(dtype.take(drow), int(apartment))] * period_factor[period]
+    c_from = band_cost(e0)
+    local = np.where(core, local_grant, 0.0)
+    own_avail = np.maximum(savings.take(hrow) - buffer, 0.0)
+    debt = mortgage.take(hrow) + loan_col.take(hrow)
+    room = np.maximum(np.minimum(multiple * np.maximum(income - floor, 0.0), ltv * value.take(drow)) - debt, 0.0)
+    loan_cap = np.maximum(np.minimum(wf_max, room), no_capacity)
+    wf_rate = np.where(income < wf_limit, 0.0, wf_interest)
+    zero = zero != 0
+    rate = np.where(zero, 0.0, wf_rate)
+    crf = crf_pair.take((rate == wf_interest).view(np.int8))
+    opt = np.empty((2, len(OPTION_FIELDS), e0.size))
+    usable = np.empty((2, e0.size), dtype=bool)
+    bcr = np.empty((2, e0.size))
+    for o, (target, share, applies) in enumerate(((step_to, isde, label >= 1), (deep_to, isde_deep, deep_ok))):
+        saving = gas_m3 * (e0 - target) * area * price * heat
+        per_m2 = np.maximum(c_from - band_cost(target), 0.0)
+        cost = per_m2 * area * factor
+        cost = np.where(cost > 0, cost + fixed, 0.0) * (1.0 - discount)
+        other = np.minimum(share * cost + local, cost)
+        pt_grant = np.minimum(pt_lever, cost - other)
+        grant = other + pt_grant
+        own = np.minimum(own_avail, cost - grant)
+        loan = cost - grant - own
+        feasible = loan <= loan_cap + 1e-6
+        yearly = own * crf_own + loan * crf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = saving / (yearly + hassle)
+        usable[o] = applies & feasible & (cost > 0) & (saving > 0)
+        bcr[o] = np.where(usable[o], ratio, 0.0)
+        opt[o] = target, cost, grant, own, loan, pt_grant
+    return opt, usable, np.maximum(bcr[0], bcr[1]), terms, label, low, zero & (wf_rate > 0)
+
+
+@njit
+def _fmin(a, b):  # pragma: no cover - compiled
+    """np.minimum of two floats: NaN if either is, ``b`` if they are equal (as numpy: -0.0 and 0.0 differ)."""
+    return a if a < b or a != a else b
+
+
+@njit
+def _fmax(a, b):  # pragma: no cover - compiled
+    """np.maximum of two floats: NaN if either is, ``b`` if they are equal (as numpy: -0.0 and 0.0 differ)."""
+    return a if a > b or a != a else b
+
+
+@njit
+def _divide(a, b):  # pragma: no cover - compiled
+    """a / b as numpy divides floats (inf or NaN by zero, where numba would raise)."""
+    if b != 0.0:
+        return a / b
+    if a == 0.0 or a != a:
+        return np.nan
+    return np.copysign(np.inf, a) * np.copysign(1.0, b)
+
+
+@njit
+def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
+                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
+                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
+                         label_out, low_out, subsidised):  # pragma: no cover - compiled
+    """One pass over the positions (see _energy_options_numpy for the same arithmetic, operation by operation)."""
+    margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
+    w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10]
+    fixed, buffer, multiple, floor, ltv = prm[11], prm[12], prm[13], prm[14], prm[15]
+    wf_interest, crf_own, hassle = prm[16], prm[17], prm[18]
+    year, apartment = np.int64(prm[19]), np.int64(prm[20])
+    n_periods = period_starts.size
+    for j in range(drow.size):
+        r = drow[j]
+        hh = hrow[j]
+        e0 = np.float64(ep2[r])
+        label = label_of(e0, bounds)
+        inc = income[j]
+        core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
+        low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
+        step_to = _fmin(bounds[label - 1] - margin, e0) if label >= 1 else e0
+        deep_ok = deep_label < label - 1
+        deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
+        area = np.float64(floor_area[r])
+        heat = tariff if connected[r] else 1.0
+        age = head_age[j]
+        terms[0, j] = w_moved * (1.0 if moved_in_year[hh] >= year - 1 else 0.0)
+        terms[1, j] = w_retired * (1.0 if age == 67 else 0.0)
+        terms[2, j] = w_age * np.float64(max(age - 55, 0))
+        terms[3, j] = w_low * (1.0 if low else 0.0)
+        terms[4, j] = w_core * (1.0 if core else 0.0)
+        by = built_year[r]
+        period = -1
+        for s in period_starts:
+            if by >= s:
+                period += 1
+        period = min(max(period, 0), n_periods - 1)
+        factor = type_factor[min(np.int64(dtype[r]), apartment)] * period_factor[period]
+        # C(x) of model.renovation.band_cost_curve: the band as np.searchsorted finds it (written out here: a
+        # kernel taking the curve's arrays is not inlined and costs some 80 ns a call)
+        c_from = at[label] + slope[label] * (e0 - anchor[label])
+        local = lev[7, j] if core else 0.0
+        own_avail = _fmax(savings[hh] - buffer, 0.0)
+        debt = mortgage[hh] + loan_col[hh]
+        room = _fmax(_fmin(multiple * _fmax(inc - floor, 0.0), ltv * value[r]) - debt, 0.0)
+        loan_cap = _fmax(_fmin(lev[3, j], room), lev[4, j])
+        wf_rate = 0.0 if inc < lev[2, j] else wf_interest
+        zero = lev[10, j] != 0
+        rate = 0.0 if zero else wf_rate
+        crf = crf_pair[1] if rate == wf_interest else crf_pair[0]
+        subsidised[j] = zero and wf_rate > 0
+        label_out[j] = label
+        low_out[j] = low
+        bcr_best = 0.0
+        for o in range(2):
+            target = step_to if o == 0 else deep_to
+            share = lev[0, j] if o == 0 else lev[1, j]
+            applies = label >= 1 if o == 0 else deep_ok
+            saving = gas_m3 * (e0 - target) * area * price * heat
+            band = label_of(target, bounds)
+            per_m2 = _fmax(c_from - (at[band] + slope[band] * (target - anchor[band])), 0.0)
+            cost = per_m2 * area * factor
+            cost = (cost + fixed if cost > 0 else 0.0) * (1.0 - lev[6, j])
+            other = _fmin(share * cost + local, cost)
+            pt_grant = _fmin(lev[8, j], cost - other)
+            grant = other + pt_grant
+            own = _fmin(own_avail, cost - grant)
+            loan = cost - grant - own
+            feasible = loan <= loan_cap + 1e-6
+            yearly = own * crf_own + loan * crf
+            ok = applies and feasible and cost > 0 and saving > 0
+            usable[o, j] = ok
+            bcr = _divide(saving, yearly + hassle) if ok else 0.0
+            bcr_best = bcr if o == 0 else _fmax(bcr_best, bcr)
+            opt[o, 0, j] = target
+            opt[o, 1, j] = cost
+            opt[o, 2, j] = grant
+            opt[o, 3, j] = own
+            opt[o, 4, j] = loan
+            opt[o, 5, j] = pt_grant
+        best[j] = bcr_best
+
+
+def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage, loan_col,
+                   moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, curve, type_factor,
+                   period_factor, period_starts, crf_pair):
+    """The two renovation options of owner households (rows ``hrow`` in dwellings ``drow``) as
+    model.renovation._energy_decide weighs them: one step to just inside the next better label, and deep to
+    label B (from D or worse), each costed, with grants and financing. ``ep2`` .. ``value``: dwelling columns
+    (per slot; ``dtype``: the dwelling type); ``savings``, ``mortgage``, ``loan_col`` (renovation loan),
+    ``moved_in_year``: household columns; ``income`` .. ``head_age``: household facts per position; ``lev``:
+    the levers of DECIDE_LEVERS per position (rows, float); ``prm``: see model.renovation._energy_decide;
+    ``core2``/``daeb2``: the income limits for one adult (person) and for more; ``bounds``: EP2_BOUNDS;
+    ``curve``: model.renovation.band_cost_curve; ``type_factor``/``period_factor``/``period_starts``: the cost
+    factors by dwelling type and construction period; ``crf_pair``: the capital recovery factors of a loan at
+    0 and at the Warmtefonds rate.
+
+    Returns ``opt`` (option x OPTION_FIELDS x position), ``usable`` (option x position), the best benefit-cost
+    ratio of the usable options (0 where none is), the five terms of the decision's index besides the ratio
+    (term x position), the label index, the low-income mask and where a proeftuin pays the loan's interest.
+    In numpy this takes some eighty passes over the positions (gathers of nine columns among them); the loop
+    makes one."""
+    core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
+    if not use_compiled(drow.size):
+        return _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings,
+                                     mortgage, loan_col, moved_in_year, income, adults, size, head_age, lev, prm,
+                                     core2, daeb2, bounds, curve, type_factor, period_factor, period_starts,
+                                     crf_pair)
+    n = drow.size
+    opt, usable, best = np.empty((2, len(OPTION_FIELDS), n)), np.empty((2, n), dtype=bool), np.empty(n)
+    terms, label, low, subsidised = np.empty((5, n)), np.empty(n, dtype=np.int64), np.empty(n, dtype=bool), np.empty(
+        n, dtype=bool)
+    at, slope, anchor = (np.ascontiguousarray(a, dtype=np.float64) for a in curve)
+    _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
+                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
+                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
+                         label, low, subsidised)
+    return opt, usable, best, terms, label, low, subsidised

@@ -123,11 +123,13 @@ def capital_recovery(rate: np.ndarray | float, years: float) -> np.ndarray:
     return np.where(r > 1e-9, safe / (1.0 - (1.0 + safe) ** -years), 1.0 / years)
 
 
-def _by_municipality(table: dict, mun: np.ndarray) -> np.ndarray:
+def _by_municipality(table: dict, n: int, mun) -> np.ndarray:
+    """A lever by municipality at each of ``n`` households: ``mun()`` gives their municipalities, asked for only
+    where the lever differs between municipalities."""
     values = np.array([table[c] for c in MUNICIPALITY_CODES], dtype=float)
     if (values == values[0]).all():  # the same everywhere: no gather
-        return np.broadcast_to(values[0], mun.shape)
-    return values[mun]
+        return np.broadcast_to(values[0], (n,))
+    return values[mun()]
 
 
 def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
@@ -135,8 +137,13 @@ def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
     local ones by municipality. A policy (proeftuin per wijk, roll-out) changes these arrays by replacing them:
     a lever with the same value for every household is a read-only view of that value (np.broadcast_to)."""
     rp = model.scenario.renovation
-    mun = model.state.households.peek("municipality").take(hrow)
     n = hrow.size
+    gathered = []
+
+    def mun():  # the households' municipalities, gathered once where a lever needs them
+        if not gathered:
+            gathered.append(model.state.households.peek("municipality").take(hrow))
+        return gathered[0]
 
     def same(value):
         return np.broadcast_to(np.asarray(value), (n,))
@@ -148,10 +155,10 @@ def household_levers(model, hrow: np.ndarray) -> dict[str, np.ndarray]:
                                           * income_limit_factor(model, rp.warmtefonds_price_year)),
         warmtefonds_max_loan_eur=same(rp.warmtefonds_max_loan_eur),
         no_capacity_loan_eur=same(rp.no_capacity_loan_eur),
-        outreach_multiplier=_by_municipality(rp.outreach_multiplier, mun),
-        collective_discount=_by_municipality(rp.collective_discount, mun),
-        local_grant_eur=_by_municipality(rp.local_grant_eur, mun),
-        adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, mun),
+        outreach_multiplier=_by_municipality(rp.outreach_multiplier, n, mun),
+        collective_discount=_by_municipality(rp.collective_discount, n, mun),
+        local_grant_eur=_by_municipality(rp.local_grant_eur, n, mun),
+        adaptation_grant_eur=_by_municipality(rp.adaptation_grant_eur, n, mun),
         # set by a proeftuin (model.policies.proeftuin_levers) in its wijken; neutral elsewhere
         proeftuin_grant_eur=same(0.0),
         proeftuin_adaptation_grant_eur=same(0.0),
@@ -241,36 +248,6 @@ def _paid_by_proeftuin(model, go, support, cost, keys):
     return paid, asked & ~paid
 
 
-def _financing_basis(model, hrow, drow, facts, levers) -> dict:
-    """The parts of _financing that do not depend on the net cost (shared by the options of one decision):
-    the savings available, the loan cap, the loan interest rate and its capital recovery factor."""
-    rp = model.scenario.renovation
-    h, d = model.state.households, model.state.dwellings
-    own_avail = np.maximum(h.savings_eur[hrow] - rp.renovation_savings_buffer_eur, 0.0)
-    debt = h.mortgage_eur[hrow] + h.renovation_loan_eur[hrow]
-    floor = rp.borrowing_income_floor_eur * income_limit_factor(model, model.scenario.income.income_limits_year)
-    room = np.maximum(np.minimum(rp.borrowing_income_multiple * np.maximum(facts["income"] - floor, 0.0),
-                                 rp.borrowing_ltv_max * d.value_eur[drow]) - debt, 0.0)
-    loan_cap = np.maximum(np.minimum(levers["warmtefonds_max_loan_eur"], room), levers["no_capacity_loan_eur"])
-    wf_rate = np.where(facts["income"] < levers["warmtefonds_income_limit_eur"], 0.0, rp.warmtefonds_interest_rate)
-    zero = levers["zero_interest"]
-    rate = np.where(zero, 0.0, wf_rate)
-    # the rate takes two values (0 and the Warmtefonds rate): its capital recovery factor from those two
-    pair = capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years)
-    crf = pair.take((rate == rp.warmtefonds_interest_rate).view(np.int8))
-    return dict(own_avail=own_avail, loan_cap=loan_cap, crf=crf, subsidised=zero & (wf_rate > 0))
-
-
-def _financing(model, hrow, drow, facts, levers, net_cost, basis=None):
-    """How a net cost would be paid: (own savings, loan, feasible, loan interest rate's capital recovery
-    factor, subsidised: where a proeftuin pays the interest)."""
-    b = _financing_basis(model, hrow, drow, facts, levers) if basis is None else basis
-    own = np.minimum(b["own_avail"], net_cost)
-    loan = net_cost - own
-    feasible = loan <= b["loan_cap"] + 1e-6
-    return own, loan, feasible, b["crf"], b["subsidised"]
-
-
 def _loan_subsidy(model, loan, subsidised):
     """A proeftuin's zero-interest loan: it pays the present value of the interest the owner would have paid."""
     rp = model.scenario.renovation
@@ -281,10 +258,9 @@ def _loan_subsidy(model, loan, subsidised):
                                                      * rp.renovation_loan_term_years)), 0.0)
 
 
-#: The levers the label decision uses.
-_DECIDE_LEVERS = ("isde_grant_share", "isde_deep_grant_share", "warmtefonds_income_limit_eur",
-                  "warmtefonds_max_loan_eur", "no_capacity_loan_eur", "outreach_multiplier", "collective_discount",
-                  "local_grant_eur", "proeftuin_grant_eur", "procurement_cost_eur", "zero_interest")
+#: The rows of the outreach multiplier and the procurement cost among the levers of the decision.
+_OUTREACH = kernels_renovation.DECIDE_LEVERS.index("outreach_multiplier")
+_PROCUREMENT = kernels_renovation.DECIDE_LEVERS.index("procurement_cost_eur")
 
 #: The fields of a decision, per household that goes (see _energy_decide).
 _DECISION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant", "subsidy", "deep", "low", "label",
@@ -297,12 +273,6 @@ _BOUND_MARGIN = 1e-6
 #: Whether _energy_decide costs the options only below the bound (False: for every household; the same
 #: decisions, which tests/test_renovation_shortcuts.py checks).
 _USE_BOUND = True
-
-
-def _gas_saving(e, e0, target, area, price, heat):
-    """gas_saving_eur with the floor area, gas price and heat price factor already looked up (the same
-    operations in the same order)."""
-    return e.gas_m3_per_ep2_kwh * (e0 - target) * area * price * heat
 
 
 def _bound_applies(rp) -> bool:
@@ -322,11 +292,6 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
     if not _bound_applies(rp):
         return np.flatnonzero(label_index(d.ep2_kwh_m2[drow]) >= 1)
     h = model.state.households
-
-    def draws(pos):
-        return model.streams.uniform_by_key("renovation", model.year, h.peek("key").take(hrow.take(pos)),
-                                            sub=_SUB_DECIDE)
-
     deep_label = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0]
     prm = np.array([rp.renovation_ep2_margin_kwh_m2, rp.deep_renovation_ep2_kwh_m2, deep_label,
                     e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
@@ -338,7 +303,8 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
     return kernels_renovation.may_renovate(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
         h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
-        levers["outreach_multiplier"], draws, model.year, prm, core_limit(model, one_two),
+        levers["outreach_multiplier"], h.peek("key"), model.streams.salts("renovation", model.year, _SUB_DECIDE),
+        model.year, prm, core_limit(model, one_two),
         daeb_limit(model, one_two), EP2_BOUNDS)
 
 
@@ -346,99 +312,69 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     """The label decision of owner households (rows) in their dwellings (rows) with the given levers:
     per household whether it renovates (``go``, a mask) and, for those that do (``idx``, the positions where
     ``go``), how (see RenovationParams): the arrays of _DECISION_FIELDS, one value per position of ``idx``.
-    With ``at``, the households' facts and levers are those at positions ``at`` of the arrays given (looked
-    up only where needed).
+    With ``at``, the households' facts and levers are those at positions ``at`` of the arrays given.
 
     Most households do not renovate in a year. The probability needs the benefit-cost ratio of both options
     (costs, grants, financing), but it cannot exceed the probability computed with the ratio's upper bound
     saving / hassle (the yearly cost of a renovation is not negative): the options are costed only for the
-    households whose draw falls below that bound (with a margin); for the others the draw decides no.
-    ``bounded``: the households are already those below the bound (_may_renovate), which is not computed
-    again."""
+    households whose draw falls below that bound with a margin (_may_renovate); for the others the draw decides
+    no. ``bounded``: the households are already those below the bound, which is not computed again. The options
+    are costed in one pass (model.kernels_renovation.energy_options); numpy takes the logarithm and the
+    logistic."""
     rp, e = model.scenario.renovation, model.scenario.energy
-    h = model.state.households
-    d = model.state.dwellings
-    if at is not None:
-        facts = {k: facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
-    outreach = levers["outreach_multiplier"] if at is None else levers["outreach_multiplier"].take(at)
-    e0 = d.ep2_kwh_m2[drow].astype(float)
-    label = label_index(e0).astype(np.int64)
-    income = facts["income"]
-    core = income <= core_limit(model, facts["adults"])
-    low = income < daeb_limit(model, facts["size"])
-    # the two options: one step to just inside the next better label; deep to label B (from D or worse)
-    safe = np.maximum(label, 1)
-    step_to = np.where(label >= 1, np.minimum(EP2_BOUNDS[safe - 1] - rp.renovation_ep2_margin_kwh_m2, e0), e0)
-    deep_ok = label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0] < label - 1
-    deep_to = np.where(deep_ok, np.minimum(rp.deep_renovation_ep2_kwh_m2, e0), e0)
-    area, price = d.floor_area_m2[drow], path_value(e.gas_price_eur_m3, model.year)
-    heat = heat_price_factor(model, drow)
-    savings = (_gas_saving(e, e0, step_to, area, price, heat), _gas_saving(e, e0, deep_to, area, price, heat))
-    # the terms of the index besides the benefit-cost ratio, each as in the sum below
-    terms = (rp.renovation_moved_in_weight * (h.moved_in_year[hrow] >= model.year - 1),
-             rp.renovation_retired_weight * (facts["head_age"] == 67),
-             rp.renovation_age_weight * np.maximum(facts["head_age"] - 55, 0),
-             rp.renovation_low_income_weight * low, rp.renovation_core_income_weight * core)
-
-    def index(log_ratio, terms):
-        x = rp.renovation_intercept + rp.renovation_bcr_weight * log_ratio
-        for t in terms:
-            x = x + t
-        return x
-
-    keys = h.key[hrow]
-    u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
-    crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    h, d = model.state.households, model.state.dwellings
+    facts = {k: facts[k] if at is None else facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
+    n = hrow.size
+    # the levers at the positions, one row each (a lever with one value for all, a read-only broadcast, filled)
+    lev = np.empty((len(kernels_renovation.DECIDE_LEVERS), n))
+    for i, k in enumerate(kernels_renovation.DECIDE_LEVERS):
+        v = levers[k]
+        lev[i] = v[0] if n and v.strides == (0,) else v if at is None else v.take(at)
     sel = None
-    if not bounded and _bound_applies(rp):
-        ratio = np.maximum(savings[0], savings[1]) * (1.0 / rp.renovation_hassle_eur) * (1.0 + _BOUND_MARGIN)
-        bound = np.minimum(outreach * _logistic(index(np.log(np.maximum(ratio, 1e-300)),
-                                                                           terms)), 1.0)
-        sel = np.flatnonzero(u < bound * (1.0 + _BOUND_MARGIN))
-        if sel.size > 0.8 * u.size:
-            sel = None
-    if sel is not None:  # the households that may go; the others do not
-        hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys = (
-            a.take(sel) for a in (hrow, drow, e0, label, core, low, step_to, deep_to, deep_ok, u, keys))
-        savings = tuple(a.take(sel) for a in savings)
-        terms = tuple(a.take(sel) for a in terms)
-        facts = dict(income=income.take(sel))
-        levers = {k: levers[k].take(sel if at is None else at.take(sel)) for k in _DECIDE_LEVERS}
-    elif at is not None:
-        levers = {k: levers[k].take(at) for k in _DECIDE_LEVERS}
-    basis = _cost_basis(model, drow, e0)
-    fin = _financing_basis(model, hrow, drow, facts, levers)
-    local = np.where(core, levers["local_grant_eur"], 0.0)
-    options = []
-    for target, saving, share_key, applies in ((step_to, savings[0], "isde_grant_share", label >= 1),
-                                               (deep_to, savings[1], "isde_deep_grant_share", deep_ok)):
-        cost = _cost_to(model, basis, target) * (1.0 - levers["collective_discount"])
-        other = np.minimum(levers[share_key] * cost + local, cost)
-        pt_grant = np.minimum(levers["proeftuin_grant_eur"], cost - other)
-        grant = other + pt_grant
-        own, loan, feasible, crf, _ = _financing(model, hrow, drow, facts, levers, cost - grant, fin)
-        yearly = own * crf_own + loan * crf
-        bcr = saving / (yearly + rp.renovation_hassle_eur)
-        usable = applies & feasible & (cost > 0) & (saving > 0)
-        options.append(dict(target=target, cost=cost, grant=grant, own=own, loan=loan, pt_grant=pt_grant,
-                            bcr=np.where(usable, bcr, 0.0), usable=usable))
-    step, deep = options
-    best = np.maximum(step["bcr"], deep["bcr"])
-    any_usable = step["usable"] | deep["usable"]
-    x = index(np.log(np.where(any_usable, best, 1.0)), terms)
-    prob = np.where(any_usable, np.minimum(levers["outreach_multiplier"] * _logistic(x), 1.0), 0.0)
+    if not bounded and _bound_applies(rp):  # the households that may go; the others do not
+        sel = _may_renovate(model, hrow, drow, facts, dict(outreach_multiplier=lev[_OUTREACH]))
+        hrow, drow = hrow.take(sel), drow.take(sel)
+        facts = {k: v.take(sel) for k, v in facts.items()}
+        lev = lev.take(sel, axis=1)
+    crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
+    inc = model.scenario.income
+    prm = np.array([
+        rp.renovation_ep2_margin_kwh_m2, rp.deep_renovation_ep2_kwh_m2,
+        label_of(np.full(1, rp.deep_renovation_ep2_kwh_m2))[0], e.gas_m3_per_ep2_kwh,
+        path_value(e.gas_price_eur_m3, model.year), model.scenario.corporation_energy.corp_energy_tariff_share,
+        rp.renovation_moved_in_weight, rp.renovation_retired_weight, rp.renovation_age_weight,
+        rp.renovation_low_income_weight, rp.renovation_core_income_weight, rp.renovation_fixed_cost_eur,
+        rp.renovation_savings_buffer_eur, rp.borrowing_income_multiple,
+        rp.borrowing_income_floor_eur * income_limit_factor(model, inc.income_limits_year), rp.borrowing_ltv_max,
+        rp.warmtefonds_interest_rate, crf_own, rp.renovation_hassle_eur, model.year, APARTMENT], dtype=np.float64)
+    one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    opt, usable, best, terms, label, low, subsidised = kernels_renovation.energy_options(
+        hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"), d.peek("type"),
+        d.peek("built_year"), d.peek("value_eur"), h.peek("savings_eur"), h.peek("mortgage_eur"),
+        h.peek("renovation_loan_eur"), h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"],
+        facts["head_age"], lev, prm, core_limit(model, one_two), daeb_limit(model, one_two), EP2_BOUNDS,
+        band_cost_curve(rp.renovation_cost_eur_per_kwh), np.array(rp.renovation_cost_type_factor, dtype=float),
+        np.array(rp.renovation_cost_period_factor, dtype=float), np.array(PERIOD_STARTS, dtype=np.int64),
+        capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years))
+    keys = h.peek("key").take(hrow)
+    u = model.streams.uniform_by_key("renovation", model.year, keys, sub=_SUB_DECIDE)
+    any_usable = usable[0] | usable[1]
+    x = rp.renovation_intercept + rp.renovation_bcr_weight * np.log(np.where(any_usable, best, 1.0))
+    for t in terms:
+        x = x + t
+    prob = np.where(any_usable, np.minimum(lev[_OUTREACH] * _logistic(x), 1.0), 0.0)
     idx = np.flatnonzero(u < prob)  # positions in the (selected) rows
     u_depth = model.streams.uniform_by_key("renovation", model.year, keys.take(idx), sub=_SUB_DEPTH)
-    step_usable, deep_usable = step["usable"].take(idx), deep["usable"].take(idx)
+    step_usable, deep_usable = usable[0].take(idx), usable[1].take(idx)
     choose_deep = deep_usable & (~step_usable | (u_depth < rp.deep_renovation_share))
-    out = {k: np.where(choose_deep, deep[k].take(idx), step[k].take(idx))
-           for k in ("target", "cost", "grant", "own", "loan", "pt_grant")}
-    out["subsidy"] = _loan_subsidy(model, out["loan"], fin["subsidised"].take(idx))
+    out = {k: np.where(choose_deep, opt[1, i].take(idx), opt[0, i].take(idx))
+           for i, k in enumerate(kernels_renovation.OPTION_FIELDS)}
+    out["subsidy"] = _loan_subsidy(model, out["loan"], subsidised.take(idx))
     out.update(deep=choose_deep, low=low.take(idx), label=label.take(idx),
-               pt_cost=out["pt_grant"] + out["subsidy"] + levers["procurement_cost_eur"].take(idx))
+               pt_cost=out["pt_grant"] + out["subsidy"] + lev[_PROCUREMENT].take(idx))
     if sel is not None:
         idx = sel.take(idx)
-    out["go"] = np.zeros(income.size, dtype=bool)
+    out["go"] = np.zeros(n, dtype=bool)
     out["go"][idx] = True
     out["idx"] = idx
     return out
@@ -528,16 +464,20 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     adaptation grant pay for it."""
     rp = model.scenario.renovation
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero((facts["oldest"] >= 65) & ~d.lifetime_proof[drow])
+    cand = np.flatnonzero(facts["oldest"] >= 65)  # (the homes of these only)
+    cand = np.compress(~d.peek("lifetime_proof").take(drow.take(cand)), cand)
     if cand.size == 0:
         return
     hr = hrow[cand]
     oldest = facts["oldest"][cand]
     u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
+    # the logistic of the age term once per age (whole years) instead of once per household
+    lo = int(oldest.min())
+    by_age = _logistic(rp.adaptation_intercept
+                       + rp.adaptation_age_weight * (np.arange(lo, int(oldest.max()) + 1, dtype=oldest.dtype) - 65))
 
     def probability(outreach):
-        return np.minimum(outreach * _logistic(rp.adaptation_intercept + rp.adaptation_age_weight * (oldest - 65)),
-                          1.0)
+        return np.minimum(outreach * by_age.take(oldest - lo), 1.0)
 
     # only a household whose draw is below its probability may adapt (the probability does not depend on the
     # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those

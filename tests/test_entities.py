@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.entities import EntityTable
+from model.entities import KEY_BITS, EntityTable
 
 
 def table(capacity: int = 16) -> EntityTable:
@@ -167,3 +167,59 @@ def test_rows_rejects_the_minus_one_sentinel_when_row_of_has_slack():
     t.add(5)
     with pytest.raises(KeyError):
         t.rows(np.array([-1]))
+
+
+def _keys_reference(counters: dict, namespaces) -> list[int]:
+    """Draw keys as the module docstring defines them: namespace << KEY_BITS | the namespace's counter."""
+    out = []
+    for v in namespaces:
+        out.append((int(v) << KEY_BITS) | counters.get(int(v), 0))
+        counters[int(v)] = counters.get(int(v), 0) + 1
+    return out
+
+
+def test_draw_keys_count_per_namespace_in_row_order():
+    """Keys of rows added with one namespace, with an array of a few namespaces (negative ones too), with
+    one namespace repeated in an array and with namespaces far apart."""
+    rng = np.random.default_rng(5)
+    t = EntityTable("things", {"municipality": np.int64})
+    counters: dict = {}
+    want: list[int] = []
+    for namespaces in (np.full(7, 2), rng.integers(0, 6, 500), rng.integers(-3, 3, 40), np.full(9, 4),
+                       rng.choice([0, 5, 70000, -40000], 30), np.array([1]), rng.integers(0, 6, 3000)):
+        want += _keys_reference(counters, namespaces)
+        t.add(namespaces.size, municipality=namespaces)
+    t.add(4, municipality=3)  # one namespace as a scalar
+    want += _keys_reference(counters, [3] * 4)
+    assert t.key.tolist() == want
+    assert t._key_next == counters
+
+
+def test_kept_views_and_alive_rows_follow_every_change():
+    """The read-only views of attribute access and peek() and the alive rows are kept between calls: each change
+    (add, growth, removal, a write through col("alive"), compaction) shows in the next call, and a deep copy
+    has its own."""
+    import copy
+
+    t = table(capacity=16)
+    t.add(10, value=np.arange(10))
+    assert t.value.tolist() == list(range(10)) and t.peek("value") is t.value
+    assert t.alive_rows().tolist() == list(range(10)) and not t.alive_rows().flags.writeable
+    with pytest.raises(ValueError):
+        t.value[0] = 1
+    t.add(10, value=np.arange(10, 20))  # beyond the capacity: new column arrays
+    assert t.value.tolist() == list(range(20)) and t.alive_rows().size == 20
+    t.col("value")[:3] = -1
+    assert t.value[:3].tolist() == [-1, -1, -1]
+    t.remove_rows(np.array([0, 5]))
+    assert 0 not in t.alive_rows().tolist() and 5 not in t.alive_rows().tolist()
+    t.col("alive")[1] = False
+    assert t.alive_rows().tolist()[:2] == [2, 3]
+    c = copy.deepcopy(t)
+    t.compact(min_dead_share=0.0)
+    assert t.alive_rows().tolist() == list(range(17)) and t.value.size == 17
+    assert c.alive_rows().size == 17 and c.value.size == 20 and c.value[:3].tolist() == [-1, -1, -1]
+    c.col("value")[4] = 99
+    assert c.value[4] == 99 and t.value[1] != 99 and 99 not in t.value.tolist()
+    t.check()
+    c.check()

@@ -108,7 +108,8 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     args = _bound_inputs(rng)
     n = args[0].size
     outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
-    u = rng.random(n)
+    key = rng.integers(-2**62, 2**62, args[5].size)  # per household slot
+    salts = (int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)))
     prm = np.array([1.0, 185.0, 1.0, 0.1, 1.3, 0.8, 1 / 1500.0, 0.3, 0.4, 0.02, -0.3, -0.5, 1e-6, -4.0, w_bcr])
     core2, daeb2 = np.array([19000.0, 30000.0]), np.array([20000.0, 31000.0])
     pos = np.empty(n, dtype=np.int64)
@@ -117,13 +118,16 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     want = kr._bound_inputs_numpy(*args, 2030, prm[:12], core2, daeb2, EP2_BOUNDS)
     for g, w in zip((pos[:k], ratio[:k], terms[:k]), want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
-    got = kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS)
+    got = kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS)
     assert 0 < got.size < k
     with monkeypatch.context() as m:
         m.setattr(kr, "use_compiled", lambda size: False)
-        assert np.array_equal(got, kr.may_renovate(*args, outreach, u.take, 2030, prm, core2, daeb2, EP2_BOUNDS))
+        assert np.array_equal(got, kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
+    # other salts, other draws
+    other = (salts[0] + 1, salts[1])
+    assert not np.array_equal(got, kr.may_renovate(*args, outreach, key, other, 2030, prm, core2, daeb2, EP2_BOUNDS))
     empty = np.zeros(0, dtype=np.int64)
-    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], u.take, 2030,
+    assert kr.may_renovate(empty, empty, *args[2:6], *(a[:0] for a in args[6:]), outreach[:0], key, salts, 2030,
                            prm, core2, daeb2, EP2_BOUNDS).size == 0
 
 
@@ -150,3 +154,56 @@ def test_rental_candidates(seed, corp_label, pl_label, monkeypatch):
     for g, w in zip(kr.rental_candidates(*empty, corp_label, pl_label),
                     kr._rental_candidates_numpy(*empty, corp_label, pl_label), strict=True):
         assert np.array_equal(g, w)
+
+
+def _options_inputs(rng, n_dw=4000, n_hh=3000, n=2500):
+    """The arguments of energy_options: the inputs of may_renovate (NaN EP2, EP2 on the label bounds and the deep
+    target, zero floor areas, incomes on the limits) and the dwelling and household columns of the costing and
+    financing, with zero and negative savings (also -0.0), levers that vary per position and signed zeros."""
+    hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age = _bound_inputs(
+        rng, n_dw, n_hh, n)
+    floor_area[rng.random(n_dw) < 0.02] = 0.0
+    savings = rng.choice([-0.0, 0.0, 5000.0, 2e4, 1e5], n_hh) + rng.choice([0.0, 1.0], n_hh)
+    lev = np.stack([
+        rng.choice([0.0, 0.3, 1.0, 2.0], n), rng.choice([0.0, 0.4], n), rng.choice([0.0, 19000.0, 6e4], n),
+        rng.choice([0.0, 28000.0], n), rng.choice([0.0, 30000.0], n), rng.choice([0.0, 1.0, 3.0], n),
+        rng.choice([0.0, 0.2, 1.0, 1.5], n), rng.choice([0.0, 2500.0, 1e6], n), rng.choice([0.0, 5000.0, -10.0], n),
+        rng.choice([0.0, 400.0], n), rng.choice([0.0, 1.0], n)])
+    return (hrow, drow, ep2, floor_area, connected, rng.integers(0, 6, n_dw).astype(np.int8),
+            rng.integers(1850, 2030, n_dw).astype(np.int16), rng.choice([0.0, 1e5, 3e5], n_dw), savings,
+            rng.choice([0.0, 1e5, 4e5], n_hh), rng.choice([0.0, -0.0, 1e4], n_hh), moved_in_year, income, adults,
+            size, head_age, lev)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,changes", [
+    (0, {}), (1, {12: 0.0, 16: 0.0}), (2, {18: 0.0}), (3, {18: 1.0, 11: 0.0}), (4, {5: 0.0, 14: -1e4}),
+])
+def test_energy_options(seed, changes, monkeypatch):
+    from model.renovation import band_cost_curve, capital_recovery
+
+    rng = np.random.default_rng(seed)
+    args = _options_inputs(rng)
+    rp = Scenario().renovation
+    # margin, deep target and its label, gas m3 per kWh, gas price, tariff share, the five weights, fixed cost,
+    # savings buffer, income multiple, income floor, LTV, Warmtefonds rate, own capital recovery, hassle, year,
+    # apartment type (changes: a zero buffer and rate, a zero or 1 EUR hassle, no fixed cost, ...)
+    prm = np.array([1.0, 185.0, 1.0, 0.1, 1.3, 0.8, 0.3, 0.4, 0.02, -0.3, -0.5, 2000.0, 5000.0, 4.0, 2e4, 1.0, 0.02,
+                    0.07, 1500.0, 2030.0, 3.0])
+    for i, v in changes.items():
+        prm[i] = v
+    rest = (prm, np.array([19000.0, 30000.0]), np.array([20000.0, 31000.0]), EP2_BOUNDS,
+            band_cost_curve(rp.renovation_cost_eur_per_kwh), np.array(rp.renovation_cost_type_factor, dtype=float),
+            np.array(rp.renovation_cost_period_factor, dtype=float), np.array([1900, 1945, 1965, 1975, 1992, 2006]),
+            capital_recovery(np.array([0.0, prm[16]]), 30))
+    got = kr.energy_options(*args, *rest)
+    with monkeypatch.context() as m:
+        m.setattr(kr, "use_compiled", lambda size: False)
+        want = kr.energy_options(*args, *rest)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape and g.tobytes() == w.tobytes()
+    assert got[1].any(axis=1).all() and not got[1].all()  # some usable options of both kinds, not all
+    empty = np.zeros(0, dtype=np.int64)
+    a = (empty, empty, *args[2:12], *(x[:0] for x in args[12:16]), args[16][:, :0])
+    for g, w in zip(kr.energy_options(*a, *rest), kr._energy_options_numpy(*a, *rest), strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape

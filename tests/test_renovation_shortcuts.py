@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import HousingModel, renovation
+from model import HousingModel, kernels_renovation, renovation
 from model.income import household_facts, label_index
 from model.state import OWNER, OWNER_OCCUPIER
 
@@ -103,8 +103,9 @@ def test_bound_filters_most_households(stepped, monkeypatch):
     """The point of the bound: most households are not costed (and everyone who goes is below it)."""
     inputs = _inputs(stepped, None, False)
     seen = []
-    real = renovation._cost_basis
-    monkeypatch.setattr(renovation, "_cost_basis", lambda m, drow, e0: seen.append(drow.size) or real(m, drow, e0))
+    real = kernels_renovation.energy_options
+    monkeypatch.setattr(kernels_renovation, "energy_options",
+                        lambda hrow, drow, *a: seen.append(drow.size) or real(hrow, drow, *a))
     out = _decide(stepped, inputs, True, monkeypatch)
     assert seen and seen[0] < 0.5 * inputs[0].size
     assert out["idx"].size <= seen[0]
