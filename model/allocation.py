@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import kernels_market as km
+from . import kernels_stock
 from .income import household_income
 from .state import (
     CORPORATION_FUND,
@@ -43,17 +44,17 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     they still have). Counted as ``purchases`` and ``purchase_value_eur``. A home the Transformatiefonds
     listed is paid to the fund and becomes owner-occupied."""
     h, d = model.state.households, model.state.dwellings
-    value = d.value_eur[dwelling_rows]
-    for owner, seller in ((FUND, "fund"), (CORPORATION_FUND, "corporation_fund")):
-        from_fund = d.owner[dwelling_rows] == owner
-        if from_fund.any():
-            getattr(model, seller).sold(dwelling_rows[from_fund], value[from_fund])
-    own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
-    h.col("savings_eur")[hh_rows] -= own_part
-    h.col("mortgage_eur")[hh_rows] += value - own_part
-    d.col("last_sale_year")[dwelling_rows] = model.year
-    model.count_event("purchases", municipality=d.municipality[dwelling_rows])
-    model.count_event("purchase_value_eur", municipality=d.municipality[dwelling_rows], weights=value)
+    counts, sums, from_fund = kernels_stock.pay_for_homes(
+        hh_rows, dwelling_rows, d.peek("value_eur"), d.peek("owner"), d.peek("municipality"), h.col("savings_eur"),
+        h.col("mortgage_eur"), d.col("last_sale_year"), model.year)
+    if from_fund:  # (the payments change neither the owners nor the values)
+        value = d.value_eur[dwelling_rows]
+        for owner, seller in ((FUND, "fund"), (CORPORATION_FUND, "corporation_fund")):
+            sold = d.owner[dwelling_rows] == owner
+            if sold.any():
+                getattr(model, seller).sold(dwelling_rows[sold], value[sold])
+    model.count_event("purchases", counts)
+    model.count_event("purchase_value_eur", sums)
 
 
 def attractiveness(model, rows: np.ndarray) -> np.ndarray:

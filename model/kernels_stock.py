@@ -13,6 +13,12 @@ make one each.
 
 - :func:`group_by_municipality`: the stock's rows grouped by municipality (new construction), by a counting
   sort instead of numpy's stable argsort.
+- :func:`pay_for_homes`: what a purchase changes for the buyers and the homes and its counts per
+  municipality (model.allocation.purchase, about 25 calls a year), in one call instead of about fifteen
+  numpy calls.
+- :func:`movers`: the households that want to move in the market's moves (elderly and crowded households
+  with their draw), in one pass over the household slots instead of about fifteen numpy passes over the
+  households of a member 75+ or of three or more and their homes.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import njit, use_compiled
+from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
 from .state import APARTMENT, CORPORATION_FUND, FUND, FUND_FOR_SALE, OWNER_OCCUPIER, VACANT, for_sale_mask
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -149,3 +155,138 @@ def group_by_municipality(rows: np.ndarray, mun: np.ndarray) -> tuple[np.ndarray
             return out, ends
     m = mun.take(rows)  # (a municipality out of range: numpy's error)
     return rows.take(np.argsort(m, kind="stable")), np.cumsum(np.bincount(m, minlength=N_MUN))
+
+
+def _movers_numpy(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof, floor_area,
+                  crowded_m2, elderly_rate, family_rate, s0, s1):
+    hrow = np.flatnonzero(alive & ((oldest >= 75) | (size >= 3)))
+    old, hsize = oldest.take(hrow) >= 75, size.take(hrow)
+    ids = dwelling_id.take(hrow)
+    if ids.size and (ids.min() < 0 or ids.max() >= next_id):
+        raise KeyError("dwellings: id out of range (-1 means 'none')")
+    home = row_of.take(ids)
+    if home.size and home.min() < 0:
+        raise KeyError("dwellings: id without a row")
+    stock = in_stock.take(home)
+    elderly = stock & old & ~lifetime_proof.take(home)
+    crowded = stock & (hsize >= 3) & (floor_area.take(home) / np.maximum(hsize, 1) < crowded_m2)
+    u = hash_uniform(key.take(hrow), s0, s1)
+    want = (elderly & (u < elderly_rate)) | (crowded & ~elderly & (u < family_rate))
+    return hrow[want], home[want], elderly[want]
+
+
+@njit
+def _movers_loop(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof, floor_area,
+                 crowded_m2, elderly_rate, family_rate, s0, s1, rows, homes, elderly):  # pragma: no cover - compiled
+    """Fills rows, homes and elderly; returns how many, or -1 for a dwelling id without a row (the caller then
+    runs the numpy code, which raises)."""
+    g = np.uint64(GAMMA)
+    k = 0
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
+        o, s = oldest[r], size[r]
+        if not (o >= 75 or s >= 3):
+            continue
+        dw = dwelling_id[r]
+        if dw < 0 or dw >= next_id or row_of[dw] < 0:
+            return -1
+        # the draw first: most households draw above both rates and need no read of their home
+        u = np.float64(_mix(_mix(np.uint64(key[r]) * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
+        if not (u < elderly_rate or u < family_rate):
+            continue
+        home = row_of[dw]
+        if not in_stock[home]:
+            continue
+        eld = o >= 75 and not lifetime_proof[home]
+        crowded = s >= 3 and np.float64(floor_area[home]) / np.float64(max(s, 1)) < crowded_m2
+        if (eld and u < elderly_rate) or (crowded and not eld and u < family_rate):
+            rows[k] = r
+            homes[k] = home
+            elderly[k] = eld
+            k += 1
+    return k
+
+
+def movers(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof, floor_area, crowded_m2,
+           elderly_rate, family_rate, s0, s1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The households that want to move (rows, ascending), the rows of their homes and whether they move for
+    a lifetime-proof home. Of the alive households with a member 75+ or of three or more (``oldest``, ``size``:
+    per household slot) living in the stock (their dwelling ids through ``row_of``, checked as
+    EntityTable.rows does for ids below ``next_id``): the elderly (75+) in a home that is not lifetime-proof,
+    with probability ``elderly_rate``, else the crowded (three or more, less than ``crowded_m2`` of floor area
+    per person) with ``family_rate``, by the uniform of their draw key (``key``: int64) salted by ``s0``,
+    ``s1`` (:func:`model.kernels.hash_uniform`)."""
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    if use_compiled(alive.size):
+        n = alive.size
+        rows, homes, elderly = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.bool_)
+        k = _movers_loop(alive, oldest, size, dwelling_id, key.view(np.uint64), row_of, next_id, in_stock,
+                         lifetime_proof, floor_area, float(crowded_m2), float(elderly_rate), float(family_rate),
+                         np.uint64(s0), np.uint64(s1), rows, homes, elderly)
+        if k >= 0:
+            return rows[:k].copy(), homes[:k].copy(), elderly[:k].copy()
+    return _movers_numpy(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof,
+                         floor_area, crowded_m2, elderly_rate, family_rate, s0, s1)
+
+
+def _pay_numpy(hh_rows, dwelling_rows, value_eur, owner, mun, savings, mortgage, last_sale_year, year):
+    value = value_eur.take(dwelling_rows)
+    o = owner.take(dwelling_rows)
+    from_fund = bool(((o == FUND) | (o == CORPORATION_FUND)).any())
+    own_part = np.clip(savings[hh_rows], 0.0, value)
+    savings[hh_rows] -= own_part
+    mortgage[hh_rows] += value - own_part
+    last_sale_year[dwelling_rows] = year
+    m = mun.take(dwelling_rows)
+    return np.bincount(m, minlength=N_MUN), np.bincount(m, weights=value, minlength=N_MUN), from_fund
+
+
+@njit
+def _pay_loop(hh_rows, dwelling_rows, value_eur, owner, mun, savings, mortgage, last_sale_year, year, counts,
+              sums):  # pragma: no cover - compiled
+    """Returns -1 (and changes nothing) for a municipality outside the counts, else whether a fund sells."""
+    n = hh_rows.size
+    for i in range(n):
+        m = mun[dwelling_rows[i]]
+        if m < 0 or m >= counts.size:
+            return -1
+    new_savings, new_mortgage = np.empty(n), np.empty(n)
+    from_fund = 0
+    for i in range(n):  # from the values before the purchases, written afterwards: numpy's a[rows] -= x
+        d = dwelling_rows[i]
+        v = value_eur[d]
+        o = owner[d]
+        if o == FUND or o == CORPORATION_FUND:
+            from_fund = 1
+        s = savings[hh_rows[i]]
+        own = s if s != s or s > 0.0 else 0.0  # np.clip(s, 0.0, v): NaN kept, then the smaller one
+        if own == own and not own < v:
+            own = v
+        new_savings[i] = s - own
+        new_mortgage[i] = mortgage[hh_rows[i]] + (v - own)
+        m = mun[d]
+        counts[m] += 1
+        sums[m] += v
+    for i in range(n):
+        savings[hh_rows[i]] = new_savings[i]
+        mortgage[hh_rows[i]] = new_mortgage[i]
+        last_sale_year[dwelling_rows[i]] = year
+    return from_fund
+
+
+def pay_for_homes(hh_rows, dwelling_rows, value_eur, owner, mun, savings, mortgage, last_sale_year,
+                  year) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Households (rows) buy the dwellings (rows, one each) at their value (``value_eur``, per dwelling slot):
+    their savings pay first (np.clip(savings, 0, value)), a mortgage the rest; each home's ``last_sale_year``
+    becomes ``year``. ``savings``, ``mortgage`` (per household slot) and ``last_sale_year`` are written in
+    place. Returns the purchases and their values per municipality (``mun``: per dwelling slot; as
+    np.bincount counts and sums them, in row order) and whether a Transformatiefonds (FUND or
+    CORPORATION_FUND, ``owner``) sells one of the homes."""
+    if use_compiled(hh_rows.size):
+        counts, sums = np.zeros(N_MUN, dtype=np.int64), np.zeros(N_MUN)
+        from_fund = _pay_loop(hh_rows, dwelling_rows, value_eur, owner, mun, savings, mortgage, last_sale_year,
+                              year, counts, sums)
+        if from_fund >= 0:
+            return counts, sums, bool(from_fund)
+    return _pay_numpy(hh_rows, dwelling_rows, value_eur, owner, mun, savings, mortgage, last_sale_year, year)

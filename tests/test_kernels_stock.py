@@ -91,3 +91,69 @@ def test_group_by_municipality(seed, monkeypatch):
         assert np.array_equal(got[0][a:b], rows[mun[rows] == m_])
     empty = np.zeros(0, dtype=np.int64)
     assert [g.tolist() for g in ks.group_by_municipality(empty, mun)] == [[], [0] * ks.N_MUN]
+
+
+def _movers_args(rng, n_h, n_d):
+    """Household and dwelling columns for kernels_stock.movers: ages and sizes around the thresholds, homes
+    in and out of the stock, NaN floor areas, dwelling ids of every row (some without one)."""
+    next_id = n_d + 10
+    row_of = np.full(next_id, -1, dtype=np.int64)
+    row_of[rng.choice(next_id, n_d, replace=False)] = rng.permutation(n_d)
+    floor_area = rng.uniform(20, 200, n_d).astype(np.float32)
+    floor_area[rng.random(n_d) < 0.02] = np.nan
+    return dict(alive=rng.random(n_h) < 0.9, oldest=rng.integers(0, 100, n_h), size=rng.integers(0, 7, n_h),
+                dwelling_id=np.flatnonzero(row_of >= 0)[rng.integers(0, n_d, n_h)],
+                key=rng.integers(-2**62, 2**62, n_h),
+                row_of=row_of, next_id=next_id, in_stock=rng.random(n_d) < 0.95, lifetime_proof=rng.random(n_d) < 0.3,
+                floor_area=floor_area, crowded_m2=30.0, elderly_rate=0.3, family_rate=0.4, s0=12345, s1=2**63 + 7)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_movers(seed):
+    rng = np.random.default_rng(seed)
+    for n_h, n_d in ((0, 0), (1, 1), (5000, 4000)):
+        args = _movers_args(rng, n_h, n_d)
+        got, want = ks.movers(**args), ks._movers_numpy(**args)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
+        if n_h > 1000:
+            assert 0 < got[2].sum() < got[0].size
+    args = _movers_args(rng, 100, 50)
+    args["dwelling_id"][np.flatnonzero(args["alive"] & (args["oldest"] >= 75))[0]] = -1  # a home without a row
+    with pytest.raises(KeyError):
+        ks.movers(**args)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pay_for_homes(seed):
+    """The same payments, counts and sums, with NaN, signed zeros and infinities in savings and values, repeated
+    households and homes, and homes of the funds."""
+    rng = np.random.default_rng(seed)
+    n_h, n_d = 3000, 2000
+    special = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, -5.0])
+    savings = rng.uniform(-1e4, 3e5, n_h)
+    pick = rng.random(n_h) < 0.1
+    savings[pick] = rng.choice(special, pick.sum())
+    mortgage = rng.uniform(0, 2e5, n_h)
+    value = rng.uniform(5e4, 5e5, n_d)
+    pick = rng.random(n_d) < 0.05
+    value[pick] = rng.choice(special[:4], pick.sum())  # (no -inf: inf - inf in a sum would make a NaN whose sign
+    # depends on the order of the operands of a later NaN + NaN, which the compiler may swap)
+    owner = rng.integers(-1, 7, n_d).astype(np.int8)
+    mun = rng.integers(0, ks.N_MUN, n_d).astype(np.int8)
+    for n in (0, 1, 500):
+        hh, dw = rng.integers(0, n_h, n), rng.integers(0, n_d, n)
+        out = []
+        for fn in (ks.pay_for_homes, ks._pay_numpy):
+            s, m, year = savings.copy(), mortgage.copy(), np.zeros(n_d, dtype=np.int16)
+            res = fn(hh, dw, value, owner, mun, s, m, year, 2031)
+            out.append((res, s, m, year))
+        (a, *sa), (b, *sb) = out
+        assert a[2] == b[2] and a[0].dtype == b[0].dtype and np.array_equal(a[0], b[0])
+        assert a[1].tobytes() == b[1].tobytes()
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(sa, sb, strict=True))
+    mun[dw[0]] = ks.N_MUN  # outside the municipalities: numpy's longer counts
+    a = ks.pay_for_homes(hh, dw, value, owner, mun, savings.copy(), mortgage.copy(), np.zeros(n_d, np.int16), 2031)
+    assert a[0].size == ks.N_MUN + 1
