@@ -11,8 +11,13 @@ inputs).
 In numpy each takes about ten passes over the stock's rows (gathers of the columns, masks, bincounts); the loops
 make one each.
 
-- :func:`group_by_municipality`: the stock's rows grouped by municipality (new construction), by a counting
-  sort instead of numpy's stable argsort.
+- :func:`stock_groups`: for new construction, the stock's rows grouped by municipality, its vacant homes per
+  municipality and its values grouped by municipality and type, by a counting sort in two passes over the
+  slots instead of numpy's stable sorts and a selection per municipality and type. (:func:`group_loop`, the
+  counting sort of given rows by municipality, serves model/kernels_renovation.py.)
+- :func:`demolition_groups`: for demolition, the stock per municipality and the vacant homes that may be
+  demolished grouped by municipality, in two passes over the slots instead of about ten numpy passes over the
+  stock and a selection per municipality.
 - :func:`pay_for_homes`: what a purchase changes for the buyers and the homes and its counts per
   municipality (model.allocation.purchase, about 25 calls a year), in one call instead of about fifteen
   numpy calls.
@@ -27,7 +32,17 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
-from .state import APARTMENT, CORPORATION_FUND, FUND, FUND_FOR_SALE, OWNER_OCCUPIER, VACANT, for_sale_mask
+from .state import (
+    APARTMENT,
+    CORPORATION_FUND,
+    DEMOLISHED,
+    FUND,
+    FUND_FOR_SALE,
+    OTHER_OWNER,
+    OWNER_OCCUPIER,
+    VACANT,
+    for_sale_mask,
+)
 
 N_MUN = len(MUNICIPALITY_CODES)
 N_SEG = APARTMENT + 1  # segments: terraced, semi-detached, detached, apartment
@@ -145,16 +160,126 @@ def group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
     return True
 
 
-def group_by_municipality(rows: np.ndarray, mun: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows grouped by their municipality (``mun``: per slot, 0 .. N_MUN - 1), each group in the order of
-    ``rows`` (a stable counting sort: for ascending rows, the same as selecting each municipality's rows), and
-    the end of each group."""
-    if use_compiled(rows.size):
-        out, ends = np.empty(rows.size, dtype=rows.dtype), np.empty(N_MUN, dtype=np.int64)
-        if group_loop(rows, mun, N_MUN, out, ends):
-            return out, ends
-    m = mun.take(rows)  # (a municipality out of range: numpy's error)
-    return rows.take(np.argsort(m, kind="stable")), np.cumsum(np.bincount(m, minlength=N_MUN))
+N_CODES = 256  # the types, as cells of a municipality: every int8 value (through its uint8 view)
+
+
+def _stock_groups_numpy(alive, in_stock, status, mun, typ, value):
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))  # model.state.stock_rows
+    m = mun.take(rows).astype(np.int64)  # (a municipality out of range: numpy's error or longer counts)
+    by_mun = rows.take(np.argsort(m, kind="stable"))
+    ends = np.cumsum(np.bincount(m, minlength=N_MUN))
+    vacant = np.bincount(m[status.take(rows) == VACANT], minlength=N_MUN)
+    cell = m * N_CODES + typ.take(rows).view(np.uint8)
+    by_type = value.take(rows.take(np.argsort(cell, kind="stable")))
+    return by_mun, ends, vacant, by_type, np.cumsum(np.bincount(cell, minlength=N_MUN * N_CODES))
+
+
+@njit
+def _stock_groups_loop(alive, in_stock, status, mun, typ, value, n_mun, by_mun, ends, vacant, by_type,
+                       cell_ends):  # pragma: no cover - compiled
+    """Fills the outputs; returns how many stock rows, or -1 (and nothing sorted) for a municipality outside
+    0 .. n_mun - 1."""
+    count = np.zeros(n_mun * N_CODES, dtype=np.int64)
+    n = 0
+    for r in range(alive.size):
+        if alive[r] and in_stock[r] and status[r] != DEMOLISHED:
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                return -1
+            count[np.int64(m) * N_CODES + (np.int64(typ[r]) & 255)] += 1
+            if status[r] == VACANT:
+                vacant[m] += 1
+            n += 1
+    start_c = np.zeros(n_mun * N_CODES, dtype=np.int64)
+    total = 0
+    for c in range(n_mun * N_CODES):
+        start_c[c] = total
+        total += count[c]
+        cell_ends[c] = total
+    start_m = np.zeros(n_mun, dtype=np.int64)  # a municipality's rows span its cells
+    for m in range(n_mun):
+        start_m[m] = start_c[m * N_CODES]
+        ends[m] = cell_ends[m * N_CODES + N_CODES - 1]
+    for r in range(alive.size):
+        if alive[r] and in_stock[r] and status[r] != DEMOLISHED:
+            m = mun[r]
+            c = np.int64(m) * N_CODES + (np.int64(typ[r]) & 255)
+            by_mun[start_m[m]] = r
+            start_m[m] += 1
+            by_type[start_c[c]] = value[r]
+            start_c[c] += 1
+    return n
+
+
+def stock_groups(alive, in_stock, status, mun, typ, value) -> tuple[np.ndarray, ...]:
+    """The stock (model.state.stock_rows) as new construction reads it, from the columns (per dwelling slot):
+    its rows grouped by municipality, each group ascending (as a stable sort by municipality), and the end of
+    each group; the vacant homes per municipality; the values grouped by cell municipality x N_CODES + type
+    (the type's uint8 view), each cell in row order, and the end of each cell."""
+    if use_compiled(alive.size):
+        n = alive.size
+        by_mun, by_type = np.empty(n, dtype=np.int64), np.empty(n, dtype=value.dtype)
+        ends, vacant = np.empty(N_MUN, dtype=np.int64), np.zeros(N_MUN, dtype=np.int64)
+        cell_ends = np.empty(N_MUN * N_CODES, dtype=np.int64)
+        k = _stock_groups_loop(alive, in_stock, status, mun, typ, value, N_MUN, by_mun, ends, vacant, by_type,
+                               cell_ends)
+        if k >= 0:
+            return by_mun[:k], ends, vacant, by_type[:k], cell_ends
+    return _stock_groups_numpy(alive, in_stock, status, mun, typ, value)
+
+
+def _demolition_groups_numpy(alive, in_stock, status, owner, mun):
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))  # model.state.stock_rows
+    m = mun.take(rows)
+    o = owner.take(rows)
+    eligible = np.flatnonzero((status.take(rows) == VACANT) & (o != OTHER_OWNER) & (o != FUND)
+                              & (o != CORPORATION_FUND))
+    em = m.take(eligible).astype(np.int64)
+    return (np.bincount(m, minlength=N_MUN), rows.take(eligible).take(np.argsort(em, kind="stable")),
+            np.cumsum(np.bincount(em, minlength=N_MUN)))
+
+
+@njit
+def _demolition_groups_loop(alive, in_stock, status, owner, mun, n_mun, stock, out, ends):  # pragma: no cover
+    """Fills the outputs; returns how many homes may be demolished, or -1 (and nothing sorted) for a
+    municipality outside 0 .. n_mun - 1."""
+    count = np.zeros(n_mun, dtype=np.int64)
+    for r in range(alive.size):
+        if alive[r] and in_stock[r] and status[r] != DEMOLISHED:
+            m = mun[r]
+            if m < 0 or m >= n_mun:
+                return -1
+            stock[m] += 1
+            o = owner[r]
+            if status[r] == VACANT and o != OTHER_OWNER and o != FUND and o != CORPORATION_FUND:
+                count[m] += 1
+    start = np.zeros(n_mun, dtype=np.int64)
+    total = 0
+    for m in range(n_mun):
+        start[m] = total
+        total += count[m]
+        ends[m] = total
+    for r in range(alive.size):
+        o = owner[r]
+        if (alive[r] and in_stock[r] and status[r] == VACANT and o != OTHER_OWNER and o != FUND
+                and o != CORPORATION_FUND):
+            out[start[mun[r]]] = r
+            start[mun[r]] += 1
+    return total
+
+
+def demolition_groups(alive, in_stock, status, owner, mun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For demolition, from the columns (per dwelling slot): the homes of the stock (model.state.stock_rows) per
+    municipality, and the rows of the vacant ones that may be demolished (not of other owners or the
+    Transformatiefonds, which decide on their own) grouped by municipality, each group ascending, with the
+    end of each group."""
+    if use_compiled(alive.size):
+        stock, ends = np.zeros(N_MUN, dtype=np.int64), np.empty(N_MUN, dtype=np.int64)
+        out = np.empty(alive.size, dtype=np.int64)
+        k = _demolition_groups_loop(alive, in_stock, status, owner, mun, N_MUN, stock, out, ends)
+        if k >= 0:
+            return stock, out[:k], ends
+    return _demolition_groups_numpy(alive, in_stock, status, owner, mun)
 
 
 def _movers_numpy(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof, floor_area,

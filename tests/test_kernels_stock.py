@@ -76,21 +76,40 @@ def test_reprice(seed):
 
 @needs_numba
 @pytest.mark.parametrize("seed", [0, 1])
-def test_group_by_municipality(seed, monkeypatch):
+def test_group_loop(seed):
+    """The counting sort of rows by municipality (model/kernels_renovation.py uses it): numpy's stable sort."""
     rng = np.random.default_rng(seed)
     mun = rng.integers(0, ks.N_MUN - 1, 5000).astype(np.int8)  # the last municipality without rows
-    rows = np.sort(rng.choice(mun.size, 4000, replace=False)).astype(np.int64)
-    got = ks.group_by_municipality(rows, mun)
-    with monkeypatch.context() as m:
-        m.setattr(ks, "use_compiled", lambda n: False)
-        want = ks.group_by_municipality(rows, mun)
-    for g, w in zip(got, want, strict=True):
-        assert g.dtype == w.dtype and np.array_equal(g, w)
-    starts = np.concatenate([[0], got[1][:-1]])
-    for m_, (a, b) in enumerate(zip(starts, got[1], strict=True)):
-        assert np.array_equal(got[0][a:b], rows[mun[rows] == m_])
-    empty = np.zeros(0, dtype=np.int64)
-    assert [g.tolist() for g in ks.group_by_municipality(empty, mun)] == [[], [0] * ks.N_MUN]
+    for n in (0, 4000):
+        rows = np.sort(rng.choice(mun.size, n, replace=False)).astype(np.int64)
+        out, ends = np.empty(n, dtype=np.int64), np.empty(ks.N_MUN, dtype=np.int64)
+        assert ks.group_loop(rows, mun, ks.N_MUN, out, ends)
+        assert np.array_equal(out, rows[np.argsort(mun[rows], kind="stable")])
+        assert np.array_equal(ends, np.cumsum(np.bincount(mun[rows], minlength=ks.N_MUN)))
+    mun[0] = ks.N_MUN
+    assert not ks.group_loop(np.arange(10), mun, ks.N_MUN, np.empty(10, dtype=np.int64), ends)
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stock_groups(seed):
+    """The same groups, with every int8 type, NaN values, homes out of the stock, demolished or dead, and a
+    municipality without homes; a municipality out of range: numpy's error or longer counts."""
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 6000):
+        alive, in_stock = rng.random(n) < 0.95, rng.random(n) < 0.9
+        status = rng.integers(-1, 4, n).astype(np.int8)
+        mun = rng.integers(0, ks.N_MUN - 1, n).astype(np.int8)
+        typ = rng.choice(np.array([-128, -1, 0, 1, 2, 3, 4, 127], dtype=np.int8), n)
+        value = rng.uniform(5e4, 5e5, n)
+        value[rng.random(n) < 0.02] = np.nan
+        args = (alive, in_stock, status, mun, typ, value)
+        got, want = ks.stock_groups(*args), ks._stock_groups_numpy(*args)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    mun[0], alive[0], in_stock[0], status[0] = ks.N_MUN, True, True, 1
+    got, want = ks.stock_groups(*args), ks._stock_groups_numpy(*args)
+    assert all(g.tobytes() == w.tobytes() for g, w in zip(got, want, strict=True)) and got[1].size == ks.N_MUN + 1
 
 
 def _movers_args(rng, n_h, n_d):
@@ -157,3 +176,23 @@ def test_pay_for_homes(seed):
     mun[dw[0]] = ks.N_MUN  # outside the municipalities: numpy's longer counts
     a = ks.pay_for_homes(hh, dw, value, owner, mun, savings.copy(), mortgage.copy(), np.zeros(n_d, np.int16), 2031)
     assert a[0].size == ks.N_MUN + 1
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_demolition_groups(seed):
+    """The same counts and groups, with every owner and status code, homes out of the stock or dead, and a
+    municipality without homes; a municipality out of range: numpy's longer counts."""
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 6000):
+        alive, in_stock = rng.random(n) < 0.95, rng.random(n) < 0.9
+        status = rng.integers(-1, 4, n).astype(np.int8)
+        owner = rng.integers(-1, 7, n).astype(np.int8)
+        mun = rng.integers(0, ks.N_MUN - 1, n).astype(np.int8)
+        args = (alive, in_stock, status, owner, mun)
+        got, want = ks.demolition_groups(*args), ks._demolition_groups_numpy(*args)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
+    mun[0], alive[0], in_stock[0], status[0], owner[0] = ks.N_MUN, True, True, 1, 0
+    got, want = ks.demolition_groups(*args), ks._demolition_groups_numpy(*args)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)) and got[0].size == ks.N_MUN + 1
