@@ -174,21 +174,25 @@ class Offer(NamedTuple):
     for_sale: np.ndarray  # bool: for sale and not sold yet this year
     for_rent: np.ndarray  # bool
     value: np.ndarray  # EUR
-    score: np.ndarray  # attractiveness_of
+    score: np.ndarray  # attractiveness_of the homes for sale (0 for the others, which no buyer looks at)
 
 
 def homes_on_offer(model) -> Offer:
     """The dwellings a household can move into: the alive vacant dwellings of the stock (one pass over the
     slots), of which written-off homes are not for sale or to let to households (they wait for demolition or
     the fund), except those the fund lets temporarily before demolishing them; with what allocate_dwellings
-    reads of them, found once for all municipalities (each element depends on its own home only)."""
+    and tenant_moves read of them, found once for all municipalities (each element depends on its own home
+    only)."""
     d = model.state.dwellings
     vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
     vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
                                               & (d.fund_status[vacant] == FUND_LET_TEMP))]
     value = d.value_eur[vacant]
-    return Offer(vacant, d.municipality[vacant], for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year),
-                 for_rent_mask(d, vacant), value, attractiveness_of(model, vacant, value))
+    for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
+    score = np.zeros(vacant.size)
+    sale = np.flatnonzero(for_sale)
+    score[sale] = attractiveness_of(model, vacant.take(sale), value.take(sale))
+    return Offer(vacant, d.municipality[vacant], for_sale, for_rent_mask(d, vacant), value, score)
 
 
 def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,
@@ -266,28 +270,37 @@ def tenant_moves(model) -> None:
         return
     income = household_income(state, looking)
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock & ~d.written_off
-                            & (d.last_sale_year != model.year))  # a home is sold at most once a year
-    own_vacant = vacant[for_sale_mask(d, vacant)]
-    for m in np.unique(h.municipality[looking]):
-        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
-        who = looking[h.municipality[looking] == m]
-        free = own_vacant[d.municipality[own_vacant] == m]
+    # the vacant owner-occupied homes not sold yet this year (a home is sold at most once a year): the homes
+    # on offer for sale, with their values and scores found once (each depends on its own home only)
+    offer = homes_on_offer(model)
+    sale = np.flatnonzero(offer.for_sale)
+    own_vacant, own_mun = offer.rows.take(sale), offer.municipality.take(sale)
+    own_value, own_score = offer.value.take(sale), offer.score.take(sale)
+    # the moves change homes and households no later municipality looks at: done in one go after the loop
+    moved, moved_to = [], []
+    looking_mun = h.municipality[looking]
+    for m in np.unique(looking_mun):
+        free = np.flatnonzero(own_mun == m)
         if free.size == 0:
             continue
-        free_value = d.value_eur[free]
-        got = match_free(rng, budget[h.municipality[looking] == m], free_value,
-                         attractiveness_of(model, free, free_value), hp.choice_set_size)
-        movers, new = who[got >= 0], free[got[got >= 0]]
+        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
+        in_m = looking_mun == m
+        got = match_free(rng, budget[in_m], own_value.take(free), own_score.take(free), hp.choice_set_size)
+        movers, new = looking[in_m][got >= 0], own_vacant.take(free)[got[got >= 0]]
         if movers.size == 0:
             continue
-        old = d.rows(h.dwelling_id[movers])
-        d.col("household_id")[old] = -1
-        d.col("status")[old] = VACANT
-        d.col("years_vacant")[old] = 0
-        d.col("status")[new] = OCCUPIED
-        d.col("household_id")[new] = h.id[movers]
-        h.col("dwelling_id")[movers] = d.id[new]
-        h.col("tenure")[movers] = OWNER
-        h.col("moved_in_year")[movers] = model.year + 1
         purchase(model, movers, new)
+        moved.append(movers)
+        moved_to.append(new)
+    if not moved:
+        return
+    movers, new = np.concatenate(moved), np.concatenate(moved_to)
+    old = d.rows(h.dwelling_id[movers])
+    d.col("household_id")[old] = -1
+    d.col("status")[old] = VACANT
+    d.col("years_vacant")[old] = 0
+    d.col("status")[new] = OCCUPIED
+    d.col("household_id")[new] = h.id[movers]
+    h.col("dwelling_id")[movers] = d.id[new]
+    h.col("tenure")[movers] = OWNER
+    h.col("moved_in_year")[movers] = model.year + 1
