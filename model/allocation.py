@@ -261,9 +261,9 @@ def tenant_moves(model) -> None:
     state = model.state
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
-    hrow = h.alive_rows()
-    tenure = h.tenure[hrow]
-    tenants = np.compress((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT), hrow)
+    # one mask over the household slots instead of gathers at the alive rows: the same rows, ascending
+    tenure = h.peek("tenure")
+    tenants = np.flatnonzero(h.peek("alive") & ((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT)))
     u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:

@@ -57,8 +57,9 @@ def structural_vacancy_demolition(model, shrinking: np.ndarray) -> np.ndarray:
     municipalities whose population fell over the year; returns the number per municipality."""
     d = model.state.dwellings
     sc = model.scenario.stock_change
-    rows = d.alive_rows()
-    rows = np.compress(d.status[rows] == VACANT, rows)  # the few vacant homes first, then the rest of the test
+    # the few alive vacant homes first (one mask over the slots: the same rows as a selection of the alive
+    # rows, ascending), then the rest of the test
+    rows = np.flatnonzero(d.peek("alive") & (d.peek("status") == VACANT))
     owner = d.owner[rows]
     rows = rows[d.in_stock[rows] & ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD))
                 & (d.years_vacant[rows] >= sc.structural_vacancy_years)]
@@ -75,8 +76,8 @@ def corporation_sales(model) -> np.ndarray:
     st = model.state
     h, d = st.households, st.dwellings
     sc, hp = model.scenario.stock_change, model.scenario.housing
-    hrow = h.alive_rows()
-    tenants = np.compress(h.tenure[hrow] == SOCIAL_TENANT, hrow)
+    # one mask over the household slots instead of gathers at the alive rows: the same rows, ascending
+    tenants = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == SOCIAL_TENANT))
     u = model.streams.uniform_by_key("stock_change", model.year, h.key[tenants], sub=2)
     tenants = tenants[u < sc.corporation_sale_rate]
     income, _ = household_means(st)
