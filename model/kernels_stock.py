@@ -9,7 +9,7 @@ inputs).
   vacancy and the change of its condition; the condition is recorded as priced.
 
 In numpy each takes about ten passes over the stock's rows (gathers of the columns, masks, bincounts); the loops
-make one each.
+make one each, over the slots (testing the stock's condition themselves instead of reading its rows).
 
 - :func:`stock_groups`: for new construction, the stock's rows grouped by municipality, its vacant homes per
   municipality and its values grouped by municipality and type, by a counting sort in two passes over the
@@ -42,6 +42,7 @@ from .state import (
     OWNER_OCCUPIER,
     VACANT,
     for_sale_mask,
+    stock_rows,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -57,31 +58,42 @@ def _for_sale_counts_numpy(d, rows, mun, typ, status):
 
 
 @njit
-def _for_sale_loop(rows, mun, typ, status, owner, fund_status, n_cells, total, vacant):  # pragma: no cover
-    for i in range(rows.size):
-        r = rows[i]
+def _for_sale_loop(alive, in_stock, mun, typ, status, owner, fund_status, n_cells, total,
+                   vacant):  # pragma: no cover - compiled
+    """Without branches on the owner (mixed at random over the slots): one count per home of the stock in its
+    cell x (for sale, vacant)."""
+    counts = np.zeros(n_cells * 4, dtype=np.int64)
+    for r in range(alive.size):
+        st = status[r]
+        if not (alive[r] and in_stock[r] and st != DEMOLISHED):
+            continue
         o = owner[r]
-        if o == OWNER_OCCUPIER or ((o == FUND or o == CORPORATION_FUND) and fund_status[r] == FUND_FOR_SALE):
-            cell = np.int64(mun[r]) * N_SEG + typ[r]
-            if cell < 0 or cell >= n_cells:
+        sale = np.int64(o == OWNER_OCCUPIER) | (np.int64((o == FUND) | (o == CORPORATION_FUND))
+                                                & np.int64(fund_status[r] == FUND_FOR_SALE))
+        cell = np.int64(mun[r]) * N_SEG + typ[r]
+        if cell < 0 or cell >= n_cells:
+            if sale:
                 return False
-            total[cell] += 1
-            if status[r] == VACANT:
-                vacant[cell] += 1
+            continue
+        counts[(cell << 2) | (sale << 1) | np.int64(st == VACANT)] += 1
+    for c in range(n_cells):
+        total[c] = counts[4 * c + 2] + counts[4 * c + 3]
+        vacant[c] = counts[4 * c + 3]
     return True
 
 
-def for_sale_counts(d, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Of the dwellings ``rows`` (of table ``d``), the homes for sale (model.state.for_sale_mask) and the vacant
-    ones among them, per cell municipality x N_SEG + type (N_MUN x N_SEG cells, as np.bincount counts them)."""
+def for_sale_counts(d) -> tuple[np.ndarray, np.ndarray]:
+    """Of the stock of table ``d`` (model.state.stock_rows), the homes for sale (model.state.for_sale_mask) and
+    the vacant ones among them, per cell municipality x N_SEG + type (N_MUN x N_SEG cells, as np.bincount
+    counts them). The loop runs over the slots, without the stock's rows."""
     mun, typ, status = d.peek("municipality"), d.peek("type"), d.peek("status")
-    if use_compiled(rows.size):
+    if use_compiled(d.n):
         total = np.zeros(N_MUN * N_SEG, dtype=np.int64)
         vacant = np.zeros(N_MUN * N_SEG, dtype=np.int64)
-        if _for_sale_loop(rows, mun, typ, status, d.peek("owner"), d.peek("fund_status"), N_MUN * N_SEG, total,
-                          vacant):
+        if _for_sale_loop(d.peek("alive"), d.peek("in_stock"), mun, typ, status, d.peek("owner"),
+                          d.peek("fund_status"), N_MUN * N_SEG, total, vacant):
             return total, vacant
-    return _for_sale_counts_numpy(d, rows, mun, typ, status)  # (a cell out of range: numpy's counts)
+    return _for_sale_counts_numpy(d, stock_rows(d), mun, typ, status)  # (a cell out of range: numpy's counts)
 
 
 def _reprice_numpy(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth,
@@ -98,11 +110,13 @@ def _reprice_numpy(rows, mun, typ, status, years_vacant, condition, priced_condi
 
 
 @njit
-def _reprice_loop(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth,
+def _reprice_loop(alive, in_stock, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth,
                   keep_vacant, condition_weight):  # pragma: no cover - compiled
     n_local = local.size
-    for i in range(rows.size):
-        r = rows[i]
+    for r in range(alive.size):
+        st = status[r]
+        if not (alive[r] and in_stock[r] and st != DEMOLISHED):
+            continue
         t = typ[r]
         segment = np.int64(mun[r]) * N_SEG + (t if t < 3 else 3)
         if segment < 0:  # numpy's indexing from the end
@@ -110,7 +124,7 @@ def _reprice_loop(rows, mun, typ, status, years_vacant, condition, priced_condit
         if segment < 0 or segment >= n_local:
             raise IndexError("segment out of range")
         factor = growth * (1.0 + local[segment])
-        if status[r] == VACANT and years_vacant[r] >= 1:
+        if st == VACANT and years_vacant[r] >= 1:
             factor *= keep_vacant
         c = condition[r]
         scale = 1.0 + condition_weight * (np.float64(c) - np.float64(priced_condition[r]))
@@ -121,20 +135,22 @@ def _reprice_loop(rows, mun, typ, status, years_vacant, condition, priced_condit
         value[r] *= factor
 
 
-def reprice(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth, vacant_loss,
-            condition_weight) -> None:
-    """Values of the dwellings ``rows`` (ascending, distinct) times ``growth`` (1 + the national growth) x
-    (1 + ``local``[municipality, min(type, 3)]) x (1 - ``vacant_loss`` where vacant a year or more) x
-    max(1 + ``condition_weight`` x (condition - priced condition), 0.05), in that order; the condition is
-    then recorded as priced. ``value`` and ``priced_condition`` are written in place (per dwelling slot, as the
-    other columns); ``local``: shape (N_MUN, N_SEG)."""
+def reprice(alive, in_stock, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth,
+            vacant_loss, condition_weight) -> None:
+    """Values of the dwellings of the stock (alive, ``in_stock``, not demolished: model.state.stock_rows) times
+    ``growth`` (1 + the national growth) x (1 + ``local``[municipality, min(type, 3)]) x (1 - ``vacant_loss``
+    where vacant a year or more) x max(1 + ``condition_weight`` x (condition - priced condition), 0.05), in
+    that order; the condition is then recorded as priced. ``value`` and ``priced_condition`` are written in
+    place (per dwelling slot, as the other columns); ``local``: shape (N_MUN, N_SEG). The loop runs over the
+    slots, without the stock's rows."""
     local = np.ascontiguousarray(local, dtype=np.float64).ravel()
-    if not use_compiled(rows.size) or condition.dtype != priced_condition.dtype:
+    if not use_compiled(alive.size) or condition.dtype != priced_condition.dtype:
+        rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
         _reprice_numpy(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, growth,
                        vacant_loss, condition_weight)
         return
-    _reprice_loop(rows, mun, typ, status, years_vacant, condition, priced_condition, value, local, float(growth),
-                  1.0 - vacant_loss, float(condition_weight))
+    _reprice_loop(alive, in_stock, mun, typ, status, years_vacant, condition, priced_condition, value, local,
+                  float(growth), 1.0 - vacant_loss, float(condition_weight))
 
 
 @njit

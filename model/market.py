@@ -37,7 +37,6 @@ from .state import (
     VACANT,
     for_rent_mask,
     for_sale_mask,
-    stock_rows,
     tenure_in,
 )
 
@@ -47,13 +46,7 @@ N_SEG = kernels_stock.N_SEG  # segments: terraced, semi-detached, detached, apar
 
 def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
-    d = model.state.dwellings
-    return _for_sale_vacancy(d, stock_rows(d))
-
-
-def _for_sale_vacancy(d, rows) -> np.ndarray:
-    """for_sale_vacancy of the stock ``rows``."""
-    total, vacant = kernels_stock.for_sale_counts(d, rows)
+    total, vacant = kernels_stock.for_sale_counts(model.state.dwellings)
     return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
 
 
@@ -63,16 +56,16 @@ def update_prices(model) -> None:
     Two passes over the stock (model.kernels_stock): the vacancy of the homes for sale, then the new values."""
     d = model.state.dwellings
     mk = model.scenario.market
-    rows = stock_rows(d)
-    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows) - mk.natural_vacancy_rate)
+    local = -mk.price_vacancy_elasticity * (for_sale_vacancy(model) - mk.natural_vacancy_rate)
     local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
     model.local_price_change = local
     # value x national index x local[mun, min(type, 3)], less vacant_value_loss for homes for sale longer than a
     # year, and following the dwelling's own condition since the last update (label changes are priced where
     # renovations happen, model.renovation)
-    kernels_stock.reprice(rows, d.peek("municipality"), d.peek("type"), d.peek("status"), d.peek("years_vacant"),
-                          d.peek("condition"), d.col("priced_condition"), d.col("value_eur"), local,
-                          1.0 + national_price_growth(model), mk.vacant_value_loss, mk.condition_value_weight)
+    kernels_stock.reprice(d.peek("alive"), d.peek("in_stock"), d.peek("municipality"), d.peek("type"),
+                          d.peek("status"), d.peek("years_vacant"), d.peek("condition"), d.col("priced_condition"),
+                          d.col("value_eur"), local, 1.0 + national_price_growth(model), mk.vacant_value_loss,
+                          mk.condition_value_weight)
 
 
 def _move(model, movers: np.ndarray, targets: np.ndarray, tenure: np.ndarray) -> None:

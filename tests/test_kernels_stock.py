@@ -8,7 +8,7 @@ import pytest
 
 from model import kernels
 from model import kernels_stock as ks
-from model.state import new_dwellings
+from model.state import DEMOLISHED, new_dwellings, stock_rows
 
 needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
 
@@ -30,21 +30,27 @@ def _dwellings(rng, n):
 @needs_numba
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_for_sale_counts(seed):
+    """Over the slots, testing the stock's condition in the loop: the counts of numpy's code on the stock's
+    rows, with homes out of the stock, removed and demolished."""
     rng = np.random.default_rng(seed)
     d = _dwellings(rng, 5000)
-    rows = np.sort(rng.choice(d.n, 4000, replace=False)).astype(np.int64)
-    got = ks.for_sale_counts(d, rows)
-    want = ks._for_sale_counts_numpy(d, rows, d.peek("municipality"), d.peek("type"), d.peek("status"))
-    for g, w in zip(got, want, strict=True):
+    d.col("in_stock")[:] = rng.random(d.n) < 0.9
+    d.remove_rows(np.sort(rng.choice(d.n, 300, replace=False)))
+    rows = stock_rows(d)
+
+    def want():
+        return ks._for_sale_counts_numpy(d, rows, d.peek("municipality"), d.peek("type"), d.peek("status"))
+
+    got = ks.for_sale_counts(d)
+    for g, w in zip(got, want(), strict=True):
         assert g.dtype == w.dtype and np.array_equal(g, w)
     assert got[0].sum() > got[1].sum() > 0
-    empty = np.zeros(0, dtype=np.int64)
-    assert all(np.array_equal(g, np.zeros(ks.N_MUN * ks.N_SEG)) for g in ks.for_sale_counts(d, empty))
+    assert all(np.array_equal(g, np.zeros(ks.N_MUN * ks.N_SEG)) for g in ks.for_sale_counts(new_dwellings()))
     d.col("type")[rows[:3]] = 4  # beyond the segments of the last municipality: numpy's (longer) counts
     d.col("municipality")[rows[:3]] = ks.N_MUN - 1
-    got = ks.for_sale_counts(d, rows)
-    want = ks._for_sale_counts_numpy(d, rows, d.peek("municipality"), d.peek("type"), d.peek("status"))
-    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    d.col("owner")[rows[:3]] = 0
+    got = ks.for_sale_counts(d)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want(), strict=True)) and got[0].size > ks.N_MUN * ks.N_SEG
 
 
 @needs_numba
@@ -52,6 +58,7 @@ def test_for_sale_counts(seed):
 def test_reprice(seed):
     rng = np.random.default_rng(seed)
     n = 5000
+    alive, in_stock = rng.random(n) < 0.95, rng.random(n) < 0.9
     mun = rng.integers(0, ks.N_MUN, n).astype(np.int8)
     typ = rng.integers(-1, 6, n).astype(np.int8)
     status = rng.integers(0, 3, n).astype(np.int8)
@@ -62,16 +69,20 @@ def test_reprice(seed):
     value = rng.uniform(5e4, 5e5, n)
     value[rng.random(n) < 0.01] = np.nan
     local = rng.normal(0, 0.02, (ks.N_MUN, ks.N_SEG))
-    rows = np.sort(rng.choice(n, 4000, replace=False)).astype(np.int64)
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
     out = []
     for compiled in (True, False):
         p, v = priced.copy(), value.copy()
-        args = (rows, mun, typ, status, years_vacant, condition, p, v, local, 1.02, 0.05, 2.5)
-        ks.reprice(*args) if compiled else ks._reprice_numpy(*args[:8], local.ravel(), *args[9:])
+        args = (mun, typ, status, years_vacant, condition, p, v, local, 1.02, 0.05, 2.5)
+        if compiled:
+            ks.reprice(alive, in_stock, *args)
+        else:
+            ks._reprice_numpy(rows, *args[:7], local.ravel(), *args[8:])
         out.append((p, v))
     for g, w in zip(*out, strict=True):
         assert g.tobytes() == w.tobytes()
     assert not np.array_equal(out[0][1], value)
+    assert np.array_equal(out[0][1][~alive], value[~alive], equal_nan=True)
 
 
 @needs_numba
