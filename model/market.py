@@ -125,7 +125,9 @@ def moves(model) -> None:
     value_v[for_sale] = d.value_eur[vacant.take(for_sale)]
     score_v[for_sale] = attractiveness_of(model, vacant.take(for_sale), value_v.take(for_sale))
     tenure_v = tenure_in(d, vacant)  # before a sale changes the owner
-    moved, moved_to, moved_tenure = [], [], []
+    # the groups matched (movers as positions in ``movers``, targets as positions in ``vacant``, buyers or
+    # renters), in order: settled after the loop
+    matched = []
     mover_mun, vacant_mun = h.municipality[movers], d.peek("municipality").take(vacant)
     for m in np.unique(mover_mun):
         rng = model.streams.generator("market", model.year, sub=int(m))
@@ -150,29 +152,32 @@ def moves(model) -> None:
             rest = group[got < 0]
             k = min(rest.size, rent_c.size)
             renters, rtargets = rest[:k], rent_c[rng.permutation(rent_c.size)[:k]]
-            # settle: sellers receive their equity, buyers pay
-            for grp, tgt, buy in ((buyers, targets, True), (renters, rtargets, False)):
-                if grp.size == 0:
-                    continue
-                rows_h, rows_d = movers[grp], vacant.take(tgt)
-                sold = owners[grp]
-                # the old home is sold at its value: the equity goes to savings, a shortfall stays as debt
-                h.col("savings_eur")[rows_h] = means[grp]
-                h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
-                h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
-                moved.append(rows_h)
-                moved_to.append(rows_d)
-                moved_tenure.append(tenure_v.take(tgt))
-                if buy:
-                    purchase(model, rows_h, rows_d)
-                model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
-                                  municipality=mover_mun.take(grp))
+            matched += [(grp, tgt, buy) for grp, tgt, buy in ((buyers, targets, True), (renters, rtargets, False))
+                        if grp.size]
             left = np.ones(free.size, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
             left[np.searchsorted(free, targets)] = False
             left[np.searchsorted(free, rtargets)] = False
             free = free[left]
-    if moved:
-        _move(model, np.concatenate(moved), np.concatenate(moved_to), np.concatenate(moved_tenure))
+    if not matched:
+        return
+    # settle, for all groups at once (each mover is in one group; the matching read none of this): sellers
+    # receive their equity, a shortfall stays as debt; then the buyers pay, group by group in order (the sums of
+    # the purchase values and the funds' sales add up group by group)
+    grp = np.concatenate([g for g, _, _ in matched])
+    tgt = np.concatenate([t for _, t, _ in matched])
+    rows_h, rows_d = movers[grp], vacant.take(tgt)
+    sold = owners[grp]
+    h.col("savings_eur")[rows_h] = means[grp]
+    h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
+    h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
+    for g, t, buy in matched:
+        if buy:
+            purchase(model, movers[g], vacant.take(t))
+    elderly = need_lp[grp]  # counts: integer sums, the same in one go
+    for name, which in (("elderly_moves", elderly), ("family_moves", ~elderly)):
+        if which.any():
+            model.count_event(name, municipality=mover_mun[grp[which]])
+    _move(model, rows_h, rows_d, tenure_v.take(tgt))
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:
