@@ -1,7 +1,7 @@
-"""Compiled loops for the yearly price update of the housing market (model/market.py) and for stock change
-(model/stock_change.py), with the numpy code they replace as the fallback, giving bit-identical results (see
-model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks; tests/test_kernels_stock.py compares both on random
-inputs).
+"""Compiled loops for the housing market (model/market.py: prices and moves; model/allocation.py: purchases)
+and for stock change (model/stock_change.py), with the numpy code they replace as the fallback, giving
+bit-identical results (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks;
+tests/test_kernels_stock.py compares both on random inputs).
 
 - :func:`for_sale_counts`: per municipality x segment the homes for sale of the stock and the vacant ones
   among them (the vacancy rate that drives local prices).
