@@ -32,7 +32,6 @@ from .state import (
     VACANT,
     for_rent_mask,
     for_sale_mask,
-    tenure_in,
 )
 
 _SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4, "fund": 6}
@@ -243,14 +242,9 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
             dwelling[still[got >= 0]] = own_left[got[got >= 0]]
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
-    d.col("status")[take] = OCCUPIED
-    d.col("household_id")[take] = h.id[hr]
-    d.col("years_vacant")[take] = 0
-    h.col("dwelling_id")[hr] = d.id[take]
-    tenure = tenure_in(d, take)
-    h.col("tenure")[hr] = tenure
-    h.col("mortgage_eur")[hr] = 0.0
-    buyers = tenure == OWNER
+    buyers = kernels_stock.move_in(take, hr, d.col("status"), d.col("household_id"), d.col("years_vacant"),
+                                   d.peek("id"), h.peek("id"), h.col("dwelling_id"), h.col("tenure"),
+                                   h.col("mortgage_eur"), d.peek("owner"), d.peek("fund_status"))
     purchase(model, hr[buyers], take[buyers])
     return housed
 

@@ -207,3 +207,28 @@ def test_demolition_groups(seed):
     mun[0], alive[0], in_stock[0], status[0], owner[0] = ks.N_MUN, True, True, 1, 0
     got, want = ks.demolition_groups(*args), ks._demolition_groups_numpy(*args)
     assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)) and got[0].size == ks.N_MUN + 1
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_move_in(seed):
+    """The same columns written and the same buyers, with every owner and fund-status code."""
+    rng = np.random.default_rng(seed)
+    n_d, n_h = 3000, 2500
+    for n in (0, 1, 1000):
+        take, hr = rng.choice(n_d, n, replace=False), rng.choice(n_h, n, replace=False)
+        owner, fund_status = rng.integers(-1, 7, n_d).astype(np.int8), rng.integers(-1, 6, n_d).astype(np.int8)
+        d_id, h_id = rng.permutation(n_d * 2)[:n_d], rng.permutation(n_h * 2)[:n_h]
+        cols = (np.ones(n_d, np.int8), np.full(n_d, -1), np.full(n_d, 3, np.int16), np.full(n_h, -1),
+                np.full(n_h, 3, np.int8), rng.uniform(0, 1e5, n_h))
+        out = []
+        for fn in (ks.move_in, ks._move_in_numpy):
+            status, household_id, years_vacant, dwelling_id, tenure, mortgage = written = [c.copy() for c in cols]
+            buys = fn(take, hr, status, household_id, years_vacant, d_id, h_id, dwelling_id, tenure, mortgage, owner,
+                      fund_status)
+            out.append((buys, written))
+        (a, wa), (b, wb) = out
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+        assert all(x.dtype == y.dtype and x.tobytes() == y.tobytes() for x, y in zip(wa, wb, strict=True))
+        if n > 100:
+            assert 0 < a.sum() < n and not np.array_equal(wa[5], cols[5])
