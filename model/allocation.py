@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import kernels_market as km
+from . import kernels_stock
 from .income import household_income
 from .state import (
     CORPORATION_FUND,
@@ -31,7 +32,6 @@ from .state import (
     VACANT,
     for_rent_mask,
     for_sale_mask,
-    tenure_in,
 )
 
 _SUB = {"separation": 1, "leave_home": 2, "in_migration": 3, "tenant_moves": 4, "fund": 6}
@@ -43,17 +43,17 @@ def purchase(model, hh_rows: np.ndarray, dwelling_rows: np.ndarray) -> None:
     they still have). Counted as ``purchases`` and ``purchase_value_eur``. A home the Transformatiefonds
     listed is paid to the fund and becomes owner-occupied."""
     h, d = model.state.households, model.state.dwellings
-    value = d.value_eur[dwelling_rows]
-    for owner, seller in ((FUND, "fund"), (CORPORATION_FUND, "corporation_fund")):
-        from_fund = d.owner[dwelling_rows] == owner
-        if from_fund.any():
-            getattr(model, seller).sold(dwelling_rows[from_fund], value[from_fund])
-    own_part = np.clip(h.savings_eur[hh_rows], 0.0, value)
-    h.col("savings_eur")[hh_rows] -= own_part
-    h.col("mortgage_eur")[hh_rows] += value - own_part
-    d.col("last_sale_year")[dwelling_rows] = model.year
-    model.count_event("purchases", municipality=d.municipality[dwelling_rows])
-    model.count_event("purchase_value_eur", municipality=d.municipality[dwelling_rows], weights=value)
+    counts, sums, from_fund = kernels_stock.pay_for_homes(
+        hh_rows, dwelling_rows, d.peek("value_eur"), d.peek("owner"), d.peek("municipality"), h.col("savings_eur"),
+        h.col("mortgage_eur"), d.col("last_sale_year"), model.year)
+    if from_fund:  # (the payments change neither the owners nor the values)
+        value = d.value_eur[dwelling_rows]
+        for owner, seller in ((FUND, "fund"), (CORPORATION_FUND, "corporation_fund")):
+            sold = d.owner[dwelling_rows] == owner
+            if sold.any():
+                getattr(model, seller).sold(dwelling_rows[sold], value[sold])
+    model.count_event("purchases", counts)
+    model.count_event("purchase_value_eur", sums)
 
 
 def attractiveness(model, rows: np.ndarray) -> np.ndarray:
@@ -173,21 +173,25 @@ class Offer(NamedTuple):
     for_sale: np.ndarray  # bool: for sale and not sold yet this year
     for_rent: np.ndarray  # bool
     value: np.ndarray  # EUR
-    score: np.ndarray  # attractiveness_of
+    score: np.ndarray  # attractiveness_of the homes for sale (0 for the others, which no buyer looks at)
 
 
 def homes_on_offer(model) -> Offer:
     """The dwellings a household can move into: the alive vacant dwellings of the stock (one pass over the
     slots), of which written-off homes are not for sale or to let to households (they wait for demolition or
     the fund), except those the fund lets temporarily before demolishing them; with what allocate_dwellings
-    reads of them, found once for all municipalities (each element depends on its own home only)."""
+    and tenant_moves read of them, found once for all municipalities (each element depends on its own home
+    only)."""
     d = model.state.dwellings
     vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
     vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
                                               & (d.fund_status[vacant] == FUND_LET_TEMP))]
     value = d.value_eur[vacant]
-    return Offer(vacant, d.municipality[vacant], for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year),
-                 for_rent_mask(d, vacant), value, attractiveness_of(model, vacant, value))
+    for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
+    score = np.zeros(vacant.size)
+    sale = np.flatnonzero(for_sale)
+    score[sale] = attractiveness_of(model, vacant.take(sale), value.take(sale))
+    return Offer(vacant, d.municipality[vacant], for_sale, for_rent_mask(d, vacant), value, score)
 
 
 def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,
@@ -238,14 +242,9 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
             dwelling[still[got >= 0]] = own_left[got[got >= 0]]
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
-    d.col("status")[take] = OCCUPIED
-    d.col("household_id")[take] = h.id[hr]
-    d.col("years_vacant")[take] = 0
-    h.col("dwelling_id")[hr] = d.id[take]
-    tenure = tenure_in(d, take)
-    h.col("tenure")[hr] = tenure
-    h.col("mortgage_eur")[hr] = 0.0
-    buyers = tenure == OWNER
+    buyers = kernels_stock.move_in(take, hr, d.col("status"), d.col("household_id"), d.col("years_vacant"),
+                                   d.peek("id"), h.peek("id"), h.col("dwelling_id"), h.col("tenure"),
+                                   h.col("mortgage_eur"), d.peek("owner"), d.peek("fund_status"))
     purchase(model, hr[buyers], take[buyers])
     return housed
 
@@ -256,37 +255,46 @@ def tenant_moves(model) -> None:
     state = model.state
     h, d = state.households, state.dwellings
     hp = model.scenario.housing
-    hrow = h.alive_rows()
-    tenure = h.tenure[hrow]
-    tenants = np.compress((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT), hrow)
+    # one mask over the household slots instead of gathers at the alive rows: the same rows, ascending
+    tenure = h.peek("tenure")
+    tenants = np.flatnonzero(h.peek("alive") & ((tenure == SOCIAL_TENANT) | (tenure == PRIVATE_TENANT)))
     u = model.streams.uniform_by_key("allocation", model.year, h.key[tenants], sub=5)
     looking = tenants[u < hp.tenant_buy_rate]
     if looking.size == 0:
         return
     income = household_income(state, looking)
     budget = hp.max_price_to_income * income + h.savings_eur[looking]
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock & ~d.written_off
-                            & (d.last_sale_year != model.year))  # a home is sold at most once a year
-    own_vacant = vacant[for_sale_mask(d, vacant)]
-    for m in np.unique(h.municipality[looking]):
-        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
-        who = looking[h.municipality[looking] == m]
-        free = own_vacant[d.municipality[own_vacant] == m]
+    # the vacant owner-occupied homes not sold yet this year (a home is sold at most once a year): the homes
+    # on offer for sale, with their values and scores found once (each depends on its own home only)
+    offer = homes_on_offer(model)
+    sale = np.flatnonzero(offer.for_sale)
+    own_vacant, own_mun = offer.rows.take(sale), offer.municipality.take(sale)
+    own_value, own_score = offer.value.take(sale), offer.score.take(sale)
+    # the moves change homes and households no later municipality looks at: done in one go after the loop
+    moved, moved_to = [], []
+    looking_mun = h.municipality[looking]
+    for m in np.unique(looking_mun):
+        free = np.flatnonzero(own_mun == m)
         if free.size == 0:
             continue
-        free_value = d.value_eur[free]
-        got = match_free(rng, budget[h.municipality[looking] == m], free_value,
-                         attractiveness_of(model, free, free_value), hp.choice_set_size)
-        movers, new = who[got >= 0], free[got[got >= 0]]
+        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB["tenant_moves"] + int(m))
+        in_m = looking_mun == m
+        got = match_free(rng, budget[in_m], own_value.take(free), own_score.take(free), hp.choice_set_size)
+        movers, new = looking[in_m][got >= 0], own_vacant.take(free)[got[got >= 0]]
         if movers.size == 0:
             continue
-        old = d.rows(h.dwelling_id[movers])
-        d.col("household_id")[old] = -1
-        d.col("status")[old] = VACANT
-        d.col("years_vacant")[old] = 0
-        d.col("status")[new] = OCCUPIED
-        d.col("household_id")[new] = h.id[movers]
-        h.col("dwelling_id")[movers] = d.id[new]
-        h.col("tenure")[movers] = OWNER
-        h.col("moved_in_year")[movers] = model.year + 1
         purchase(model, movers, new)
+        moved.append(movers)
+        moved_to.append(new)
+    if not moved:
+        return
+    movers, new = np.concatenate(moved), np.concatenate(moved_to)
+    old = d.rows(h.dwelling_id[movers])
+    d.col("household_id")[old] = -1
+    d.col("status")[old] = VACANT
+    d.col("years_vacant")[old] = 0
+    d.col("status")[new] = OCCUPIED
+    d.col("household_id")[new] = h.id[movers]
+    h.col("dwelling_id")[movers] = d.id[new]
+    h.col("tenure")[movers] = OWNER
+    h.col("moved_in_year")[movers] = model.year + 1

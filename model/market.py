@@ -37,7 +37,6 @@ from .state import (
     VACANT,
     for_rent_mask,
     for_sale_mask,
-    stock_rows,
     tenure_in,
 )
 
@@ -47,13 +46,7 @@ N_SEG = kernels_stock.N_SEG  # segments: terraced, semi-detached, detached, apar
 
 def for_sale_vacancy(model) -> np.ndarray:
     """Vacancy rate of owner-occupied homes per municipality x segment, shape (6, 4)."""
-    d = model.state.dwellings
-    return _for_sale_vacancy(d, stock_rows(d))
-
-
-def _for_sale_vacancy(d, rows) -> np.ndarray:
-    """for_sale_vacancy of the stock ``rows``."""
-    total, vacant = kernels_stock.for_sale_counts(d, rows)
+    total, vacant = kernels_stock.for_sale_counts(model.state.dwellings)
     return (vacant / np.maximum(total, 1)).reshape(N_MUN, N_SEG)
 
 
@@ -63,16 +56,16 @@ def update_prices(model) -> None:
     Two passes over the stock (model.kernels_stock): the vacancy of the homes for sale, then the new values."""
     d = model.state.dwellings
     mk = model.scenario.market
-    rows = stock_rows(d)
-    local = -mk.price_vacancy_elasticity * (_for_sale_vacancy(d, rows) - mk.natural_vacancy_rate)
+    local = -mk.price_vacancy_elasticity * (for_sale_vacancy(model) - mk.natural_vacancy_rate)
     local = np.clip(local, -mk.max_local_price_change, mk.max_local_price_change)
     model.local_price_change = local
     # value x national index x local[mun, min(type, 3)], less vacant_value_loss for homes for sale longer than a
     # year, and following the dwelling's own condition since the last update (label changes are priced where
     # renovations happen, model.renovation)
-    kernels_stock.reprice(rows, d.peek("municipality"), d.peek("type"), d.peek("status"), d.peek("years_vacant"),
-                          d.peek("condition"), d.col("priced_condition"), d.col("value_eur"), local,
-                          1.0 + national_price_growth(model), mk.vacant_value_loss, mk.condition_value_weight)
+    kernels_stock.reprice(d.peek("alive"), d.peek("in_stock"), d.peek("municipality"), d.peek("type"),
+                          d.peek("status"), d.peek("years_vacant"), d.peek("condition"), d.col("priced_condition"),
+                          d.col("value_eur"), local, 1.0 + national_price_growth(model), mk.vacant_value_loss,
+                          mk.condition_value_weight)
 
 
 def _move(model, movers: np.ndarray, targets: np.ndarray, tenure: np.ndarray) -> None:
@@ -100,20 +93,13 @@ def moves(model) -> None:
     mk, hp = model.scenario.market, model.scenario.housing
     mk_choices = hp.choice_set_size
     facts = household_facts(st)
-    income, size, oldest = facts["income"], facts["size"], facts["oldest"]
-    # only households with a member 75+ or of three or more can want to move: their homes and their draws
-    # (counter-based: a household's draw does not depend on which others draw); one mask over the household
-    # slots instead of gathers at the alive rows (the same rows, ascending)
-    hrow = np.flatnonzero(h.peek("alive") & ((oldest >= 75) | (size >= 3)))
-    old, hsize = oldest.take(hrow) >= 75, size.take(hrow)
-    home = d.rows(h.peek("dwelling_id").take(hrow))
-    in_stock = d.peek("in_stock").take(home)
-    elderly = in_stock & old & ~d.peek("lifetime_proof").take(home)
-    crowded = in_stock & (hsize >= 3) & (d.peek("floor_area_m2").take(home) / np.maximum(hsize, 1)
-                                         < mk.crowded_m2_per_person)
-    u = model.streams.uniform_by_key("market", model.year, h.peek("key").take(hrow))
-    want = (elderly & (u < mk.elderly_move_rate)) | (crowded & ~elderly & (u < mk.family_move_rate))
-    movers, mhome = hrow[want], home[want]
+    income, size = facts["income"], facts["size"]
+    # the elderly in a home that is not lifetime-proof and the crowded families that want to move, by their
+    # draw (counter-based: a household's draw does not depend on which others draw); one compiled pass
+    movers, mhome, need_lp = kernels_stock.movers(
+        h.peek("alive"), facts["oldest"], size, h.peek("dwelling_id"), h.peek("key"), d.row_of, d.next_id,
+        d.peek("in_stock"), d.peek("lifetime_proof"), d.peek("floor_area_m2"), mk.crowded_m2_per_person,
+        mk.elderly_move_rate, mk.family_move_rate, *model.streams.salts("market", model.year))
     if movers.size == 0:
         return
     owners = h.tenure[movers] == OWNER
@@ -125,61 +111,73 @@ def moves(model) -> None:
     means = h.savings_eur[movers] + np.maximum(equity, 0.0)
     borrow = np.where(under_water, 0.0, hp.max_price_to_income * income[movers])
     budget = means + borrow
-    need_lp = elderly[want]
     need_area = np.where(need_lp, 0.0, mk.crowded_m2_per_person * size[movers] * 1.2)
-    # the vacant homes of the stock, not written off (ascending rows)
+    # the vacant homes of the stock, not written off (ascending rows), and what the groups read of them, found
+    # once (each element depends on its own home only: the sales in the loop change only their targets, which
+    # leave ``free``, and the moves themselves, _move, wait until all groups are matched, in one call)
     vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
-    # the moves themselves (_move) wait until all groups are matched, in one call: they change the homes
-    # left (not vacant before) and the targets (taken out of ``free``), which no later group looks at
-    moved, moved_to, moved_tenure = [], [], []
+    lifetime_proof, area = d.peek("lifetime_proof").take(vacant), d.peek("floor_area_m2").take(vacant)
+    for_rent = for_rent_mask(d, vacant)
+    for_sale = np.flatnonzero(for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year))
+    on_sale = np.zeros(vacant.size, dtype=bool)
+    on_sale[for_sale] = True
+    value_v, score_v = np.zeros(vacant.size), np.zeros(vacant.size)
+    value_v[for_sale] = d.value_eur[vacant.take(for_sale)]
+    score_v[for_sale] = attractiveness_of(model, vacant.take(for_sale), value_v.take(for_sale))
+    tenure_v = tenure_in(d, vacant)  # before a sale changes the owner
+    # the groups matched (movers as positions in ``movers``, targets as positions in ``vacant``, buyers or
+    # renters), in order: settled after the loop
+    matched = []
     mover_mun, vacant_mun = h.municipality[movers], d.peek("municipality").take(vacant)
     for m in np.unique(mover_mun):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(mover_mun == m)
-        free = vacant[vacant_mun == m]  # (all still vacant: the moves come after the loop)
+        free = np.flatnonzero(vacant_mun == m)  # positions in vacant, ascending
         for group in (sel[need_lp[sel]], sel[~need_lp[sel]]):
             if group.size == 0 or free.size == 0:
                 continue
             if need_lp[group[0]]:
-                cand = free[d.peek("lifetime_proof").take(free)]
+                cand = free[lifetime_proof.take(free)]
             else:
-                cand = free[d.peek("floor_area_m2").take(free) >= np.min(need_area[group])]
+                cand = free[area.take(free) >= np.min(need_area[group])]
             if cand.size == 0:
                 continue
             # renters take a vacant rented home; buyers an owner-occupied one within budget
-            rent_c = cand[for_rent_mask(d, cand)]
-            own_c = cand[for_sale_mask(d, cand) & (d.last_sale_year[cand] != model.year)]
-            own_value = d.value_eur[own_c]
-            got = (match_free(rng, budget[group], own_value, attractiveness_of(model, own_c, own_value), mk_choices)
+            rent_c = cand[for_rent.take(cand)]
+            own_c = cand[on_sale.take(cand)]
+            got = (match_free(rng, budget[group], value_v.take(own_c), score_v.take(own_c), mk_choices)
                    if own_c.size else np.full(group.size, -1))
             buyers = group[got >= 0]
             targets = own_c[got[got >= 0]] if buyers.size else np.zeros(0, dtype=np.int64)
             rest = group[got < 0]
             k = min(rest.size, rent_c.size)
             renters, rtargets = rest[:k], rent_c[rng.permutation(rent_c.size)[:k]]
-            # settle: sellers receive their equity, buyers pay
-            for grp, tgt, buy in ((buyers, targets, True), (renters, rtargets, False)):
-                if grp.size == 0:
-                    continue
-                rows_h = movers[grp]
-                sold = owners[grp]
-                # the old home is sold at its value: the equity goes to savings, a shortfall stays as debt
-                h.col("savings_eur")[rows_h] = means[grp]
-                h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
-                h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
-                moved.append(rows_h)
-                moved_to.append(tgt)
-                moved_tenure.append(tenure_in(d, tgt))
-                if buy:
-                    purchase(model, rows_h, tgt)
-                model.count_event("elderly_moves" if need_lp[grp[0]] else "family_moves",
-                                  municipality=mover_mun.take(grp))
+            matched += [(grp, tgt, buy) for grp, tgt, buy in ((buyers, targets, True), (renters, rtargets, False))
+                        if grp.size]
             left = np.ones(free.size, dtype=bool)  # free is ascending and unique: the same as np.setdiff1d
             left[np.searchsorted(free, targets)] = False
             left[np.searchsorted(free, rtargets)] = False
             free = free[left]
-    if moved:
-        _move(model, np.concatenate(moved), np.concatenate(moved_to), np.concatenate(moved_tenure))
+    if not matched:
+        return
+    # settle, for all groups at once (each mover is in one group; the matching read none of this): sellers
+    # receive their equity, a shortfall stays as debt; then the buyers pay, group by group in order (the sums of
+    # the purchase values and the funds' sales add up group by group)
+    grp = np.concatenate([g for g, _, _ in matched])
+    tgt = np.concatenate([t for _, t, _ in matched])
+    rows_h, rows_d = movers[grp], vacant.take(tgt)
+    sold = owners[grp]
+    h.col("savings_eur")[rows_h] = means[grp]
+    h.col("mortgage_eur")[rows_h[sold]] = np.maximum(-equity[grp][sold], 0.0)
+    h.col("renovation_loan_eur")[rows_h[sold]] = 0.0
+    for g, t, buy in matched:
+        if buy:
+            purchase(model, movers[g], vacant.take(t))
+    elderly = need_lp[grp]  # counts: integer sums, the same in one go
+    for name, which in (("elderly_moves", elderly), ("family_moves", ~elderly)):
+        if which.any():
+            model.count_event(name, municipality=mover_mun[grp[which]])
+    _move(model, rows_h, rows_d, tenure_v.take(tgt))
 
 
 def unsellable_mask(model, rows: np.ndarray) -> np.ndarray:

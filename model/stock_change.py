@@ -15,11 +15,8 @@ from .data import MUNICIPALITY_CODES
 from .state import (
     APARTMENT,
     CORPORATION,
-    CORPORATION_FUND,
     DEMOLISHED,
     DETACHED,
-    FUND,
-    OTHER_OWNER,
     OWNER,
     OWNER_OCCUPIER,
     PRIVATE_LANDLORD,
@@ -28,7 +25,6 @@ from .state import (
     TERRACED,
     VACANT,
     median,
-    stock_rows,
 )
 
 
@@ -36,23 +32,18 @@ def demolition(model) -> np.ndarray:
     """Demolish vacant dwellings, worst condition first; returns the number per municipality."""
     d = model.state.dwellings
     sc = model.scenario.stock_change
-    rows = stock_rows(d)
-    mun = d.municipality[rows]
-    stock = np.bincount(mun, minlength=len(MUNICIPALITY_CODES))
+    # selected once: a municipality's demolitions change the status of its own dwellings only
+    stock, eligible, ends = kernels_stock.demolition_groups(d.peek("alive"), d.peek("in_stock"), d.peek("status"),
+                                                            d.peek("owner"), d.peek("municipality"))
     rng = model.streams.generator("stock_change", model.year, sub=0)
     u = rng.random(len(MUNICIPALITY_CODES))
     done = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
-    # selected once: a municipality's demolitions change the status of its own dwellings only
-    owner = d.owner[rows]
-    eligible = np.flatnonzero((d.status[rows] == VACANT) & (owner != OTHER_OWNER)
-                              & (owner != FUND) & (owner != CORPORATION_FUND))  # the funds decide on their own
-    eligible_rows, eligible_mun = rows.take(eligible), mun.take(eligible)
     for m in range(len(MUNICIPALITY_CODES)):
         expected = stock[m] * sc.demolition_per_1000 / 1000.0
         k = int(expected) + int(u[m] < expected - int(expected))
         if k <= 0:
             continue
-        cand = np.compress(eligible_mun == m, eligible_rows)
+        cand = eligible[ends[m - 1] if m else 0:ends[m]]
         if cand.size == 0:
             continue
         worst = cand[np.argsort(d.condition[cand], kind="stable")[:k]]
@@ -66,8 +57,9 @@ def structural_vacancy_demolition(model, shrinking: np.ndarray) -> np.ndarray:
     municipalities whose population fell over the year; returns the number per municipality."""
     d = model.state.dwellings
     sc = model.scenario.stock_change
-    rows = d.alive_rows()
-    rows = np.compress(d.status[rows] == VACANT, rows)  # the few vacant homes first, then the rest of the test
+    # the few alive vacant homes first (one mask over the slots: the same rows as a selection of the alive
+    # rows, ascending), then the rest of the test
+    rows = np.flatnonzero(d.peek("alive") & (d.peek("status") == VACANT))
     owner = d.owner[rows]
     rows = rows[d.in_stock[rows] & ((owner == CORPORATION) | (owner == PRIVATE_LANDLORD))
                 & (d.years_vacant[rows] >= sc.structural_vacancy_years)]
@@ -84,8 +76,8 @@ def corporation_sales(model) -> np.ndarray:
     st = model.state
     h, d = st.households, st.dwellings
     sc, hp = model.scenario.stock_change, model.scenario.housing
-    hrow = h.alive_rows()
-    tenants = np.compress(h.tenure[hrow] == SOCIAL_TENANT, hrow)
+    # one mask over the household slots instead of gathers at the alive rows: the same rows, ascending
+    tenants = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == SOCIAL_TENANT))
     u = model.streams.uniform_by_key("stock_change", model.year, h.key[tenants], sub=2)
     tenants = tenants[u < sc.corporation_sale_rate]
     income, _ = household_means(st)
@@ -107,23 +99,25 @@ def construction(model) -> np.ndarray:
     st = model.state
     d = st.dwellings
     s, sc = model.scenario.stock, model.scenario.stock_change
-    rows = stock_rows(d)
-    # grouped once: the homes added for one municipality are not among the rows of the next; a stable sort
-    # by municipality keeps each municipality's rows ascending, as selecting them one municipality at a time
-    by_mun, ends = kernels_stock.group_by_municipality(rows, d.peek("municipality"))
+    # grouped once (kernels_stock.stock_groups): the homes added for one municipality are not among the rows
+    # of the next, and a municipality's groups of rows and values are in row order, as selecting them one
+    # municipality and type at a time
+    by_mun, ends, vacant, by_type, cell_ends = kernels_stock.stock_groups(
+        d.peek("alive"), d.peek("in_stock"), d.peek("status"), d.peek("municipality"), d.peek("type"),
+        d.peek("value_eur"))
     built = np.zeros(len(MUNICIPALITY_CODES), dtype=np.int64)
     for m, code in enumerate(MUNICIPALITY_CODES):
-        rng = model.streams.generator("stock_change", model.year, sub=1 + m)
         mine = by_mun[ends[m - 1] if m else 0:ends[m]]
         if mine.size == 0:
             continue
         plan = sc.construction_plans.get(code, {}).get(model.year)
         if plan is not None:
             expected = plan * model.scenario.run.scale
-        elif (d.status[mine] == VACANT).mean() >= sc.construction_vacancy_ceiling:
+        elif vacant[m] / mine.size >= sc.construction_vacancy_ceiling:  # (np.mean of the mask)
             continue
         else:
             expected = mine.size * sc.new_construction_per_1000[code] / 1000.0
+        rng = model.streams.generator("stock_change", model.year, sub=1 + m)
         k = int(expected) + int(rng.random() < expected - int(expected))
         if k == 0:
             continue
@@ -131,12 +125,13 @@ def construction(model) -> np.ndarray:
         sf = rng.choice([TERRACED, SEMI_DETACHED, DETACHED], size=k, p=np.array(s.single_family_type_shares))
         dtype = np.where(is_apt, APARTMENT, sf).astype(np.int8)
         area = np.array(s.floor_area_median_m2)[dtype] * rng.lognormal(0.0, s.floor_area_sigma, k)
-        # value: median value of the type in the municipality, with a new-build premium
+        # value: median value of the type in the municipality, with a new-build premium (median partitions
+        # its own cell of by_type)
         value = np.empty(k)
-        mine_type, mine_value = d.type[mine], d.value_eur[mine]
         for t in np.unique(dtype):
-            same = np.compress(mine_type == t, mine_value)
-            base = median(same) if same.size else median(mine_value.copy())
+            c = m * kernels_stock.N_CODES + int(t)
+            same = by_type[cell_ends[c - 1] if c else 0:cell_ends[c]]
+            base = median(same) if same.size else median(d.value_eur[mine])
             value[dtype == t] = base * np.exp(sc.new_build_value_premium)
         wijk = rng.choice(mine.size, size=k)
         d.add(k, municipality=m, wijk=d.wijk[mine[wijk]], type=dtype, built_year=model.year,

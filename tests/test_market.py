@@ -7,7 +7,7 @@ import pytest
 
 from model import HousingModel, allocation, market
 from model.income import national_price_growth
-from model.state import DEMOLISHED, OCCUPIED, OWNER_OCCUPIER, VACANT
+from model.state import DEMOLISHED, OCCUPIED, OWNER_OCCUPIER, VACANT, stock_rows
 from tests.invariants import check_state
 
 SEEDS = (1, 2, 3)
@@ -65,7 +65,7 @@ def test_stock_accounting(seed):
 def test_prices_fall_relative_to_the_national_index_where_vacancy_is_high():
     m = HousingModel(None, rng=4, scale=0.1, end_year=2021)
     d = m.state.dwellings
-    rows = market.stock_rows(d)
+    rows = stock_rows(d)
     coevorden = 1
     # empty a fifth of Coevorden's owner-occupied terraced homes (their households move out of the stock)
     sel = rows[(d.municipality[rows] == coevorden) & (d.owner[rows] == OWNER_OCCUPIER) & (d.type[rows] == 0)
@@ -97,7 +97,7 @@ def test_higher_elasticity_deepens_the_fall_where_vacancy_is_high():
     for elasticity in (0.5, 2.0):
         m = HousingModel(None, rng=4, scale=0.1, end_year=2021, price_vacancy_elasticity=elasticity)
         d = m.state.dwellings
-        rows = market.stock_rows(d)
+        rows = stock_rows(d)
         sel = rows[(d.municipality[rows] == 1) & (d.owner[rows] == OWNER_OCCUPIER) & (d.status[rows] == OCCUPIED)]
         d.col("status")[sel[: sel.size // 5]] = VACANT
         before = d.value_eur[rows].sum()
@@ -109,7 +109,7 @@ def test_higher_elasticity_deepens_the_fall_where_vacancy_is_high():
 def test_unsellable_counts_homes_for_sale_for_years():
     m = HousingModel(None, rng=5, scale=0.05, end_year=2021)
     d = m.state.dwellings
-    rows = market.stock_rows(d)
+    rows = stock_rows(d)
     vac = rows[(d.status[rows] == VACANT) & (d.owner[rows] == OWNER_OCCUPIER)]
     n = m.scenario.market.unsellable_after_years
     d.col("years_vacant")[vac] = 0
