@@ -161,6 +161,19 @@ def reprice(alive, in_stock, mun, typ, status, years_vacant, condition, priced_c
 
 
 @njit
+def _group_starts(count, ends):  # pragma: no cover - compiled
+    """The first position of each group of a counting sort with group sizes ``count``; the end of each group
+    written into ``ends``."""
+    start = np.zeros(count.size, dtype=np.int64)
+    total = 0
+    for m in range(count.size):
+        start[m] = total
+        total += count[m]
+        ends[m] = total
+    return start
+
+
+@njit
 def group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
     """``rows`` grouped by ``mun[row]`` into ``out`` (a stable counting sort) and the end of each group into
     ``ends``; False (and nothing sorted) for a municipality outside 0 .. n_mun - 1."""
@@ -170,12 +183,7 @@ def group_loop(rows, mun, n_mun, out, ends):  # pragma: no cover - compiled
         if m < 0 or m >= n_mun:
             return False
         count[m] += 1
-    start = np.zeros(n_mun, dtype=np.int64)
-    total = 0
-    for m in range(n_mun):
-        start[m] = total
-        total += count[m]
-        ends[m] = total
+    start = _group_starts(count, ends)
     for i in range(rows.size):
         m = mun[rows[i]]
         out[start[m]] = rows[i]
@@ -213,12 +221,7 @@ def _stock_groups_loop(alive, in_stock, status, mun, typ, value, n_mun, by_mun, 
             if status[r] == VACANT:
                 vacant[m] += 1
             n += 1
-    start_c = np.zeros(n_mun * N_CODES, dtype=np.int64)
-    total = 0
-    for c in range(n_mun * N_CODES):
-        start_c[c] = total
-        total += count[c]
-        cell_ends[c] = total
+    start_c = _group_starts(count, cell_ends)
     start_m = np.zeros(n_mun, dtype=np.int64)  # a municipality's rows span its cells
     for m in range(n_mun):
         start_m[m] = start_c[m * N_CODES]
@@ -276,12 +279,8 @@ def _demolition_groups_loop(alive, in_stock, status, owner, mun, n_mun, stock, o
             o = owner[r]
             if status[r] == VACANT and o != OTHER_OWNER and o != FUND and o != CORPORATION_FUND:
                 count[m] += 1
-    start = np.zeros(n_mun, dtype=np.int64)
-    total = 0
-    for m in range(n_mun):
-        start[m] = total
-        total += count[m]
-        ends[m] = total
+    start = _group_starts(count, ends)
+    total = ends[n_mun - 1] if n_mun > 0 else 0
     for r in range(alive.size):
         o = owner[r]
         if (alive[r] and in_stock[r] and status[r] == VACANT and o != OTHER_OWNER and o != FUND
