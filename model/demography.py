@@ -72,6 +72,15 @@ def _in_sorted(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     return sorted_ids.take(at) == values
 
 
+def _choice(rng, size: int, p: np.ndarray) -> np.ndarray:
+    """``rng.choice(p.size, size=size, p=p)`` (with replacement) for valid probabilities ``p``: the same steps
+    (the cumulative sum scaled to end at 1, one uniform per draw, the first bin to the right) without its
+    checks of ``p`` (three passes over it; the weights here are positive and sum to 1 by construction)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right").astype(np.int64, copy=False)
+
+
 def remove_persons(state: State, rows: np.ndarray) -> None:
     """Persons leave the population (death or emigration); their households are fixed afterwards."""
     p = state.persons
@@ -415,7 +424,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         # draw templates with replacement until the persons add up to the target
         mean_size = max(1.0, float(np.average(hm_size, weights=w)))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
-        pick = rng.choice(hm.size, size=k, p=w / w.sum())
+        pick = _choice(rng, k, w / w.sum())
         tsize = hm_size.take(pick)
         # the households whose persons fit in the target, then one of exactly the remaining size if any
         k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))

@@ -208,3 +208,14 @@ def test_distinct_and_in_sorted_are_numpys(n):
     values = rng.integers(-3, n + 3, 3 * n + 1)
     for sorted_ids in (got, got[:0], got[: max(got.size // 2, 1)]):
         assert np.array_equal(demography._in_sorted(values, sorted_ids), np.isin(values, sorted_ids))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 17000])
+@pytest.mark.parametrize("size", [0, 1, 500])
+def test_choice_is_generator_choice(n, size):
+    w = np.exp(-0.5 * ((np.random.default_rng(n).integers(18, 90, n) - 30) / 5.0) ** 2) + 1e-9
+    p = w / w.sum()
+    a, b = np.random.default_rng(size), np.random.default_rng(size)
+    got, expected = demography._choice(a, size, p), b.choice(n, size=size, p=p)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert a.random() == b.random()  # the same draws used
