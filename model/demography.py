@@ -420,7 +420,12 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         hm = np.compress(head_m == m, head_rows)
         if hm.size == 0:
             continue
-        w = np.exp(-0.5 * ((age.take(hm) - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+        # the heads' weights by age, computed once per age (the same operations as head by head) and gathered
+        hm_age = age.take(hm)
+        youngest = int(hm_age.min())
+        ages = np.arange(youngest, int(hm_age.max()) + 1, dtype=hm_age.dtype)
+        w = (np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2)
+             + 1e-9).take(hm_age - youngest)
         # the heads' household rows and sizes, looked up once (pick: positions in hm)
         hm_hrow = h.row_of.take(hid.take(hm))
         hm_size = size.take(hm_hrow)
