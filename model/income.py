@@ -267,6 +267,19 @@ def role_counts(hrow: np.ndarray, role: np.ndarray, n: int) -> tuple[np.ndarray,
     return heads + partners + c[CHILD::3], heads, partners
 
 
+def _facts_buffers(p, n: int) -> tuple[np.ndarray, ...]:
+    """The memory for the next household facts of ``n`` slots (kept in the persons table's ``_facts_buffers``):
+    that of the last facts where nothing holds them any more (the cache entry dropped here, no caller keeping
+    an array or a view of one), else new arrays with room for the households to grow."""
+    p.__dict__.pop("_household_facts", None)  # (its arrays go, unless someone else holds them)
+    buffers = p.__dict__.get("_facts_buffers")
+    if buffers is None or buffers[0].size < n or _references(buffers) != [_ALONE] * 5:
+        cap = max(16, n + n // 4)
+        buffers = p.__dict__["_facts_buffers"] = (np.empty(cap, np.float64),
+                                                  *(np.empty(cap, np.int64) for _ in range(4)))
+    return buffers
+
+
 def household_facts(state, income_growth: float | None = None) -> dict[str, np.ndarray]:
     """Per household slot: income of its members (EUR/yr), adults, size, head's age, oldest member's age.
 
@@ -290,8 +303,10 @@ def household_facts(state, income_growth: float | None = None) -> dict[str, np.n
     if alive is None and cached is not None and (cached[0] == stamp or _persons_compacted(state, cached)):
         p.__dict__["_household_facts"] = (stamp, cached[1], p.compactions)
         return dict(cached[1])
+    cached = None
     facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"), income, h.n,
-                                     alive, 1.0 if income_growth is None else income_growth)
+                                     alive, 1.0 if income_growth is None else income_growth,
+                                     out=_facts_buffers(p, h.n))
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts, p.compactions)

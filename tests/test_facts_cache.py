@@ -86,3 +86,24 @@ def test_a_compaction_after_other_changes_counts_again(model):
     p.remove_rows(p.alive_rows()[:5])  # a change after the facts were counted
     assert p.compact(0.0)
     assert same(household_facts(st), fresh(st))
+
+
+def test_arrays_held_are_not_overwritten(model, monkeypatch):
+    # a recount writes into the memory of the last facts only where nothing holds them any more
+    from model import kernels
+
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    st = model.state
+    held = household_facts(st)
+    kept = {k: v.copy() for k, v in held.items()}
+    st.persons.col("age")  # a change: the next call counts again
+    again = household_facts(st)
+    assert all(not np.shares_memory(again[k], held[k]) for k in held)
+    assert same(held, kept)
+    del held, again
+    buffers = st.persons.__dict__.get("_facts_buffers")
+    st.persons.col("age")
+    third = household_facts(st)
+    assert same(third, kept)
+    if kernels.COMPILED:
+        assert st.persons.__dict__["_facts_buffers"] is buffers  # nothing held them: the same memory again

@@ -26,8 +26,10 @@ def _persons(rng, n_persons, n_households, member_share=0.8):
 
 
 def _loop(hrow_of, age, role, income, n):
-    """The compiled loop without income growth."""
-    return kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH)
+    """The compiled loop without income growth: its arrays (zeroed here) and ok."""
+    out = (np.zeros(n, np.float64), *(np.zeros(n, np.int64) for _ in range(4)))
+    ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out)
+    return (*out, ok)
 
 
 def _compiled(hrow_of, age, role, income, n):
@@ -110,6 +112,21 @@ def test_facts_with_income_growth(monkeypatch, n_persons, n_households, member_s
         got = income.copy()
         assert _same(kernels_households.facts(hrow_of, age, role, got, n_households, alive, 1.0173), expected)
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("n_persons,n_households", [(0, 5), (20, 5), (1000, 10), (50_000, 20_000)])
+def test_facts_into_given_arrays(monkeypatch, n_persons, n_households):
+    # the arrays given (larger, holding old values) are zeroed and filled: the same facts as fresh arrays
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    args = _persons(np.random.default_rng(n_persons + 7), n_persons, n_households)
+    expected = _facts_numpy(*args, n_households)
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled and kernels.COMPILED)
+        out = (np.full(n_households + 3, 7.5), *(np.full(n_households + 3, 9, dtype=np.int64) for _ in range(4)))
+        got = kernels_households.facts(*args, n_households, out=out)
+        assert _same(got, expected)
+        if compiled and kernels.COMPILED and n_persons:
+            assert all(np.shares_memory(got[k], a) for k, a in zip(FACTS, out, strict=True))
 
 
 def test_facts_persons_arrays_of_different_lengths_raise():
