@@ -36,7 +36,6 @@ from .data import MUNICIPALITY_CODES
 from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
 from .state import (
     APARTMENT,
-    CORPORATION,
     CORPORATION_FUND,
     DEMOLISHED,
     FUND,
@@ -45,11 +44,11 @@ from .state import (
     OTHER_OWNER,
     OWNER,
     OWNER_OCCUPIER,
-    PRIVATE_TENANT,
-    SOCIAL_TENANT,
     VACANT,
     for_sale_mask,
     stock_rows,
+    tenure_code,
+    tenure_of,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -310,10 +309,7 @@ def _move_in_numpy(take, hr, status, household_id, years_vacant, d_id, h_id, dwe
     household_id[take] = h_id[hr]
     years_vacant[take] = 0
     dwelling_id[hr] = d_id[take]
-    o = owner.take(take)
-    fund = (o == FUND) | (o == CORPORATION_FUND)
-    sale = (o == OWNER_OCCUPIER) | (fund & (fund_status.take(take) == FUND_FOR_SALE))  # model.state.tenure_in
-    t = np.where(sale, OWNER, np.where((o == CORPORATION) | fund, SOCIAL_TENANT, PRIVATE_TENANT)).astype(np.int8)
+    t = tenure_of(owner.take(take), fund_status.take(take))
     tenure[hr] = t
     mortgage[hr] = 0.0
     return t == OWNER
@@ -328,14 +324,7 @@ def _move_in_loop(take, hr, status, household_id, years_vacant, d_id, h_id, dwel
         household_id[dr] = h_id[r]
         years_vacant[dr] = 0
         dwelling_id[r] = d_id[dr]
-        o = owner[dr]
-        fund = o == FUND or o == CORPORATION_FUND
-        if o == OWNER_OCCUPIER or (fund and fund_status[dr] == FUND_FOR_SALE):
-            t = OWNER
-        elif o == CORPORATION or fund:
-            t = SOCIAL_TENANT
-        else:
-            t = PRIVATE_TENANT
+        t = tenure_code(owner[dr], fund_status[dr])
         tenure[r] = t
         mortgage[r] = 0.0
         buys[i] = t == OWNER

@@ -94,9 +94,7 @@ def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     compiled = _by_row(_for_sale_loop, d, rows, bool)
     if compiled is not None:
         return compiled
-    owner = d.owner[rows]
-    policy = (owner == FUND) | (owner == CORPORATION_FUND)
-    return (owner == OWNER_OCCUPIER) | (policy & (d.fund_status[rows] == FUND_FOR_SALE))
+    return for_sale(d.owner[rows], d.fund_status[rows])
 
 
 def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
@@ -117,10 +115,37 @@ def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     compiled = _by_row(_tenure_loop, d, rows, np.int8)
     if compiled is not None:
         return compiled
-    owner = d.owner[rows]
-    return np.where(for_sale_mask(d, rows), OWNER,
+    return tenure_of(d.owner[rows], d.fund_status[rows])
+
+
+def for_sale(owner: np.ndarray, fund_status: np.ndarray) -> np.ndarray:
+    """for_sale_mask from the homes' owner and fund status (arrays of the same shape)."""
+    policy = (owner == FUND) | (owner == CORPORATION_FUND)
+    return (owner == OWNER_OCCUPIER) | (policy & (fund_status == FUND_FOR_SALE))
+
+
+def tenure_of(owner: np.ndarray, fund_status: np.ndarray) -> np.ndarray:
+    """tenure_in from the homes' owner and fund status (arrays of the same shape); tenure_code is the same rule
+    for one home in compiled loops."""
+    return np.where(for_sale(owner, fund_status), OWNER,
                     np.where((owner == CORPORATION) | (owner == FUND) | (owner == CORPORATION_FUND), SOCIAL_TENANT,
                              PRIVATE_TENANT)).astype(np.int8)
+
+
+@njit
+def for_sale_code(o, s):  # pragma: no cover - compiled
+    """for_sale for one home (owner o, fund status s), in compiled loops."""
+    return o == OWNER_OCCUPIER or ((o == FUND or o == CORPORATION_FUND) and s == FUND_FOR_SALE)
+
+
+@njit
+def tenure_code(o, s):  # pragma: no cover - compiled
+    """tenure_of for one home (owner o, fund status s), in compiled loops."""
+    if for_sale_code(o, s):
+        return OWNER
+    if o == CORPORATION or o == FUND or o == CORPORATION_FUND:
+        return SOCIAL_TENANT
+    return PRIVATE_TENANT
 
 
 def _by_row(loop, d: EntityTable, rows, dtype) -> np.ndarray | None:
@@ -141,8 +166,7 @@ def _for_sale_loop(rows, owner, fund_status, out):  # pragma: no cover - compile
         r = rows[i]
         if r < 0 or r >= owner.size:
             return False
-        o = owner[r]
-        out[i] = o == OWNER_OCCUPIER or ((o == FUND or o == CORPORATION_FUND) and fund_status[r] == FUND_FOR_SALE)
+        out[i] = for_sale_code(owner[r], fund_status[r])
     return True
 
 
@@ -166,14 +190,7 @@ def _tenure_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
         r = rows[i]
         if r < 0 or r >= owner.size:
             return False
-        o = owner[r]
-        policy = o == FUND or o == CORPORATION_FUND
-        if o == OWNER_OCCUPIER or (policy and fund_status[r] == FUND_FOR_SALE):
-            out[i] = OWNER
-        elif o == CORPORATION or policy:
-            out[i] = SOCIAL_TENANT
-        else:
-            out[i] = PRIVATE_TENANT
+        out[i] = tenure_code(owner[r], fund_status[r])
     return True
 
 
