@@ -16,7 +16,18 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from . import allocation, checks, corporation_levers, demography, income, market, policies, renovation, stock_change
+from . import (
+    allocation,
+    checks,
+    corporation_levers,
+    demography,
+    income,
+    market,
+    memory,
+    policies,
+    renovation,
+    stock_change,
+)
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
 from .indicators import ARROW_SCHEMA, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
@@ -68,6 +79,7 @@ class HousingModel(mesa.Model):
 
     def __init__(self, scenario=None, rng=None, scale: float | None = None, data_dir: str | None = None,
                  check: bool = False, **overrides):
+        memory.keep_freed_memory()  # large temporaries reuse freed pages (model/memory.py; once per process)
         seed = _seed_from(rng)
         super().__init__(rng=seed)
         self.seed = seed
