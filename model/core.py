@@ -22,6 +22,7 @@ from . import (
     corporation_levers,
     demography,
     income,
+    kernels,
     market,
     memory,
     policies,
@@ -213,7 +214,7 @@ class HousingModel(mesa.Model):
     def _population(self) -> np.ndarray:
         p = self.state.persons
         # peek: a read that leaves the persons' change counter (and cached household facts) alone
-        return np.bincount(p.peek("municipality")[p.alive_rows()], minlength=len(MUNICIPALITY_CODES))
+        return kernels.count_alive(p.peek("municipality"), p.peek("alive"), len(MUNICIPALITY_CODES))
 
     def _in_migration_rate_targets(self) -> np.ndarray:
         mig = self.scenario.migration

@@ -149,3 +149,24 @@ def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
     out = np.empty(keys.size)
     _hash_uniform_loop(keys.view(np.uint64), np.uint64(s0), np.uint64(s1), out)
     return out
+
+
+@njit
+def _count_alive_loop(codes, alive, n_codes, out):  # pragma: no cover - compiled
+    for i in range(codes.size):
+        if alive[i]:
+            c = codes[i]
+            if c < 0 or c >= n_codes:
+                raise ValueError("code out of range")
+            out[c] += 1
+
+
+def count_alive(codes: np.ndarray, alive: np.ndarray, n_codes: int) -> np.ndarray:
+    """How many alive slots carry each code 0..n_codes-1 (int64), e.g. the persons per municipality: one pass
+    over the slots (``codes`` and the bool ``alive`` of equal length) instead of a gather of the alive slots'
+    codes and np.bincount (which widens the codes to intp)."""
+    if not use_compiled(codes.size):
+        return np.bincount(codes[alive], minlength=n_codes)
+    out = np.zeros(n_codes, dtype=np.int64)
+    _count_alive_loop(codes, alive, n_codes, out)
+    return out

@@ -37,6 +37,29 @@ def test_hash_uniform_compiled_equals_numpy():
     assert kernels.hash_uniform(keys[:3], 1, 2).tolist() == kernels._hash_uniform_numpy(keys[:3], 1, 2).tolist()
 
 
+@needs_numba
+def test_count_alive_compiled_equals_numpy(monkeypatch):
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 7, 50_000):
+        codes = rng.integers(0, 6, n).astype(np.int8)
+        alive = rng.random(n) < 0.8
+        out = np.zeros(6, dtype=np.int64)
+        kernels._count_alive_loop(codes, alive, 6, out)
+        expected = np.bincount(codes[alive], minlength=6)
+        assert out.tolist() == expected.tolist()
+        monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+        assert kernels.count_alive(codes, alive, 6).tolist() == expected.tolist()  # the public function, compiled
+        monkeypatch.setattr(kernels, "COMPILED", False)
+        assert kernels.count_alive(codes, alive, 6).tolist() == expected.tolist()  # and its fallback
+        monkeypatch.undo()
+    codes, alive = np.array([0, 6], dtype=np.int8), np.array([True, True])
+    with pytest.raises(ValueError, match="code out of range"):
+        kernels._count_alive_loop(codes, alive, 6, np.zeros(6, dtype=np.int64))
+    alive[1] = False  # a dead slot's code is not read
+    kernels._count_alive_loop(codes, alive, 6, out := np.zeros(6, dtype=np.int64))
+    assert out.tolist() == [1, 0, 0, 0, 0, 0]
+
+
 def test_hash_uniform_range_and_independence_across_salts():
     # n = 100,000 keys: the mean has sd sqrt(1/12/n) = 0.0009, a correlation sd 1/sqrt(n) = 0.0032 (5 sd)
     n = 100_000
