@@ -7,8 +7,8 @@ once and its three tables are replicated ``--copies`` times (ids, draw keys and 
 households and dwellings shifted per copy), which keeps the six municipalities' distributions; 30 copies
 give about 9.3 million persons, 4.0 million households and 4.1 million dwellings, 58 copies about the
 Netherlands (18 million persons). The model then runs ``--years`` years and the harness prints agents,
-years, wall seconds (build, replication, each year), agent-years per second and peak resident memory. It
-measures the years it runs and extrapolates nothing.
+years, wall seconds (build, replication, each year), agent-years per second, peak resident memory and the time
+per process over the years run. It measures the years it runs and extrapolates nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.bench import timed_processes
 from model import HousingModel, kernels
 from model.entities import KEY_BITS, EntityTable
 
@@ -91,14 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"copies {args.copies}: {counts[0]:,} persons, {counts[1]:,} households, {counts[2]:,} dwellings "
           f"({agents:,} agents); build {t1 - t0:.2f} s, replication {t2 - t1:.2f} s")
     years = []
-    while m.running:
-        t = time.perf_counter()
-        m.step()
-        years.append(time.perf_counter() - t)
-        print(f"  year {m.year - 1}: {years[-1]:.2f} s, peak memory {peak_mib():,.0f} MiB", flush=True)
+    totals, restore = timed_processes()
+    try:
+        while m.running:
+            t = time.perf_counter()
+            m.step()
+            years.append(time.perf_counter() - t)
+            print(f"  year {m.year - 1}: {years[-1]:.2f} s, peak memory {peak_mib():,.0f} MiB", flush=True)
+    finally:
+        restore()
     run = sum(years)
     print(f"agents {agents:,}  years {len(years)}  run {run:.2f} s  agent-years/s {agents * len(years) / run:,.0f}  "
           f"peak MiB {peak_mib():,.0f}")
+    print(f"time per process ({sum(totals.values()):.2f} s of {run:.2f} s):")
+    for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<30}{seconds:8.2f}")
     return 0
 
 
