@@ -30,30 +30,33 @@ BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml
 
 def _replicate_table(t: EntityTable, copies: int, links: dict[str, int]) -> None:
     """Replace the table's rows by ``copies`` copies of them; ``links`` maps columns holding ids of another
-    table to that table's id count (the shift per copy; -1 stays -1)."""
+    table to that table's id count (the shift per copy; -1 stays -1). The slots and the id lookup keep the
+    table's headroom (``copies`` times its capacity), as a table grown to that size by the model would have:
+    without it the first year's births would copy every column to a larger array."""
     n, next_id = t.n, t.next_id
     kmax = max(t._key_next.values()) if t._key_next else 0
     cols = {}
     for name, arr in t._cols.items():
         base = arr[:n]
-        parts = []
+        out = np.zeros(t._cap * copies, dtype=arr.dtype)
         for r in range(copies):
-            part = base.copy()
+            part = out[r * n:(r + 1) * n]
             if name == "id":
-                part += r * next_id
+                np.add(base, r * next_id, out=part)
             elif name == "key":
-                part = ((part >> KEY_BITS) << KEY_BITS) | ((part & LOW) + r * kmax)
+                part[:] = ((base >> KEY_BITS) << KEY_BITS) | ((base & LOW) + r * kmax)
             elif name in links:
-                part = np.where(part >= 0, part + r * links[name], part)
-            parts.append(part)
-        cols[name] = np.concatenate(parts)
+                part[:] = np.where(base >= 0, base + r * links[name], base)
+            else:
+                part[:] = base
+        cols[name] = out
     t._cols = cols
-    t._cap = n * copies
+    t._cap = t._cap * copies
     t.n = n * copies
     t.next_id = next_id * copies
-    t.row_of = np.full(t.next_id, -1, dtype=np.int64)
-    alive = cols["alive"]
-    t.row_of[cols["id"][alive]] = np.flatnonzero(alive)
+    t.row_of = np.full(max(t.row_of.size * copies, t.next_id), -1, dtype=np.int64)
+    alive = cols["alive"][: t.n]
+    t.row_of[cols["id"][: t.n][alive]] = np.flatnonzero(alive)
     t._key_next = {m: kmax * copies for m in t._key_next}
     t._touch(layout=True)  # rows replaced: cached derived values (household_facts) are stale
 

@@ -7,7 +7,10 @@ from model import HousingModel, checks
 def test_replicated_stock_is_consistent_and_steps_with_checks():
     m = HousingModel(None, rng=1, scale=0.01, end_year=2021, check=True)
     before = (m.state.persons.count(), m.state.households.count(), m.state.dwellings.count())
+    tables = (m.state.persons, m.state.households, m.state.dwellings)
+    capacity = [t._cap for t in tables]
     replicate(m, 3)
+    assert [t._cap for t in tables] == [3 * c for c in capacity]  # the headroom of the region's tables kept
     after = (m.state.persons.count(), m.state.households.count(), m.state.dwellings.count())
     assert after == tuple(3 * x for x in before)
     assert len(set(m.state.persons.key.tolist())) == after[0]  # draw keys stay unique
