@@ -164,17 +164,23 @@ def homes_on_offer(model) -> Offer:
     slots), of which written-off homes are not for sale or to let to households (they wait for demolition or
     the fund), except those the fund lets temporarily before demolishing them; with what allocate_dwellings
     and tenant_moves read of them, found once for all municipalities (each element depends on its own home
-    only)."""
+    only). The selection and what it reads of the homes in one compiled pass when numba is in use
+    (kernels_allocation.homes_on_offer)."""
     d = model.state.dwellings
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
-    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
-                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
-    value = d.value_eur[vacant]
-    for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
+    if ka.use_compiled(d.n):
+        vacant, mun, value, for_sale = ka.homes_on_offer(
+            d.peek("alive"), d.peek("status"), d.peek("in_stock"), d.peek("written_off"), d.peek("owner"),
+            d.peek("fund_status"), d.peek("municipality"), d.peek("value_eur"), d.peek("last_sale_year"), model.year)
+    else:
+        vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
+        vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
+                                                  & (d.fund_status[vacant] == FUND_LET_TEMP))]
+        mun, value = d.municipality[vacant], d.value_eur[vacant]
+        for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
     score = np.zeros(vacant.size)
     sale = np.flatnonzero(for_sale)
     score[sale] = attractiveness_of(model, vacant.take(sale), value.take(sale))
-    return Offer(vacant, d.municipality[vacant], for_sale, for_rent_mask(d, vacant), value, score)
+    return Offer(vacant, mun, for_sale, for_rent_mask(d, vacant), value, score)
 
 
 def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,

@@ -13,6 +13,8 @@ as the numpy calls (tests/test_kernels_allocation.py checks both). A loop gets t
 :func:`match` and :func:`allocate` take the Generators and pass their addresses on): numba can take a
 Generator too, but unboxing one costs 15-30 us a call (three ctypes casts), which is what the loops save.
 
+- :func:`homes_on_offer`: the vacant homes a household can move into, in one pass over the dwelling slots
+  (numpy: some fifteen passes and gathers), with their municipality, value and whether they are for sale.
 - :func:`match`: all rounds of :func:`model.allocation.match_free` in one call (the stable sort of the homes
   by value included).
 - :func:`allocate`: all municipalities of :func:`model.allocation.allocate_dwellings` (who prefers to buy,
@@ -27,11 +29,12 @@ import ctypes
 import numpy as np
 
 from .kernels import COMPILED, _Lazy, njit, use_compiled
+from .state import CORPORATION_FUND, FUND, FUND_LET_TEMP, VACANT, for_sale_code
 
 if COMPILED:
     from .kernels_market import match_affordable, match_bids
 
-__all__ = ["allocate", "bitgen_address", "match", "use_compiled"]
+__all__ = ["allocate", "bitgen_address", "homes_on_offer", "match", "use_compiled"]
 
 _capsule_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
     ("PyCapsule_GetPointer", ctypes.pythonapi))
@@ -52,6 +55,37 @@ class _Intrinsic(_Lazy):
         if self.compiled is None:
             self.compiled = self.fn()
         return self.compiled
+
+
+def homes_on_offer(alive, status, in_stock, written_off, owner, fund_status, municipality, value, last_sale_year,
+                   year):
+    """allocation.homes_on_offer's homes from the dwelling columns: their rows (ascending), municipalities,
+    values, and whether each is for sale (and not sold yet in ``year``)."""
+    n = alive.size
+    rows, mun, val, sale = (np.empty(n, dtype=np.int64), np.empty(n, dtype=municipality.dtype),
+                            np.empty(n, dtype=np.float64), np.empty(n, dtype=np.bool_))
+    k = _offer_loop(alive, status, in_stock, written_off, owner, fund_status, municipality, value, last_sale_year,
+                    year, rows, mun, val, sale)
+    return rows[:k], mun[:k], val[:k], sale[:k]
+
+
+@njit
+def _offer_loop(alive, status, in_stock, written_off, owner, fund_status, municipality, value, last_sale_year,
+                year, rows, mun, val, sale):  # pragma: no cover - compiled
+    """The homes on offer written to the front of rows/mun/val/sale; returns how many."""
+    k = 0
+    for r in range(alive.size):
+        if not (alive[r] and status[r] == VACANT and in_stock[r]):
+            continue
+        o, s = owner[r], fund_status[r]
+        if written_off[r] and not ((o == FUND or o == CORPORATION_FUND) and s == FUND_LET_TEMP):
+            continue
+        rows[k] = r
+        mun[k] = municipality[r]
+        val[k] = value[r]
+        sale[k] = for_sale_code(o, s) and last_sale_year[r] != year
+        k += 1
+    return k
 
 
 def _bitgen_call(slot: int, name: str):

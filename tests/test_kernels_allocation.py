@@ -109,3 +109,29 @@ def test_match_equals_numpy(seed):
         b = allocation._match_numpy(b_rng, budget, value, score, choices)
         assert a.dtype == b.dtype and np.array_equal(a, b)
         assert a_rng.bit_generator.state == b_rng.bit_generator.state
+
+
+@needs_numba
+def test_homes_on_offer_equals_numpy():
+    """allocation.homes_on_offer through the compiled pass and through numpy, on a small region after a year,
+    with written-off homes of every owner and fund status, homes sold this year and dead slots."""
+    from model.core import HousingModel
+    from model.state import CORPORATION_FUND, FUND, FUND_LET_TEMP, VACANT
+
+    m = HousingModel("scenarios/baseline.toml", rng=4, scale=0.05)
+    m.step()
+    d = m.state.dwellings
+    rng = np.random.default_rng(4)
+    d.col("status")[rng.random(d.n) < 0.2] = VACANT
+    d.col("written_off")[:] = rng.random(d.n) < 0.3
+    d.col("owner")[rng.random(d.n) < 0.1] = rng.choice([FUND, CORPORATION_FUND])
+    d.col("fund_status")[rng.random(d.n) < 0.2] = FUND_LET_TEMP
+    d.col("last_sale_year")[rng.random(d.n) < 0.1] = m.year
+    d.remove_rows(np.flatnonzero(d.alive)[::50])
+    a = allocation.homes_on_offer(m)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ka, "use_compiled", lambda n: False)
+        b = allocation.homes_on_offer(m)
+    assert a.rows.size > 100 and a.for_sale.any() and a.for_rent.any()
+    for x, y in zip(a, b, strict=True):
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
