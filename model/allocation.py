@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import kernels_market as km
+from . import kernels_allocation as ka
 from . import kernels_stock
 from .income import household_income
 from .state import (
@@ -87,32 +87,15 @@ def match_free(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.n
                choices: int = 1) -> np.ndarray:
     """:func:`match_buyers` with the values and scores of the free homes given in their order (one per home).
 
-    The rounds run in compiled loops (model/kernels_market.py) when numba is in use, else in numpy
+    The rounds run in one compiled loop (model/kernels_allocation.py) when numba is in use, else in numpy
     (:func:`_match_numpy`); both draw the same random numbers and give the same matches."""
-    if not km.use_compiled(budget.size + free_value.size):
+    if not ka.use_compiled(budget.size + free_value.size):
         return _match_numpy(rng, budget, free_value, free_score, choices)
-    got = np.full(budget.size, -1, dtype=np.int64)
-    avail_idx = np.argsort(free_value, kind="stable")
-    avail_value = np.ascontiguousarray(free_value[avail_idx], dtype=np.float64)
     by_score = free_score is not None and choices > 1
-    avail_score = (np.ascontiguousarray(free_score[avail_idx], dtype=np.float64) if by_score
-                   else np.zeros(0, dtype=np.float64))
-    n_todo, n_avail = budget.size, avail_idx.size
-    todo = np.arange(n_todo, dtype=np.int64)
-    todo_budget = np.array(budget, dtype=np.float64)
-    k = np.empty(n_todo, dtype=np.int64)
-    width = max(choices, 1)
-    for _ in range(_ROUNDS):
-        if n_todo == 0 or n_avail == 0:
-            break
-        n_todo = km.match_affordable(avail_value, n_avail, todo, todo_budget, n_todo, k)
-        if n_todo == 0:
-            break
-        draws = rng.random((n_todo, width))
-        perm = rng.permutation(n_todo)
-        n_avail, n_todo = km.match_bids(draws, perm, k, todo, todo_budget, n_todo, avail_idx, avail_value,
-                                        avail_score, n_avail, by_score, got)
-    return got
+    return ka.match(rng, np.ascontiguousarray(budget, dtype=np.float64),
+                    np.ascontiguousarray(free_value, dtype=np.float64),
+                    np.ascontiguousarray(free_score, dtype=np.float64) if by_score else np.zeros(0), by_score,
+                    max(choices, 1), _ROUNDS)
 
 
 def _match_numpy(rng, budget: np.ndarray, free_value: np.ndarray, free_score: np.ndarray | None = None,
@@ -181,17 +164,23 @@ def homes_on_offer(model) -> Offer:
     slots), of which written-off homes are not for sale or to let to households (they wait for demolition or
     the fund), except those the fund lets temporarily before demolishing them; with what allocate_dwellings
     and tenant_moves read of them, found once for all municipalities (each element depends on its own home
-    only)."""
+    only). The selection and what it reads of the homes in one compiled pass when numba is in use
+    (kernels_allocation.homes_on_offer)."""
     d = model.state.dwellings
-    vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
-    vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
-                                              & (d.fund_status[vacant] == FUND_LET_TEMP))]
-    value = d.value_eur[vacant]
-    for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
+    if ka.use_compiled(d.n):
+        vacant, mun, value, for_sale = ka.homes_on_offer(
+            d.peek("alive"), d.peek("status"), d.peek("in_stock"), d.peek("written_off"), d.peek("owner"),
+            d.peek("fund_status"), d.peek("municipality"), d.peek("value_eur"), d.peek("last_sale_year"), model.year)
+    else:
+        vacant = np.flatnonzero(d.alive & (d.status == VACANT) & d.in_stock)
+        vacant = vacant[~d.written_off[vacant] | (((d.owner[vacant] == FUND) | (d.owner[vacant] == CORPORATION_FUND))
+                                                  & (d.fund_status[vacant] == FUND_LET_TEMP))]
+        mun, value = d.municipality[vacant], d.value_eur[vacant]
+        for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year)
     score = np.zeros(vacant.size)
     sale = np.flatnonzero(for_sale)
     score[sale] = attractiveness_of(model, vacant.take(sale), value.take(sale))
-    return Offer(vacant, d.municipality[vacant], for_sale, for_rent_mask(d, vacant), value, score)
+    return Offer(vacant, mun, for_sale, for_rent_mask(d, vacant), value, score)
 
 
 def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndarray | None = None,
@@ -215,31 +204,9 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
         budget = hp.max_price_to_income * income + h.savings_eur[hh_rows]
     mun_h = h.municipality[hh_rows]
     dwelling = np.full(hh_rows.size, -1, dtype=np.int64)
-    for m in np.unique(mun_h):
-        rng = model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m))
-        want = np.flatnonzero(mun_h == m)
-        in_m = offer.municipality == m
-        own = np.flatnonzero(in_m & offer.for_sale)
-        own_free, own_value, pref = offer.rows.take(own), offer.value.take(own), offer.score.take(own)
-        rent_free = offer.rows[in_m & offer.for_rent]
-        cheapest = own_value.min() if own_free.size else np.inf
-        prefers_buy = (rng.random(want.size) < hp.buy_share_if_affordable) & (budget[want] >= cheapest)
-        # buyers first, then renters, then each group tries the other segment
-        got = match_free(rng, budget[want[prefers_buy]], own_value, pref, hp.choice_set_size)
-        buyers = want[prefers_buy]
-        bought = got >= 0
-        dwelling[buyers[bought]] = own_free[got[bought]]
-        left = np.ones(own_free.size, dtype=bool)  # own_free is unique: the same as np.setdiff1d
-        left[got[bought]] = False
-        own_left = own_free[left]
-        renters = np.concatenate([want[~prefers_buy], buyers[~bought]])
-        renters = renters[rng.permutation(renters.size)]
-        k = min(renters.size, rent_free.size)
-        dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
-        still = renters[k:]
-        if still.size and own_left.size:
-            got = match_free(rng, budget[still], own_value[left], pref[left], hp.choice_set_size)
-            dwelling[still[got >= 0]] = own_left[got[got >= 0]]
+    muns = np.unique(mun_h)
+    rngs = [model.streams.generator("allocation", model.year, sub=16 * _SUB[process] + int(m)) for m in muns]
+    _allocate(rngs, muns, mun_h, budget, offer, hp.buy_share_if_affordable, hp.choice_set_size, dwelling)
     housed = dwelling >= 0
     take, hr = dwelling[housed], hh_rows[housed]
     buyers = kernels_stock.move_in(take, hr, d.col("status"), d.col("household_id"), d.col("years_vacant"),
@@ -247,6 +214,50 @@ def allocate_dwellings(model, hh_rows: np.ndarray, process: str, budget: np.ndar
                                    h.col("mortgage_eur"), d.peek("owner"), d.peek("fund_status"))
     purchase(model, hr[buyers], take[buyers])
     return housed
+
+
+def _allocate(rngs: list, muns: np.ndarray, mun_h: np.ndarray, budget: np.ndarray, offer: Offer, share: float,
+              choices: int, dwelling: np.ndarray) -> None:
+    """The municipalities ``muns`` (ascending, each with its generator in ``rngs``) of allocate_dwellings: the
+    households of each (positions where mun_h is it; budget and dwelling are indexed by position) get homes on
+    offer in it; writes the dwelling row of each household housed. One compiled call when numba is in use
+    (model/kernels_allocation.py), else numpy municipality by municipality (:func:`_allocate_numpy`); both
+    draw the same random numbers and give the same homes."""
+    if ka.use_compiled(mun_h.size + offer.rows.size):
+        ka.allocate(rngs, muns, mun_h, np.ascontiguousarray(budget, dtype=np.float64), float(share),
+                    offer.municipality, offer.for_sale, offer.for_rent, offer.rows, offer.value, offer.score,
+                    choices > 1, max(choices, 1), _ROUNDS, dwelling)
+        return
+    for m, rng in zip(muns, rngs, strict=True):
+        want = np.flatnonzero(mun_h == m)
+        in_m = offer.municipality == m
+        own = np.flatnonzero(in_m & offer.for_sale)
+        _allocate_numpy(rng, want, budget, share, choices, offer.rows.take(own), offer.value.take(own),
+                        offer.score.take(own), offer.rows[in_m & offer.for_rent], dwelling)
+
+
+def _allocate_numpy(rng, want: np.ndarray, budget: np.ndarray, share: float, choices: int, own_free: np.ndarray,
+                    own_value: np.ndarray, pref: np.ndarray, rent_free: np.ndarray, dwelling: np.ndarray) -> None:
+    """One municipality of :func:`_allocate` in numpy: the households at positions ``want`` and the
+    municipality's vacant homes for sale (rows, values, scores) and to let."""
+    cheapest = own_value.min() if own_free.size else np.inf
+    prefers_buy = (rng.random(want.size) < share) & (budget[want] >= cheapest)
+    # buyers first, then renters, then each group tries the other segment
+    got = match_free(rng, budget[want[prefers_buy]], own_value, pref, choices)
+    buyers = want[prefers_buy]
+    bought = got >= 0
+    dwelling[buyers[bought]] = own_free[got[bought]]
+    left = np.ones(own_free.size, dtype=bool)  # own_free is unique: the same as np.setdiff1d
+    left[got[bought]] = False
+    own_left = own_free[left]
+    renters = np.concatenate([want[~prefers_buy], buyers[~bought]])
+    renters = renters[rng.permutation(renters.size)]
+    k = min(renters.size, rent_free.size)
+    dwelling[renters[:k]] = rent_free[rng.permutation(rent_free.size)[:k]]
+    still = renters[k:]
+    if still.size and own_left.size:
+        got = match_free(rng, budget[still], own_value[left], pref[left], choices)
+        dwelling[still[got >= 0]] = own_left[got[got >= 0]]
 
 
 def tenant_moves(model) -> None:
