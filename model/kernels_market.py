@@ -22,6 +22,8 @@ cost more than the rest of the work.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
@@ -371,7 +373,7 @@ def household_cells(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, 
         out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
         energy_poor = np.zeros(N_MUN, dtype=np.int64)
         not_lp = np.zeros(mun.size, dtype=bool)
-        gathered, home_flags = _scratch(alive.size)
+        gathered, home_flags = _kept("gathered", alive.size, np.float64, 2), _kept("home_flags", alive.size, np.uint8)
         if _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
                            homes, flags, core2, daeb2, float(electricity), float(share), N_MUN, out, energy_poor,
                            not_lp, gathered, home_flags):
@@ -380,17 +382,31 @@ def household_cells(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, 
                                   income, adults, size, homes, flags, core2, daeb2, electricity, share)
 
 
-_SCRATCH: list[np.ndarray] = []
+#: Memory the indicator loops write into again at their next call (about a year later) instead of fresh arrays:
+#: the page faults of fresh multi-MB arrays cost more than the loops' writes (265 a year in dwelling_stock alone).
+_KEPT: dict[str, np.ndarray] = {}
 
 
-def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The household loop's buffers for ``n`` households (what it gathers of their homes): kept from call to call
-    (about a year apart), so that the loop writes into memory it used before instead of fresh pages (2.4 MB on
-    the full region)."""
-    if not _SCRATCH or _SCRATCH[1].size < n:
+def _holders(name: str) -> int:
+    """The reference count of the kept buffer ``name``, seen from here."""
+    buf = _KEPT.get(name)
+    return sys.getrefcount(buf)
+
+
+_KEPT["probe"] = np.empty(0)
+_ALONE = _holders("probe")  # the count of a buffer only _KEPT holds (measured, as it depends on the interpreter)
+del _KEPT["probe"]
+
+
+def _kept(name: str, n: int, dtype, width: int = 0) -> np.ndarray:
+    """The first ``n`` rows (of ``width`` columns where given) of the kept buffer ``name``: the memory of its last
+    use where nothing else holds it any more (no caller keeps an array or a view of it), else new memory with room
+    to grow."""
+    buf = _KEPT.get(name)
+    if buf is None or buf.shape[0] < n or buf.dtype != dtype or _holders(name) != _ALONE + 1:
         cap = n + n // 4
-        _SCRATCH[:] = [np.empty((cap, 2)), np.empty(cap, dtype=np.uint8)]
-    return _SCRATCH[0][:n], _SCRATCH[1][:n]
+        buf = _KEPT[name] = np.empty((cap, width) if width else cap, dtype=dtype)
+    return buf[:n]
 
 
 def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
@@ -423,15 +439,15 @@ def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_statu
         return cells, labels, flags, homes, sums, by_mun
     cells = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
     labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
-    flags = np.empty(alive.size, dtype=np.uint8)
-    homes = np.empty((alive.size, 2))
+    flags = _kept("flags", alive.size, np.uint8)
+    homes = _kept("homes", alive.size, np.float64, 2)
     sums = np.zeros((N_MUN, N_SUMS))
-    by_mun = np.empty(alive.size, dtype=value.dtype)
+    by_mun = _kept("by_mun", alive.size, value.dtype)
     k = _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
                              ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
                              float(gas_per_ep2), float(gas_price), float(tariff), EP2_BOUNDS[EFG - 1], _STATUS_CODE,
                              _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun,
-                             np.empty(alive.size, np.int64))
+                             _kept("rows", alive.size, np.int64))
     return cells, labels, flags, homes, sums, by_mun[:k]
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------

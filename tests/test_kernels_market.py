@@ -206,3 +206,22 @@ def test_median_equals_numpy():
                 want = np.median(x)
                 got = median(x.copy())
                 assert type(got) is type(want) and repr(got) == repr(want), (n, x)
+
+
+def test_kept_buffers_are_reused_only_when_free():
+    """km._kept hands out a buffer's memory again only where no caller holds an array or a view of it."""
+    km._KEPT.pop("test", None)
+    a = km._kept("test", 10, np.float64)
+    address = a.ctypes.data
+    del a
+    b = km._kept("test", 10, np.float64)
+    assert b.ctypes.data == address  # free: the same memory
+    c = km._kept("test", 10, np.float64)
+    assert not np.shares_memory(c, b)  # b holds it: new memory
+    view = c[2:]
+    del c
+    d = km._kept("test", 8, np.float64)
+    assert not np.shares_memory(d, view)
+    assert km._kept("test", 100, np.float64).size == 100 and km._kept("test", 5, np.int64).dtype == np.int64
+    assert km._kept("test", 3, np.float64, 2).shape == (3, 2)
+    km._KEPT.pop("test")
