@@ -304,9 +304,10 @@ def household_facts(state, income_growth: float | None = None) -> dict[str, np.n
         p.__dict__["_household_facts"] = (stamp, cached[1], p.compactions)
         return dict(cached[1])
     cached = None
-    facts = kernels_households.facts(person_household_rows(state), p.peek("age"), p.peek("role"), income, h.n,
-                                     alive, 1.0 if income_growth is None else income_growth,
-                                     out=_facts_buffers(p, h.n))
+    hrow_of = person_household_rows(state)  # (the member table brought up to date: its counts are those below)
+    facts = kernels_households.facts(hrow_of, p.peek("age"), p.peek("role"), income, h.n, alive,
+                                     1.0 if income_growth is None else income_growth, out=_facts_buffers(p, h.n),
+                                     size=member_table(state)[2])
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts, p.compactions)

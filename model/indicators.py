@@ -237,24 +237,22 @@ def measure(model) -> dict[str, np.ndarray]:
     active = np.zeros(len(state.wijk_codes), dtype=bool)
     for pt in pts:
         active[pt.active] = True
-    dc, by_label, flags, sums, by_mun = km.dwelling_stock(
+    e = model.scenario.energy
+    dc, by_label, flags, homes, sums, by_mun = km.dwelling_stock(
         d.peek("alive"), d.peek("in_stock"), d.peek("municipality"), d.peek("status"), d.peek("years_vacant"),
         d.peek("owner"), d.peek("fund_status"), d.peek("written_off"), d.peek("energy_connected"),
         d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("value_eur"), d.peek("condition"), d.peek("wijk"),
-        active, d.peek("lifetime_proof"), model.scenario.market.unsellable_after_years,
-        model.scenario.energy.gas_m3_per_ep2_kwh)
+        active, d.peek("lifetime_proof"), model.scenario.market.unsellable_after_years, e.gas_m3_per_ep2_kwh,
+        path_value(e.gas_price_eur_m3, model.year), model.scenario.corporation_energy.corp_energy_tariff_share)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
-    # energy poverty: the energy cost of the low-income households in the stock (as energy_cost_eur)
-    e = model.scenario.energy
-    energy = (e.gas_m3_per_ep2_kwh, path_value(e.gas_price_eur_m3, model.year),
-              model.scenario.corporation_energy.corp_energy_tariff_share,
-              e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year),
-              model.scenario.income.energy_poverty_share)
+    # energy poverty: the energy cost of the low-income households in the stock (as energy_cost_eur: the homes'
+    # gas or heat cost from dwelling_stock, plus the electricity)
     hc, energy_poor, not_lp = km.household_cells(
         h.peek("alive"), h.peek("dwelling_id"), d.row_of, d.next_id, h.peek("municipality"), h.peek("tenure"),
         h.peek("mortgage_eur"), h.peek("renovation_loan_eur"), facts["income"], facts["adults"], facts["size"],
-        d.peek("value_eur"), flags, core_limit(model, one_two), daeb_limit(model, one_two), d.peek("ep2_kwh_m2"),
-        d.peek("floor_area_m2"), d.peek("energy_connected"), energy)
+        homes, flags, core_limit(model, one_two), daeb_limit(model, one_two),
+        e.electricity_kwh_per_household * path_value(e.electricity_price_eur_kwh, model.year),
+        model.scenario.income.energy_poverty_share)
     # the persons, and those 75+ in a household whose home is not lifetime-proof (by the persons' household
     # rows of the member table, up to date after household_facts)
     pc, old_not_lp = km.person_cells(p.peek("alive"), p.peek("municipality"), p.peek("age"), p.peek("institution"),

@@ -9,10 +9,11 @@ make one pass over the rows.
 - :func:`person_cells`: institution, 65+, 75+; and the persons 75+ in a home that is not lifetime-proof.
 - :func:`dwelling_stock`: one pass over the dwelling slots for the stock's cells (status, vacancy, owner and
   fund-status classes, written off, connected), the counts per energy label, the sums of value, condition and
-  gas use per municipality and the values grouped by municipality (for the medians); and one byte per dwelling
-  of what the households' counts read of their homes.
+  gas use per municipality and the values grouped by municipality (for the medians); and what the households'
+  counts read of their homes, per dwelling slot: one byte of flags and the value and gas or heat cost.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
-  label, renovation loan, proeftuin wijk; the energy-poor households; which homes are not lifetime-proof.
+  label, renovation loan, proeftuin wijk; the energy-poor households; which homes are not lifetime-proof. The
+  homes are gathered in a pass of their own, then counted (a small loop keeps many scattered reads in flight).
 
 The loops go over all slots and skip the dead ones (no list of the alive rows to build first), and add up
 their codes without branches on the data where they can: at one mispredicted branch per agent, the branches
@@ -20,6 +21,8 @@ cost more than the rest of the work.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -53,6 +56,9 @@ H_OWN, H_CORE, H_LOW, H_UW, H_STOCK, H_EFG, H_LOAN, H_ACTIVE, H_BITS = 1, 2, 4, 
 EFG = 4  # label index of E
 # flags per dwelling slot (dwelling_stock): what the households' count reads of their homes, one byte each
 F_STOCK, F_EFG, F_ACTIVE, F_NOT_LP = 1, 2, 4, 8
+NO_HOME = 255  # the household loop's mark of a household whose dwelling id has no row (no flags are all set)
+# the homes per dwelling slot of dwelling_stock: value and the gas or heat part of the energy cost
+HOME_VALUE, HOME_ENERGY = 0, 1
 # the sums per municipality of dwelling_stock
 S_VALUE, S_CONDITION, S_GAS, S_HEAT, N_SUMS = 0, 1, 2, 3, 4
 
@@ -140,7 +146,7 @@ def _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof):
 
 
 def _household_cells_numpy(hrow, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
-                           value, flags, core2, daeb2, ep2, floor_area, connected, energy):
+                           homes, flags, core2, daeb2, electricity, share):
     ids = dwelling_id.take(hrow)
     if ids.size and (ids.min() < 0 or ids.max() >= next_id):
         raise KeyError("dwellings: id out of range (-1 means 'none')")
@@ -163,21 +169,24 @@ def _household_cells_numpy(hrow, dwelling_id, row_of, next_id, mun, tenure, mort
     oh, od, ohome = hrow.take(own), hd.take(own), home.take(own)
     code = np.zeros(own.size, dtype=np.int64)
     _set(code, H_CORE, inc.take(own) <= np.where(adults.take(oh) <= 1, core2[0], core2[1]))
-    _set(code, H_UW, mortgage.take(oh) + lo.take(own) > value.take(od))
+    _set(code, H_UW, mortgage.take(oh) + lo.take(own) > homes[:, HOME_VALUE].take(od))
     _set(code, H_EFG, (ohome & F_EFG) != 0)
     _set(code, H_ACTIVE, (ohome & F_ACTIVE) != 0)
     key[own] += code
     # energy poverty: the energy cost (model.income.energy_cost_eur) of the low-income households in the stock
-    gas_per_ep2, gas_price, tariff, electricity, share = energy.tolist()
     cand = np.flatnonzero(low & stock)
-    dc = hd.take(cand)
-    conn = connected.take(dc)
-    heat = np.where(conn, tariff, 1.0) if conn.any() else 1.0
-    cost = gas_per_ep2 * ep2.take(dc).astype(float) * floor_area.take(dc) * gas_price * heat + electricity
+    cost = homes[:, HOME_ENERGY].take(hd.take(cand)) + electricity
     poor = cost > share * np.maximum(inc.take(cand), 1.0)
     not_lp = np.zeros(mun.size, dtype=bool)
     not_lp[hrow] = (home & F_NOT_LP) != 0
     return _cells(key, H_BITS), np.bincount(mun.take(hrow.take(cand[poor])), minlength=N_MUN), not_lp
+
+
+def _dwelling_homes_numpy(connected, ep2, floor_area, value, gas_per_ep2, gas_price, tariff):
+    homes = np.empty((value.size, 2))
+    homes[:, HOME_VALUE] = value
+    homes[:, HOME_ENERGY] = gas_per_ep2 * ep2.astype(float) * floor_area * gas_price * np.where(connected, tariff, 1.0)
+    return homes
 
 
 def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition, gas_per_ep2):
@@ -223,14 +232,29 @@ if COMPILED:
 
     @njit
     def _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
-                        value, flags, core2, daeb2, ep2, floor_area, connected, energy, n_mun, out, energy_poor,
-                        not_lp):  # pragma: no cover - compiled
+                        homes, flags, core2, daeb2, electricity, share, n_mun, out, energy_poor, not_lp,
+                        gathered, home_flags):  # pragma: no cover - compiled
         """Fills out, energy_poor and not_lp; False for a dwelling id without a row (the caller then runs the
-        numpy code, which raises). The code is added up without branches on the data (the flags counted only
-        with ownership times 0 or 1, the energy cost for every household): a mispredicted branch at every other
-        household cost more than the reads of the home's value and energy use for the households that need
+        numpy code, which raises).
+
+        Two passes: the first only gathers each household's home (its row through ``row_of``, then its value
+        and energy cost from ``homes`` and its ``flags``) into ``gathered`` and ``home_flags`` (NO_HOME where
+        the id has no row), in household order; the second counts from these and the households' own columns,
+        all read in sequence. The homes are scattered over the dwelling slots: a loop of a few instructions
+        keeps many of these reads in flight at once, where the counting loop around them held few (one pass
+        took 7-8 ms on the full region with cold caches, the two 4). The code is added up without branches on
+        the data (the flags counted only with ownership times 0 or 1, the energy cost for every household): a
+        mispredicted branch at every other household cost more than the reads for the households that need
         none."""
-        gas_per_ep2, gas_price, tariff, electricity, share = energy[0], energy[1], energy[2], energy[3], energy[4]
+        for r in range(alive.size):
+            dw = dwelling_id[r]
+            ok = dw >= 0 and dw < next_id
+            dr = row_of[dw if ok else 0]
+            ok = ok and dr >= 0
+            dr = dr if ok else 0
+            gathered[r, 0] = homes[dr, 0]
+            gathered[r, 1] = homes[dr, 1]
+            home_flags[r] = flags[dr] if ok else NO_HOME
         daeb_single, daeb_multi, core_single, core_multi = daeb2[0], daeb2[1], core2[0], core2[1]
         for r in range(alive.size):
             if not alive[r]:
@@ -238,24 +262,21 @@ if COMPILED:
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            dw = dwelling_id[r]
-            if dw < 0 or dw >= next_id or row_of[dw] < 0:
+            home = np.int64(home_flags[r])
+            if home == NO_HOME:
                 return False
-            dr = row_of[dw]
             inc = income[r]
             lo = loan[r]
-            home = np.int64(flags[dr])
             stock = home & F_STOCK
             low = np.int64(inc < (daeb_single if size[r] <= 1 else daeb_multi))
             owned = (H_OWN + np.int64(inc <= (core_single if adults[r] <= 1 else core_multi)) * H_CORE
-                     + np.int64(mortgage[r] + lo > value[dr]) * H_UW + np.int64((home & F_EFG) != 0) * H_EFG
+                     + np.int64(mortgage[r] + lo > gathered[r, 0]) * H_UW + np.int64((home & F_EFG) != 0) * H_EFG
                      + np.int64((home & F_ACTIVE) != 0) * H_ACTIVE)
             out[m, low * H_LOW + stock * H_STOCK + np.int64(lo > 0) * H_LOAN
                 + np.int64(tenure[r] == OWNER) * owned] += 1
-            # energy poverty: as model.income.energy_cost_eur, operation by operation; counted where low and
-            # in the stock, but worked out for all (no branch)
-            heat = tariff if connected[dr] else 1.0
-            cost = gas_per_ep2 * np.float64(ep2[dr]) * np.float64(floor_area[dr]) * gas_price * heat + electricity
+            # energy poverty: as model.income.energy_cost_eur (its gas or heat part from dwelling_stock); counted
+            # where low and in the stock, but worked out for all (no branch)
+            cost = gathered[r, 1] + electricity
             energy_poor[m] += low & stock & np.int64(cost > share * (1.0 if inc <= 1.0 else inc))  # np.maximum(inc, 1)
             not_lp[r] = (home & F_NOT_LP) != 0
         return True
@@ -263,9 +284,9 @@ if COMPILED:
     @njit
     def _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
                              ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
-                             gas_per_ep2, efg_bound, status_code, owner_code, fs_code, n_mun, out, labels,
-                             flags, sums, by_mun, rows):  # pragma: no cover - compiled
-        """One pass over the slots: the flags of every slot, and for the stock rows (alive, in the stock, not
+                             gas_per_ep2, gas_price, tariff, efg_bound, status_code, owner_code, fs_code, n_mun, out,
+                             labels, flags, homes, sums, by_mun, rows):  # pragma: no cover - compiled
+        """One pass over the slots: the flags and homes of every slot, and for the stock rows (alive, in the stock, not
         demolished; listed in ``rows``) the cell code, the label, the sums and their number per municipality;
         then the values grouped by municipality (a stable counting sort over the stock rows). The classes of
         status, owner and fund status come from the lookup tables (indexed by the uint8 view of the int8 value)
@@ -282,6 +303,9 @@ if COMPILED:
             e = np.float64(ep2[r])
             flags[r] = (np.uint8(in_stock[r]) * F_STOCK | np.uint8(not (e < efg_bound)) * F_EFG
                         | np.uint8(active[w]) * F_ACTIVE | np.uint8(not lifetime_proof[r]) * F_NOT_LP)
+            gas = gas_per_ep2 * e * np.float64(floor_area[r])
+            homes[r, 0] = value[r]
+            homes[r, 1] = gas * gas_price * (tariff if connected[r] else 1.0)
             st = status[r]
             if not alive[r] or not in_stock[r] or st == DEMOLISHED:
                 continue
@@ -302,7 +326,6 @@ if COMPILED:
             sums[m, S_VALUE] += value[r]
             sums[m, S_CONDITION] += np.float64(condition[r])
             if st == OCCUPIED:
-                gas = gas_per_ep2 * e * np.float64(floor_area[r])
                 if connected[r]:
                     sums[m, S_HEAT] += gas
                 else:
@@ -334,36 +357,63 @@ def person_cells(alive: np.ndarray, mun: np.ndarray, age: np.ndarray, institutio
     return out, old_not_lp
 
 
-def household_cells(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, value,
-                    flags, core2, daeb2, ep2, floor_area, connected,
-                    energy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def household_cells(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size, homes,
+                    flags, core2, daeb2, electricity, share) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The alive households (``alive``: per household slot; living in the dwellings of ids ``dwelling_id``, rows
     through ``row_of`` for ids below ``next_id``, as EntityTable.rows checks them) per municipality x code
     (H_OWN, H_LOW: income below the DAEB limit, H_STOCK, H_LOAN; for owners only: H_CORE: income at or below the
     core limit, H_UW: mortgage and renovation loan above the home's value, H_EFG: home labelled E-G, H_ACTIVE:
     home in an active wijk), shape (N_MUN, 256); the energy-poor households per municipality (low income, in
-    the stock, energy cost above a share of their income); and per household slot whether its home is not
-    lifetime-proof (False where not alive). ``income``, ``adults``, ``size``: per household slot; ``value``,
-    ``flags`` (dwelling_stock), ``ep2``, ``floor_area``, ``connected``: per dwelling slot; ``core2``/``daeb2``:
-    the limits for one adult (person) and for more; ``energy``: gas m3 per EP2 kWh, gas price, the heat tariff
-    share of connected homes, the electricity cost and the energy-poverty share of income."""
-    energy = np.asarray(energy, dtype=np.float64)
+    the stock, energy cost above ``share`` of their income); and per household slot whether its home is not
+    lifetime-proof (False where not alive). ``income``, ``adults``, ``size``: per household slot; ``homes`` and
+    ``flags`` (dwelling_stock): per dwelling slot; ``core2``/``daeb2``: the limits for one adult (person) and
+    for more; the energy cost is the home's HOME_ENERGY + ``electricity``."""
+    core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
     if use_compiled(alive.size):
         out = np.zeros((N_MUN, 1 << H_BITS), dtype=np.int64)
         energy_poor = np.zeros(N_MUN, dtype=np.int64)
         not_lp = np.zeros(mun.size, dtype=bool)
+        gathered, home_flags = _kept("gathered", alive.size, np.float64, 2), _kept("home_flags", alive.size, np.uint8)
         if _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
-                           value, flags, np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64),
-                           ep2, floor_area, connected, energy, N_MUN, out, energy_poor, not_lp):
+                           homes, flags, core2, daeb2, float(electricity), float(share), N_MUN, out, energy_poor,
+                           not_lp, gathered, home_flags):
             return out, energy_poor, not_lp
     return _household_cells_numpy(np.flatnonzero(alive), dwelling_id, row_of, next_id, mun, tenure, mortgage, loan,
-                                  income, adults, size, value, flags, core2, daeb2, ep2, floor_area, connected, energy)
+                                  income, adults, size, homes, flags, core2, daeb2, electricity, share)
+
+
+#: Memory the indicator loops write into again at their next call (about a year later) instead of fresh arrays:
+#: the page faults of fresh multi-MB arrays cost more than the loops' writes (265 a year in dwelling_stock alone).
+_KEPT: dict[str, np.ndarray] = {}
+
+
+def _holders(name: str) -> int:
+    """The reference count of the kept buffer ``name``, seen from here."""
+    buf = _KEPT.get(name)
+    return sys.getrefcount(buf)
+
+
+_KEPT["probe"] = np.empty(0)
+_ALONE = _holders("probe")  # the count of a buffer only _KEPT holds (measured, as it depends on the interpreter)
+del _KEPT["probe"]
+
+
+def _kept(name: str, n: int, dtype, width: int = 0) -> np.ndarray:
+    """The first ``n`` rows (of ``width`` columns where given) of the kept buffer ``name``: the memory of its last
+    use where nothing else holds it any more (no caller keeps an array or a view of it), else new memory with room
+    to grow."""
+    buf = _KEPT.get(name)
+    if buf is None or buf.shape[0] < n or buf.dtype != dtype or _holders(name) != _ALONE + 1:
+        cap = n + n // 4
+        buf = _KEPT[name] = np.empty((cap, width) if width else cap, dtype=dtype)
+    return buf[:n]
 
 
 def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
-                   floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years, gas_per_ep2):
-    """The dwellings' counts and sums in one pass over the slots (the full columns): (cells, labels, flags, sums,
-    by_mun).
+                   floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years, gas_per_ep2,
+                   gas_price, tariff):
+    """The dwellings' counts and sums in one pass over the slots (the full columns): (cells, labels, flags, homes,
+    sums, by_mun).
 
     For the stock rows (alive, in the stock, not demolished: model.state.stock_rows): ``cells`` per
     municipality x code (D_OCC, D_VAC, D_LTV: vacant 2 years or more, D_UNS: vacant ``unsellable_years`` or more,
@@ -373,27 +423,32 @@ def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_statu
     occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added in row order as
     np.bincount does; and ``by_mun``, their values grouped by municipality, each group in row order (as a stable
     sort by municipality puts them).
-    For every slot ``flags``, one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where ``active``),
-    F_NOT_LP (not lifetime-proof); read by household_cells instead of four columns (the households' homes are
-    scattered over the slots)."""
+    For every slot, what household_cells reads of the households' homes (scattered over the slots), in two
+    arrays instead of seven columns: ``flags``, one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
+    ``active``), F_NOT_LP (not lifetime-proof); and ``homes`` (slots x 2): the value (HOME_VALUE) and the gas or
+    heat part of the energy cost (HOME_ENERGY: the gas use x ``gas_price`` x ``tariff`` where connected, else x
+    1; model.income.energy_cost_eur adds the electricity to it)."""
     if not use_compiled(alive.size):
         drow = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
         cells, labels = _dwelling_cells_numpy(drow, mun, status, years_vacant, owner, fund_status, written_off,
                                               connected, ep2, unsellable_years)
         flags = _dwelling_flags_numpy(in_stock, ep2, wijk, active, lifetime_proof)
+        homes = _dwelling_homes_numpy(connected, ep2, floor_area, value, gas_per_ep2, gas_price, tariff)
         sums, by_mun = _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, condition,
                                             gas_per_ep2)
-        return cells, labels, flags, sums, by_mun
+        return cells, labels, flags, homes, sums, by_mun
     cells = np.zeros((N_MUN, 1 << D_BITS), dtype=np.int64)
     labels = np.zeros((N_MUN, N_LABELS), dtype=np.int64)
-    flags = np.empty(alive.size, dtype=np.uint8)
+    flags = _kept("flags", alive.size, np.uint8)
+    homes = _kept("homes", alive.size, np.float64, 2)
     sums = np.zeros((N_MUN, N_SUMS))
-    by_mun = np.empty(alive.size, dtype=value.dtype)
+    by_mun = _kept("by_mun", alive.size, value.dtype)
     k = _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
                              ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
-                             float(gas_per_ep2), EP2_BOUNDS[EFG - 1], _STATUS_CODE, _OWNER_CODE,
-                             _FS_CODE, N_MUN, cells, labels, flags, sums, by_mun, np.empty(alive.size, np.int64))
-    return cells, labels, flags, sums, by_mun[:k]
+                             float(gas_per_ep2), float(gas_price), float(tariff), EP2_BOUNDS[EFG - 1], _STATUS_CODE,
+                             _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun,
+                             _kept("rows", alive.size, np.int64))
+    return cells, labels, flags, homes, sums, by_mun[:k]
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:

@@ -28,7 +28,7 @@ def _persons(rng, n_persons, n_households, member_share=0.8):
 def _loop(hrow_of, age, role, income, n):
     """The compiled loop without income growth: its arrays (zeroed here) and ok."""
     out = (np.zeros(n, np.float64), *(np.zeros(n, np.int64) for _ in range(4)))
-    ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out)
+    ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out, True)
     return (*out, ok)
 
 
@@ -127,6 +127,22 @@ def test_facts_into_given_arrays(monkeypatch, n_persons, n_households):
         assert _same(got, expected)
         if compiled and kernels.COMPILED and n_persons:
             assert all(np.shares_memory(got[k], a) for k, a in zip(FACTS, out, strict=True))
+
+
+@pytest.mark.parametrize("n_persons,n_households", [(0, 5), (20, 5), (1000, 10), (50_000, 20_000)])
+def test_facts_with_the_members_counted(monkeypatch, n_persons, n_households):
+    # the members per household given (as the member table counts them): copied, the same facts
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    args = _persons(np.random.default_rng(n_persons + 11), n_persons, n_households)
+    expected = _facts_numpy(*args, n_households)
+    size = np.bincount(args[0][args[0] >= 0], minlength=n_households)
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled and kernels.COMPILED)
+        for out in (None, (np.full(n_households + 3, 7.5), *(np.full(n_households + 3, 9, dtype=np.int64)
+                                                              for _ in range(4)))):
+            assert _same(kernels_households.facts(*args, n_households, out=out, size=size), expected)
+    with pytest.raises(ValueError):
+        kernels_households.facts(*args, n_households, size=size[:-1])
 
 
 def test_facts_persons_arrays_of_different_lengths_raise():

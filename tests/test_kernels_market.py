@@ -90,15 +90,16 @@ def test_dwelling_stock(seed, unsellable):
     active = rng.random(n_w) < 0.3
     lifetime_proof = rng.random(n) < 0.3
     args = (alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2, area, value,
-            condition, wijk, active, lifetime_proof, unsellable, 0.1)
+            condition, wijk, active, lifetime_proof, unsellable, 0.1, 1.3, 0.8)
     got = km.dwelling_stock(*args)
     assert _equal(got, _numpy_path(km.dwelling_stock, *args))
     stock = (alive & in_stock & (status != 2)).sum()
-    assert got[0].sum() == got[1].sum() == got[4].size == stock
+    assert got[0].sum() == got[1].sum() == got[5].size == stock
     assert np.array_equal((got[2] & km.F_NOT_LP) != 0, ~lifetime_proof)
+    assert np.array_equal(got[3][:, km.HOME_VALUE], value, equal_nan=True)
     none = np.zeros(n, dtype=bool)
     assert _equal(km.dwelling_stock(none, *args[1:]), _numpy_path(km.dwelling_stock, none, *args[1:]))
-    empty = [a[:0] for a in args[:14]] + [active, lifetime_proof[:0], unsellable, 0.1]
+    empty = [a[:0] for a in args[:14]] + [active, lifetime_proof[:0], unsellable, 0.1, 1.3, 0.8]
     assert _equal(km.dwelling_stock(*empty), _numpy_path(km.dwelling_stock, *empty))
     with pytest.raises(IndexError):
         km.dwelling_stock(*args[:13], wijk + n_w, *args[14:])
@@ -137,14 +138,15 @@ def test_household_cells(seed):
     dwelling_id = rng.choice(np.flatnonzero(row_of >= 0), n_h)
     area = rng.uniform(0, 300, n_d).astype(np.float32)
     connected = rng.random(n_d) < 0.2
-    energy = (0.1, 1.3, 0.8, 900.0, 0.1)
-    args = (alive, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, value, flags,
-            core2, daeb2, ep2, area, connected, energy)
+    homes = km._dwelling_homes_numpy(connected, ep2, area, value, 0.1, 1.3, 0.8)
+    args = (alive, dwelling_id, row_of, n_ids, mun, tenure, mortgage, loan, income, adults, size, homes, flags,
+            core2, daeb2, 900.0, 0.1)
     got = km.household_cells(*args)
     assert _equal(got, _numpy_path(km.household_cells, *args))
     assert got[0].sum() == alive.sum() and got[1].sum() > 0
     assert np.array_equal(got[2], alive & ~lifetime_proof[row_of[dwelling_id]])
-    no_connection = (*args[:17], np.zeros(n_d, dtype=bool), energy)
+    no_connection = (*args[:11], km._dwelling_homes_numpy(np.zeros(n_d, dtype=bool), ep2, area, value, 0.1, 1.3, 0.8),
+                     *args[12:])
     assert _equal(km.household_cells(*no_connection), _numpy_path(km.household_cells, *no_connection))
     none = np.zeros(n_h, dtype=bool)
     assert _equal(km.household_cells(none, *args[1:]), _numpy_path(km.household_cells, none, *args[1:]))
@@ -204,3 +206,22 @@ def test_median_equals_numpy():
                 want = np.median(x)
                 got = median(x.copy())
                 assert type(got) is type(want) and repr(got) == repr(want), (n, x)
+
+
+def test_kept_buffers_are_reused_only_when_free():
+    """km._kept hands out a buffer's memory again only where no caller holds an array or a view of it."""
+    km._KEPT.pop("test", None)
+    a = km._kept("test", 10, np.float64)
+    address = a.ctypes.data
+    del a
+    b = km._kept("test", 10, np.float64)
+    assert b.ctypes.data == address  # free: the same memory
+    c = km._kept("test", 10, np.float64)
+    assert not np.shares_memory(c, b)  # b holds it: new memory
+    view = c[2:]
+    del c
+    d = km._kept("test", 8, np.float64)
+    assert not np.shares_memory(d, view)
+    assert km._kept("test", 100, np.float64).size == 100 and km._kept("test", 5, np.int64).dtype == np.int64
+    assert km._kept("test", 3, np.float64, 2).shape == (3, 2)
+    km._KEPT.pop("test")
