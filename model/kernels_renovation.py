@@ -36,9 +36,11 @@ EFG = 4
 N_MUN = len(MUNICIPALITY_CODES)
 
 
-def _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-                    municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+def _maintain_numpy(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner, written_off,
+                    household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
     """Fallback of maintain: the numpy code."""
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
+    u = hash_uniform(key.take(rows), *salts)
     age = np.maximum(year - built_year.take(rows).astype(np.int64), 0)
     status = status.take(rows)
     vacant = status == VACANT
@@ -74,7 +76,7 @@ def _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, ow
     mun = municipality.take(rows)
     return (np.bincount(np.compress(done, mun), minlength=N_MUN),
             np.bincount(np.compress(paid, mun.take(own)), weights=cost_paid, minlength=N_MUN),
-            np.bincount(np.compress(newly, mun), minlength=N_MUN))
+            np.bincount(np.compress(newly, mun), minlength=N_MUN), rows.size)
 
 
 def _highest_owner_probability(mp):
@@ -87,12 +89,14 @@ def _highest_owner_probability(mp):
 
 
 @njit
-def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-                   municipality, row_of, savings, income, adults, size, core2, daeb2, prm, restoration32, bounded,
-                   highest, write_off32, n_mun, maintained, owner_eur, newly):  # pragma: no cover - compiled
-    """One pass over the stock rows (see _maintain_numpy for the same arithmetic, operation by operation).
-    prm: decay base, decay per year of age, vacant multiplier, restore share, probability of corporations, of
-    private landlords, of owners, core and low-income factors, savings reserve."""
+def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condition, floor_area, owner, written_off,
+                   household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, prm,
+                   restoration32, bounded, highest, write_off32, n_mun, maintained, owner_eur,
+                   newly):  # pragma: no cover - compiled
+    """One pass over the dwelling slots, the stock's rows ascending (see _maintain_numpy for the same arithmetic,
+    operation by operation); returns the number of stock rows. prm: decay base, decay per year of age, vacant
+    multiplier, restore share, probability of corporations, of private landlords, of owners, core and
+    low-income factors, savings reserve."""
     base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
         prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
     # each household's income class first (a sequential pass; 0: other, 1: core target group, 2: low income),
@@ -106,15 +110,20 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
             klass[hh] = 2
         else:
             klass[hh] = 0
-    for i in range(rows.size):
-        r = rows[i]
+    g = np.uint64(GAMMA)
+    n_rows = 0
+    for r in range(alive.size):
+        st = status[r]
+        if not (alive[r] and in_stock[r] and st != DEMOLISHED):
+            continue
+        n_rows += 1
         m = municipality[r]
         if m < 0 or m >= n_mun:
             raise ValueError("municipality index out of range")
+        ui = np.float64(_mix(_mix(key[r] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
         age = np.int64(year) - np.int64(built_year[r])
         if age < 0:
             age = 0
-        st = status[r]
         decay = (base + per_year * np.float64(age)) * (vacant_mult if st == VACANT else 1.0)
         c = np.float64(condition[r]) - decay
         if c < 0.0:
@@ -126,14 +135,14 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
         prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
         hh = -1
         cost = 0.0
-        if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or u[i] < highest):
+        if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest):
             hh = row_of[household_id[r]]
             cost = np.float64(restoration32 * floor_area[r]) * gain
             kl = klass[hh]
             factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
             prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
-        if u[i] < prob and not written:
+        if ui < prob and not written:
             c2 = c + gain
             if c2 > 1.0:
                 c2 = 1.0
@@ -147,23 +156,28 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
         if not written and stored < write_off32:
             written_off[r] = True
             newly[m] += 1
+    return n_rows
 
 
-def maintain(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-             municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
-    """Decay and maintenance of the stock ``rows`` (ascending) with their draws ``u``, in the model's ``year``
-    (see model.renovation.maintenance): writes the new ``condition`` (float32) and the newly ``written_off``
-    homes of those rows, and takes the owners' maintenance cost from ``savings`` (their household slots, through
-    ``household_id`` and ``row_of``). The other columns are per dwelling slot; ``income``, ``adults``,
-    ``size``: household facts per household slot; ``core2``/``daeb2``: the income limits for one adult (person)
-    and for more; ``mp``: the MaintenanceParams. Returns per municipality the dwellings maintained, what owners
-    paid (added in row order, as np.bincount does) and the homes newly written off."""
+def maintain(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner, written_off,
+             household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+    """Decay and maintenance of the stock (the dwelling slots ``alive``, ``in_stock`` and not demolished, in
+    ascending order) in the model's ``year`` (see model.renovation.maintenance), each home with the uniform of
+    its draw ``key`` and the two ``salts`` (model.kernels.hash_uniform): writes the new ``condition``
+    (float32) and the newly ``written_off`` homes, and takes the owners' maintenance cost from ``savings``
+    (their household slots, through ``household_id`` and ``row_of``). The other columns are per dwelling slot;
+    ``income``, ``adults``, ``size``: household facts per household slot; ``core2``/``daeb2``: the income limits
+    for one adult (person) and for more; ``mp``: the MaintenanceParams. Returns per municipality the dwellings
+    maintained, what owners paid (added in row order, as np.bincount does) and the homes newly written off, and
+    the number of homes in the stock. The loop finds the stock and draws the uniforms itself, without the rows,
+    keys and draws as arrays."""
     # the loop computes the owners' cost and the write-off test in float32 as numpy does with a Python number
     # and a float32 column; other types go to the numpy code
     weak = all(type(v) in (int, float) for v in (mp.restoration_cost_eur_m2, mp.write_off_condition))
-    if not (use_compiled(rows.size) and weak and condition.dtype == floor_area.dtype == np.float32):
-        return _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off,
-                               household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp)
+    if not (use_compiled(alive.size) and weak and condition.dtype == floor_area.dtype == np.float32):
+        return _maintain_numpy(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner,
+                               written_off, household_id, municipality, row_of, savings, income, adults, size, core2,
+                               daeb2, mp)
     highest = _highest_owner_probability(mp)
     prm = np.array([mp.condition_decay_base, mp.condition_decay_per_year_of_age, mp.vacant_decay_multiplier,
                     mp.maintenance_restore_share, mp.maintenance_prob_corporation,
@@ -172,12 +186,14 @@ def maintain(rows, u, year, built_year, status, condition, floor_area, owner, wr
     maintained = np.zeros(N_MUN, dtype=np.int64)
     owner_eur = np.zeros(N_MUN, dtype=np.float64)
     newly = np.zeros(N_MUN, dtype=np.int64)
-    _maintain_loop(rows, u, int(year), built_year, status, condition, floor_area, owner, written_off, household_id,
-                   municipality, row_of, savings, income, adults, size, np.asarray(core2, dtype=np.float64),
-                   np.asarray(daeb2, dtype=np.float64), prm, np.float32(mp.restoration_cost_eur_m2),
-                   highest is not None, 0.0 if highest is None else float(highest),
-                   np.float32(mp.write_off_condition), N_MUN, maintained, owner_eur, newly)
-    return maintained, owner_eur, newly
+    n_rows = _maintain_loop(alive, in_stock, np.ascontiguousarray(key, dtype=np.int64).view(np.uint64),
+                            np.uint64(salts[0]), np.uint64(salts[1]), int(year), built_year, status, condition,
+                            floor_area, owner, written_off, household_id, municipality, row_of, savings, income,
+                            adults, size, np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64),
+                            prm, np.float32(mp.restoration_cost_eur_m2), highest is not None,
+                            0.0 if highest is None else float(highest), np.float32(mp.write_off_condition), N_MUN,
+                            maintained, owner_eur, newly)
+    return maintained, owner_eur, newly, n_rows
 
 
 def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
