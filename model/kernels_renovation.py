@@ -26,7 +26,7 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, label_of, njit, use_compiled
+from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
 from .kernels_stock import group_loop
 from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
@@ -34,6 +34,24 @@ from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER
 EFG = 4
 
 N_MUN = len(MUNICIPALITY_CODES)
+
+
+@njit
+def _label(e, bounds):  # pragma: no cover - compiled
+    """model.kernels.label_of with the bounds as a tuple (``bounds_tuple``): a tuple is passed by value, so the
+    call is inlined into the loop, where label_of with an array is a call of its own (the array's reference
+    counted in and out); the count without a branch."""
+    if e != e:
+        return len(bounds)
+    k = 0
+    for b in bounds:
+        k += e >= b
+    return k
+
+
+def bounds_tuple(bounds) -> tuple:
+    """The label bounds (EP2_BOUNDS) as the tuple of floats that the loops here take."""
+    return tuple(float(b) for b in np.asarray(bounds, dtype=np.float64))
 
 
 def _maintain_numpy(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner, written_off,
@@ -232,7 +250,7 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
     for j in range(drow.size):
         r = drow[j]
         e0 = np.float64(ep2[r])
-        label = label_of(e0, bounds)
+        label = _label(e0, bounds)
         # (every position is written and counted where its home has label B-G: no branch on the label)
         step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
         deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
@@ -305,7 +323,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     if use_compiled(drow.size):
         pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
         k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
-                               head_age, year, prm[:12], core2, daeb2, bounds, pos, ratio, terms)
+                               head_age, year, prm[:12], core2, daeb2, bounds_tuple(bounds), pos, ratio,
+                               terms)
         pos, x, terms = pos[:k], ratio[:k], terms[:k]
         x *= 1.0 + bound_margin
         np.maximum(x, 1e-300, out=x)
@@ -360,7 +379,7 @@ def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, mu
         if o != CORPORATION and o != PRIVATE_LANDLORD:
             continue
         e = np.float64(ep2[r])
-        label = label_of(e, bounds)
+        label = _label(e, bounds)
         if o == CORPORATION and label > corp_label:
             m = municipality[r]
             if m < 0 or m >= n_mun:
@@ -386,7 +405,8 @@ def rental_candidates(alive, in_stock, status, written_off, owner, ep2, municipa
         corp, pl = np.empty(alive.size, dtype=np.int64), np.empty(alive.size, dtype=np.int64)
         ends, efg = np.empty(N_MUN, dtype=np.int64), np.zeros(N_MUN, dtype=np.int64)
         n_corp, n_pl = _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, municipality,
-                                               corp_label, pl_label, EP2_BOUNDS, N_MUN, corp, ends, efg, pl)
+                                               corp_label, pl_label, bounds_tuple(EP2_BOUNDS), N_MUN, corp, ends, efg,
+                                               pl)
         if n_corp >= 0:
             return corp[:n_corp], ends, efg, pl[:n_pl]
     return _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label,
@@ -502,7 +522,7 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
         r = drow[j]
         hh = hrow[j]
         e0 = np.float64(ep2[r])
-        label = label_of(e0, bounds)
+        label = _label(e0, bounds)
         inc = income[j]
         core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
         low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
@@ -545,7 +565,7 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
             share = lev[0, j] if o == 0 else lev[1, j]
             applies = label >= 1 if o == 0 else deep_ok
             saving = gas_m3 * (e0 - target) * area * price * heat
-            band = label_of(target, bounds)
+            band = _label(target, bounds)
             per_m2 = _fmax(c_from - (at[band] + slope[band] * (target - anchor[band])), 0.0)
             cost = per_m2 * area * factor
             cost = (cost + fixed if cost > 0 else 0.0) * (1.0 - lev[6, j])
@@ -600,7 +620,7 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
         n, dtype=bool)
     at, slope, anchor = (np.ascontiguousarray(a, dtype=np.float64) for a in curve)
     _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
-                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
-                         label, low, subsidised)
+                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2,
+                         bounds_tuple(bounds), at, slope, anchor, type_factor, period_factor, period_starts, crf_pair,
+                         opt, usable, best, terms, label, low, subsidised)
     return opt, usable, best, terms, label, low, subsidised
