@@ -111,14 +111,19 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
                    household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, prm,
                    restoration32, bounded, highest, write_off32, n_mun, maintained, owner_eur,
                    newly):  # pragma: no cover - compiled
-    """One pass over the dwelling slots, the stock's rows ascending (see _maintain_numpy for the same arithmetic,
-    operation by operation); returns the number of stock rows. prm: decay base, decay per year of age, vacant
-    multiplier, restore share, probability of corporations, of private landlords, of owners, core and
-    low-income factors, savings reserve."""
+    """The stock's rows ascending, in passes over the dwelling slots and the owners (see _maintain_numpy for the
+    same arithmetic, operation by operation); returns the number of stock rows. prm: decay base, decay per year
+    of age, vacant multiplier, restore share, probability of corporations, of private landlords, of owners,
+    core and low-income factors, savings reserve.
+
+    The homes of owners who may maintain are set aside in the pass over the slots and finished after it, in
+    the same order: their households' rows are gathered first, in a loop of their own (loads that do not wait
+    for one another, where the decision between them made each a cache miss of its own), then looked at. Only
+    these homes take from savings and add to what owners paid, in row order as before; the counts are integers."""
     base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
         prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
     # each household's income class first (a sequential pass; 0: other, 1: core target group, 2: low income),
-    # so that the loop over the stock reads one small array per owner instead of three large ones
+    # so that the owners' pass reads one small array per owner instead of three large ones
     klass = np.empty(income.size, dtype=np.int8)
     for hh in range(income.size):
         inc = income[hh]
@@ -130,6 +135,11 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
             klass[hh] = 0
     g = np.uint64(GAMMA)
     n_rows = 0
+    # the owners' homes set aside: row, draw and decayed condition (written at the next place, counted if kept)
+    own_row = np.empty(alive.size, dtype=np.int64)
+    own_u = np.empty(alive.size)
+    own_c = np.empty(alive.size)
+    k = 0
     for r in range(alive.size):
         st = status[r]
         if not (alive[r] and in_stock[r] and st != DEMOLISHED):
@@ -148,27 +158,49 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
             c = 0.0
         elif c > 1.0:
             c = 1.0
-        gain = restore * (1.0 - c)
         o = owner[r]
+        own = o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest)
+        own_row[k] = r
+        own_u[k] = ui
+        own_c[k] = c
+        k += own
+        if own:
+            continue
         prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
-        hh = -1
-        cost = 0.0
-        if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest):
-            hh = row_of[household_id[r]]
-            cost = np.float64(restoration32 * floor_area[r]) * gain
-            kl = klass[hh]
-            factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
-            prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
         if ui < prob and not written:
+            c2 = c + restore * (1.0 - c)
+            if c2 > 1.0:
+                c2 = 1.0
+            c = c2
+            maintained[m] += 1
+        stored = np.float32(c)
+        condition[r] = stored
+        if not written and stored < write_off32:
+            written_off[r] = True
+            newly[m] += 1
+    hh_of = np.empty(k, dtype=row_of.dtype)
+    for j in range(k):
+        hh_of[j] = row_of[household_id[own_row[j]]]
+    for j in range(k):
+        r = own_row[j]
+        hh = hh_of[j]
+        m = municipality[r]
+        c = own_c[j]
+        gain = restore * (1.0 - c)
+        cost = np.float64(restoration32 * floor_area[r]) * gain
+        kl = klass[hh]
+        factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
+        prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
+        written = written_off[r]
+        if own_u[j] < prob and not written:
             c2 = c + gain
             if c2 > 1.0:
                 c2 = 1.0
             c = c2
             maintained[m] += 1
-            if hh >= 0:
-                savings[hh] -= cost
-                owner_eur[m] += cost
+            savings[hh] -= cost
+            owner_eur[m] += cost
         stored = np.float32(c)
         condition[r] = stored
         if not written and stored < write_off32:
