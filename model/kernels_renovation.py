@@ -543,17 +543,33 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
                          loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
                          slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
                          label_out, low_out, subsidised):  # pragma: no cover - compiled
-    """One pass over the positions (see _energy_options_numpy for the same arithmetic, operation by operation)."""
+    """Two passes over the positions (see _energy_options_numpy for the same arithmetic, operation by operation):
+    the first gathers what the decision reads of the homes and the households, in a loop of its own (loads that
+    do not wait for one another: the homes are at random rows, mostly cache misses), the second decides."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10]
     fixed, buffer, multiple, floor, ltv = prm[11], prm[12], prm[13], prm[14], prm[15]
     wf_interest, crf_own, hassle = prm[16], prm[17], prm[18]
     year, apartment = np.int64(prm[19]), np.int64(prm[20])
     n_periods = period_starts.size
-    for j in range(drow.size):
+    n = drow.size
+    g_ep2, g_area, g_value, g_savings, g_debt = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    g_connected = np.empty(n, dtype=np.bool_)
+    g_type, g_built, g_moved = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for j in range(n):
         r = drow[j]
         hh = hrow[j]
-        e0 = np.float64(ep2[r])
+        g_ep2[j] = ep2[r]
+        g_area[j] = floor_area[r]
+        g_connected[j] = connected[r]
+        g_type[j] = dtype[r]
+        g_built[j] = built_year[r]
+        g_value[j] = value[r]
+        g_savings[j] = savings[hh]
+        g_debt[j] = mortgage[hh] + loan_col[hh]
+        g_moved[j] = moved_in_year[hh]
+    for j in range(n):
+        e0 = g_ep2[j]
         label = _label(e0, bounds)
         inc = income[j]
         core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
@@ -561,28 +577,28 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
         step_to = _fmin(bounds[label - 1] - margin, e0) if label >= 1 else e0
         deep_ok = deep_label < label - 1
         deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
-        area = np.float64(floor_area[r])
-        heat = tariff if connected[r] else 1.0
+        area = g_area[j]
+        heat = tariff if g_connected[j] else 1.0
         age = head_age[j]
-        terms[0, j] = w_moved * (1.0 if moved_in_year[hh] >= year - 1 else 0.0)
+        terms[0, j] = w_moved * (1.0 if g_moved[j] >= year - 1 else 0.0)
         terms[1, j] = w_retired * (1.0 if age == 67 else 0.0)
         terms[2, j] = w_age * np.float64(max(age - 55, 0))
         terms[3, j] = w_low * (1.0 if low else 0.0)
         terms[4, j] = w_core * (1.0 if core else 0.0)
-        by = built_year[r]
+        by = g_built[j]
         period = -1
         for s in period_starts:
             if by >= s:
                 period += 1
         period = min(max(period, 0), n_periods - 1)
-        factor = type_factor[min(np.int64(dtype[r]), apartment)] * period_factor[period]
+        factor = type_factor[min(g_type[j], apartment)] * period_factor[period]
         # C(x) of model.renovation.band_cost_curve: the band as np.searchsorted finds it (written out here: a
         # kernel taking the curve's arrays is not inlined and costs some 80 ns a call)
         c_from = at[label] + slope[label] * (e0 - anchor[label])
         local = lev[7, j] if core else 0.0
-        own_avail = _fmax(savings[hh] - buffer, 0.0)
-        debt = mortgage[hh] + loan_col[hh]
-        room = _fmax(_fmin(multiple * _fmax(inc - floor, 0.0), ltv * value[r]) - debt, 0.0)
+        own_avail = _fmax(g_savings[j] - buffer, 0.0)
+        debt = g_debt[j]
+        room = _fmax(_fmin(multiple * _fmax(inc - floor, 0.0), ltv * g_value[j]) - debt, 0.0)
         loan_cap = _fmax(_fmin(lev[3, j], room), lev[4, j])
         wf_rate = 0.0 if inc < lev[2, j] else wf_interest
         zero = lev[10, j] != 0
