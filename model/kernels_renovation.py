@@ -408,21 +408,18 @@ def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, mu
         if not (alive[r] and in_stock[r] and status[r] != DEMOLISHED and not written_off[r]):
             continue
         o = owner[r]
-        if o != CORPORATION and o != PRIVATE_LANDLORD:
-            continue
-        e = np.float64(ep2[r])
-        label = _label(e, bounds)
-        if o == CORPORATION and label > corp_label:
-            m = municipality[r]
-            if m < 0 or m >= n_mun:
-                return -1, -1
-            corp[n_corp] = r
-            n_corp += 1
-            if label >= EFG:
-                efg[m] += 1
-        elif o == PRIVATE_LANDLORD and label > pl_label:
-            pl[n_pl] = r
-            n_pl += 1
+        label = _label(np.float64(ep2[r]), bounds)
+        m = municipality[r]
+        is_corp = o == CORPORATION and label > corp_label
+        if is_corp and (m < 0 or m >= n_mun):
+            return -1, -1
+        # (each home written at the next place of both lists and counted where it belongs: no branch on the owner
+        # and the label, which alternate at random)
+        corp[n_corp] = r
+        n_corp += is_corp
+        efg[m if is_corp else 0] += is_corp and label >= EFG
+        pl[n_pl] = r
+        n_pl += o == PRIVATE_LANDLORD and label > pl_label
     group_loop(corp[:n_corp].copy(), municipality, n_mun, corp, ends)  # by municipality, order kept
     return n_corp, n_pl
 
