@@ -4,7 +4,9 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 
 - :func:`maintain`: the yearly decay and maintenance of the stock (model.renovation.maintenance). In numpy it
   takes some thirty passes over the stock's rows (gathers of six columns, masks, ``np.where`` s, three
-  bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
+  bincounts) besides finding the stock and drawing its uniforms; the loop makes one pass over the dwelling
+  slots (finding the stock and hashing the draws itself) and one over the owners whose draw can make them
+  maintain.
 - :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
   to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
   the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest, with
@@ -15,9 +17,13 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
 
-The loops of may_renovate write every position at the next place and count it only where it is kept, instead
-of a branch on data that alternates at random (the label of a home, the draw): a mispredicted branch costs more
-than the write it skips (where the branch skips much work, as the owner test of rental_candidates, it stays).
+The loops of may_renovate and rental_candidates write every position at the next place and count it only where
+it is kept, instead of a branch on data that alternates at random (the label and owner of a home, the draw): a
+mispredicted branch costs more than the write it skips. Where a loop reads another table at random rows (the
+owners' households in maintain, the homes and households in energy_options), those values are gathered first,
+in a loop of their own: its loads do not wait for one another, where between decisions each was a cache miss
+of its own (in a model run the columns are mostly not in the cache). The energy labels come from the bounds as
+a tuple (_label), which the loops inline, not from kernels.label_of with an array (a call of its own).
 """
 
 from __future__ import annotations

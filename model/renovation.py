@@ -174,9 +174,10 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 def maintenance(model) -> None:
     """Condition declines with age; owners with means maintain; homes below a threshold are written off.
 
-    One pass over the stock (model.kernels_renovation.maintain): an owner maintains with probability
-    maintenance_prob_owner x its income factor (if it has the means), so one whose draw is not below that with
-    the highest factor is not looked at."""
+    In compiled passes over the dwelling slots and the owners (model.kernels_renovation.maintain, which finds
+    the stock and draws its uniforms itself): an owner maintains with probability maintenance_prob_owner x its
+    income factor (if it has the means), so one whose draw is not below that with the highest factor is not
+    looked at."""
     st, mp = model.state, model.scenario.maintenance
     d, h = st.dwellings, st.households
     facts = household_facts(st)
