@@ -281,25 +281,35 @@ def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, i
 def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
                        year, prm, core2, daeb2, bounds, pos, ratio, terms):  # pragma: no cover - compiled
     """The positions in label B-G homes, their ratio and the sum of their other terms into ``pos``, ``ratio`` and
-    ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order)."""
+    ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order). What is read of
+    the homes (at random rows) and the households is gathered first, in a loop of its own (see
+    _energy_options_loop)."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     inv_hassle, w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10], prm[11]
-    k = 0
-    for j in range(drow.size):
+    n = drow.size
+    g_ep2, g_area = np.empty(n), np.empty(n)
+    g_connected, g_moved = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    for j in range(n):
         r = drow[j]
-        e0 = np.float64(ep2[r])
+        g_ep2[j] = ep2[r]
+        g_area[j] = floor_area[r]
+        g_connected[j] = connected[r]
+        g_moved[j] = moved_in_year[hrow[j]]
+    k = 0
+    for j in range(n):
+        e0 = g_ep2[j]
         label = _label(e0, bounds)
         # (every position is written and counted where its home has label B-G: no branch on the label)
         step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
         deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
-        area = np.float64(floor_area[r])
-        heat = tariff if connected[r] else 1.0
+        area = g_area[j]
+        heat = tariff if g_connected[j] else 1.0
         a = gas_m3 * (e0 - step_to) * area * price * heat
         b = gas_m3 * (e0 - deep_to) * area * price * heat
         best = _fmax(a, b)
         age = head_age[j]
         inc = income[j]
-        t = w_moved * (moved_in_year[hrow[j]] >= year - 1)
+        t = w_moved * (g_moved[j] >= year - 1)
         t += w_retired * (age == 67)
         t += w_age * max(age - 55, 0)
         t += w_low * (inc < (daeb2[0] if size[j] <= 1 else daeb2[1]))
