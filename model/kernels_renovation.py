@@ -20,7 +20,7 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 The loops of may_renovate and rental_candidates write every position at the next place and count it only where
 it is kept, instead of a branch on data that alternates at random (the label and owner of a home, the draw): a
 mispredicted branch costs more than the write it skips. Where a loop reads another table at random rows (the
-owners' households in maintain, the homes and households in energy_options), those values are gathered first,
+owners' households in maintain, the homes in may_renovate and energy_options), those values are gathered first,
 in a loop of their own: its loads do not wait for one another, where between decisions each was a cache miss
 of its own (in a model run the columns are mostly not in the cache). The energy labels come from the bounds as
 a tuple (_label), which the loops inline, not from kernels.label_of with an array (a call of its own).
