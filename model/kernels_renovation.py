@@ -4,7 +4,9 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 
 - :func:`maintain`: the yearly decay and maintenance of the stock (model.renovation.maintenance). In numpy it
   takes some thirty passes over the stock's rows (gathers of six columns, masks, ``np.where`` s, three
-  bincounts); the loop makes one, and looks at an owner household only where its draw can make it maintain.
+  bincounts) besides finding the stock and drawing its uniforms; the loop makes one pass over the dwelling
+  slots (finding the stock and hashing the draws itself) and one over the owners whose draw can make them
+  maintain.
 - :func:`may_renovate`: the owner households that the label decision (model.renovation._energy_decide) needs
   to look at, those whose draw is below the upper bound of their probability: the loop gathers the inputs of
   the bound and adds its terms in one pass; numpy's logarithm and exponential (vectorised) do the rest, with
@@ -15,9 +17,13 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
 
-The loops of may_renovate write every position at the next place and count it only where it is kept, instead
-of a branch on data that alternates at random (the label of a home, the draw): a mispredicted branch costs more
-than the write it skips (where the branch skips much work, as the owner test of rental_candidates, it stays).
+The loops of may_renovate and rental_candidates write every position at the next place and count it only where
+it is kept, instead of a branch on data that alternates at random (the label and owner of a home, the draw): a
+mispredicted branch costs more than the write it skips. Where a loop reads another table at random rows (the
+owners' households in maintain, the homes in may_renovate and energy_options), those values are gathered first,
+in a loop of their own: its loads do not wait for one another, where between decisions each was a cache miss
+of its own (in a model run the columns are mostly not in the cache). The energy labels come from the bounds as
+a tuple (_label), which the loops inline, not from kernels.label_of with an array (a call of its own).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, label_of, njit, use_compiled
+from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
 from .kernels_stock import group_loop
 from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
@@ -36,9 +42,29 @@ EFG = 4
 N_MUN = len(MUNICIPALITY_CODES)
 
 
-def _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-                    municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+@njit
+def _label(e, bounds):  # pragma: no cover - compiled
+    """model.kernels.label_of with the bounds as a tuple (``bounds_tuple``): a tuple is passed by value, so the
+    call is inlined into the loop, where label_of with an array is a call of its own (the array's reference
+    counted in and out); the count without a branch."""
+    if e != e:
+        return len(bounds)
+    k = 0
+    for b in bounds:
+        k += e >= b
+    return k
+
+
+def bounds_tuple(bounds) -> tuple:
+    """The label bounds (EP2_BOUNDS) as the tuple of floats that the loops here take."""
+    return tuple(float(b) for b in np.asarray(bounds, dtype=np.float64))
+
+
+def _maintain_numpy(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner, written_off,
+                    household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
     """Fallback of maintain: the numpy code."""
+    rows = np.flatnonzero(alive & in_stock & (status != DEMOLISHED))
+    u = hash_uniform(key.take(rows), *salts)
     age = np.maximum(year - built_year.take(rows).astype(np.int64), 0)
     status = status.take(rows)
     vacant = status == VACANT
@@ -74,7 +100,7 @@ def _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, ow
     mun = municipality.take(rows)
     return (np.bincount(np.compress(done, mun), minlength=N_MUN),
             np.bincount(np.compress(paid, mun.take(own)), weights=cost_paid, minlength=N_MUN),
-            np.bincount(np.compress(newly, mun), minlength=N_MUN))
+            np.bincount(np.compress(newly, mun), minlength=N_MUN), rows.size)
 
 
 def _highest_owner_probability(mp):
@@ -87,16 +113,23 @@ def _highest_owner_probability(mp):
 
 
 @njit
-def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-                   municipality, row_of, savings, income, adults, size, core2, daeb2, prm, restoration32, bounded,
-                   highest, write_off32, n_mun, maintained, owner_eur, newly):  # pragma: no cover - compiled
-    """One pass over the stock rows (see _maintain_numpy for the same arithmetic, operation by operation).
-    prm: decay base, decay per year of age, vacant multiplier, restore share, probability of corporations, of
-    private landlords, of owners, core and low-income factors, savings reserve."""
+def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condition, floor_area, owner, written_off,
+                   household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, prm,
+                   restoration32, bounded, highest, write_off32, n_mun, maintained, owner_eur,
+                   newly):  # pragma: no cover - compiled
+    """The stock's rows ascending, in passes over the dwelling slots and the owners (see _maintain_numpy for the
+    same arithmetic, operation by operation); returns the number of stock rows. prm: decay base, decay per year
+    of age, vacant multiplier, restore share, probability of corporations, of private landlords, of owners,
+    core and low-income factors, savings reserve.
+
+    The homes of owners who may maintain are set aside in the pass over the slots and finished after it, in
+    the same order: their households' rows are gathered first, in a loop of their own (loads that do not wait
+    for one another, where the decision between them made each a cache miss of its own), then looked at. Only
+    these homes take from savings and add to what owners paid, in row order as before; the counts are integers."""
     base, per_year, vacant_mult, restore, p_corp, p_pl, p_owner, f_core, f_low, reserve = (
         prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7], prm[8], prm[9])
     # each household's income class first (a sequential pass; 0: other, 1: core target group, 2: low income),
-    # so that the loop over the stock reads one small array per owner instead of three large ones
+    # so that the owners' pass reads one small array per owner instead of three large ones
     klass = np.empty(income.size, dtype=np.int8)
     for hh in range(income.size):
         inc = income[hh]
@@ -106,64 +139,101 @@ def _maintain_loop(rows, u, year, built_year, status, condition, floor_area, own
             klass[hh] = 2
         else:
             klass[hh] = 0
-    for i in range(rows.size):
-        r = rows[i]
+    g = np.uint64(GAMMA)
+    n_rows = 0
+    # the owners' homes set aside: row, draw and decayed condition (written at the next place, counted if kept)
+    own_row = np.empty(alive.size, dtype=np.int64)
+    own_u = np.empty(alive.size)
+    own_c = np.empty(alive.size)
+    k = 0
+    for r in range(alive.size):
+        st = status[r]
+        if not (alive[r] and in_stock[r] and st != DEMOLISHED):
+            continue
+        n_rows += 1
         m = municipality[r]
         if m < 0 or m >= n_mun:
             raise ValueError("municipality index out of range")
+        ui = np.float64(_mix(_mix(key[r] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
         age = np.int64(year) - np.int64(built_year[r])
         if age < 0:
             age = 0
-        st = status[r]
         decay = (base + per_year * np.float64(age)) * (vacant_mult if st == VACANT else 1.0)
         c = np.float64(condition[r]) - decay
         if c < 0.0:
             c = 0.0
         elif c > 1.0:
             c = 1.0
-        gain = restore * (1.0 - c)
         o = owner[r]
+        own = o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest)
+        own_row[k] = r
+        own_u[k] = ui
+        own_c[k] = c
+        k += own
+        if own:
+            continue
         prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
-        hh = -1
-        cost = 0.0
-        if o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or u[i] < highest):
-            hh = row_of[household_id[r]]
-            cost = np.float64(restoration32 * floor_area[r]) * gain
-            kl = klass[hh]
-            factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
-            prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
-        if u[i] < prob and not written:
-            c2 = c + gain
+        if ui < prob and not written:
+            c2 = c + restore * (1.0 - c)
             if c2 > 1.0:
                 c2 = 1.0
             c = c2
             maintained[m] += 1
-            if hh >= 0:
-                savings[hh] -= cost
-                owner_eur[m] += cost
         stored = np.float32(c)
         condition[r] = stored
         if not written and stored < write_off32:
             written_off[r] = True
             newly[m] += 1
+    hh_of = np.empty(k, dtype=row_of.dtype)
+    for j in range(k):
+        hh_of[j] = row_of[household_id[own_row[j]]]
+    for j in range(k):
+        r = own_row[j]
+        hh = hh_of[j]
+        m = municipality[r]
+        c = own_c[j]
+        gain = restore * (1.0 - c)
+        cost = np.float64(restoration32 * floor_area[r]) * gain
+        kl = klass[hh]
+        factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
+        prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
+        written = written_off[r]
+        if own_u[j] < prob and not written:
+            c2 = c + gain
+            if c2 > 1.0:
+                c2 = 1.0
+            c = c2
+            maintained[m] += 1
+            savings[hh] -= cost
+            owner_eur[m] += cost
+        stored = np.float32(c)
+        condition[r] = stored
+        if not written and stored < write_off32:
+            written_off[r] = True
+            newly[m] += 1
+    return n_rows
 
 
-def maintain(rows, u, year, built_year, status, condition, floor_area, owner, written_off, household_id,
-             municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
-    """Decay and maintenance of the stock ``rows`` (ascending) with their draws ``u``, in the model's ``year``
-    (see model.renovation.maintenance): writes the new ``condition`` (float32) and the newly ``written_off``
-    homes of those rows, and takes the owners' maintenance cost from ``savings`` (their household slots, through
-    ``household_id`` and ``row_of``). The other columns are per dwelling slot; ``income``, ``adults``,
-    ``size``: household facts per household slot; ``core2``/``daeb2``: the income limits for one adult (person)
-    and for more; ``mp``: the MaintenanceParams. Returns per municipality the dwellings maintained, what owners
-    paid (added in row order, as np.bincount does) and the homes newly written off."""
+def maintain(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner, written_off,
+             household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp):
+    """Decay and maintenance of the stock (the dwelling slots ``alive``, ``in_stock`` and not demolished, in
+    ascending order) in the model's ``year`` (see model.renovation.maintenance), each home with the uniform of
+    its draw ``key`` and the two ``salts`` (model.kernels.hash_uniform): writes the new ``condition``
+    (float32) and the newly ``written_off`` homes, and takes the owners' maintenance cost from ``savings``
+    (their household slots, through ``household_id`` and ``row_of``). The other columns are per dwelling slot;
+    ``income``, ``adults``, ``size``: household facts per household slot; ``core2``/``daeb2``: the income limits
+    for one adult (person) and for more; ``mp``: the MaintenanceParams. Returns per municipality the dwellings
+    maintained, what owners paid (added in row order, as np.bincount does) and the homes newly written off, and
+    the number of homes in the stock. The loop finds the stock and draws the uniforms itself, without the rows,
+    keys and draws as arrays."""
     # the loop computes the owners' cost and the write-off test in float32 as numpy does with a Python number
     # and a float32 column; other types go to the numpy code
     weak = all(type(v) in (int, float) for v in (mp.restoration_cost_eur_m2, mp.write_off_condition))
-    if not (use_compiled(rows.size) and weak and condition.dtype == floor_area.dtype == np.float32):
-        return _maintain_numpy(rows, u, year, built_year, status, condition, floor_area, owner, written_off,
-                               household_id, municipality, row_of, savings, income, adults, size, core2, daeb2, mp)
+    if not (use_compiled(alive.size) and weak and condition.dtype == floor_area.dtype == np.float32):
+        return _maintain_numpy(alive, in_stock, key, salts, year, built_year, status, condition, floor_area, owner,
+                               written_off, household_id, municipality, row_of, savings, income, adults, size, core2,
+                               daeb2, mp)
     highest = _highest_owner_probability(mp)
     prm = np.array([mp.condition_decay_base, mp.condition_decay_per_year_of_age, mp.vacant_decay_multiplier,
                     mp.maintenance_restore_share, mp.maintenance_prob_corporation,
@@ -172,12 +242,14 @@ def maintain(rows, u, year, built_year, status, condition, floor_area, owner, wr
     maintained = np.zeros(N_MUN, dtype=np.int64)
     owner_eur = np.zeros(N_MUN, dtype=np.float64)
     newly = np.zeros(N_MUN, dtype=np.int64)
-    _maintain_loop(rows, u, int(year), built_year, status, condition, floor_area, owner, written_off, household_id,
-                   municipality, row_of, savings, income, adults, size, np.asarray(core2, dtype=np.float64),
-                   np.asarray(daeb2, dtype=np.float64), prm, np.float32(mp.restoration_cost_eur_m2),
-                   highest is not None, 0.0 if highest is None else float(highest),
-                   np.float32(mp.write_off_condition), N_MUN, maintained, owner_eur, newly)
-    return maintained, owner_eur, newly
+    n_rows = _maintain_loop(alive, in_stock, np.ascontiguousarray(key, dtype=np.int64).view(np.uint64),
+                            np.uint64(salts[0]), np.uint64(salts[1]), int(year), built_year, status, condition,
+                            floor_area, owner, written_off, household_id, municipality, row_of, savings, income,
+                            adults, size, np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64),
+                            prm, np.float32(mp.restoration_cost_eur_m2), highest is not None,
+                            0.0 if highest is None else float(highest), np.float32(mp.write_off_condition), N_MUN,
+                            maintained, owner_eur, newly)
+    return maintained, owner_eur, newly, n_rows
 
 
 def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
@@ -209,25 +281,35 @@ def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, i
 def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
                        year, prm, core2, daeb2, bounds, pos, ratio, terms):  # pragma: no cover - compiled
     """The positions in label B-G homes, their ratio and the sum of their other terms into ``pos``, ``ratio`` and
-    ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order)."""
+    ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order). What is read of
+    the homes (at random rows) and the households is gathered first, in a loop of its own (see
+    _energy_options_loop)."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     inv_hassle, w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10], prm[11]
-    k = 0
-    for j in range(drow.size):
+    n = drow.size
+    g_ep2, g_area = np.empty(n), np.empty(n)
+    g_connected, g_moved = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    for j in range(n):
         r = drow[j]
-        e0 = np.float64(ep2[r])
-        label = label_of(e0, bounds)
+        g_ep2[j] = ep2[r]
+        g_area[j] = floor_area[r]
+        g_connected[j] = connected[r]
+        g_moved[j] = moved_in_year[hrow[j]]
+    k = 0
+    for j in range(n):
+        e0 = g_ep2[j]
+        label = _label(e0, bounds)
         # (every position is written and counted where its home has label B-G: no branch on the label)
         step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
         deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
-        area = np.float64(floor_area[r])
-        heat = tariff if connected[r] else 1.0
+        area = g_area[j]
+        heat = tariff if g_connected[j] else 1.0
         a = gas_m3 * (e0 - step_to) * area * price * heat
         b = gas_m3 * (e0 - deep_to) * area * price * heat
         best = _fmax(a, b)
         age = head_age[j]
         inc = income[j]
-        t = w_moved * (moved_in_year[hrow[j]] >= year - 1)
+        t = w_moved * (g_moved[j] >= year - 1)
         t += w_retired * (age == 67)
         t += w_age * max(age - 55, 0)
         t += w_low * (inc < (daeb2[0] if size[j] <= 1 else daeb2[1]))
@@ -289,7 +371,8 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     if use_compiled(drow.size):
         pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
         k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
-                               head_age, year, prm[:12], core2, daeb2, bounds, pos, ratio, terms)
+                               head_age, year, prm[:12], core2, daeb2, bounds_tuple(bounds), pos, ratio,
+                               terms)
         pos, x, terms = pos[:k], ratio[:k], terms[:k]
         x *= 1.0 + bound_margin
         np.maximum(x, 1e-300, out=x)
@@ -341,21 +424,18 @@ def _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, mu
         if not (alive[r] and in_stock[r] and status[r] != DEMOLISHED and not written_off[r]):
             continue
         o = owner[r]
-        if o != CORPORATION and o != PRIVATE_LANDLORD:
-            continue
-        e = np.float64(ep2[r])
-        label = label_of(e, bounds)
-        if o == CORPORATION and label > corp_label:
-            m = municipality[r]
-            if m < 0 or m >= n_mun:
-                return -1, -1
-            corp[n_corp] = r
-            n_corp += 1
-            if label >= EFG:
-                efg[m] += 1
-        elif o == PRIVATE_LANDLORD and label > pl_label:
-            pl[n_pl] = r
-            n_pl += 1
+        label = _label(np.float64(ep2[r]), bounds)
+        m = municipality[r]
+        is_corp = o == CORPORATION and label > corp_label
+        if is_corp and (m < 0 or m >= n_mun):
+            return -1, -1
+        # (each home written at the next place of both lists and counted where it belongs: no branch on the owner
+        # and the label, which alternate at random)
+        corp[n_corp] = r
+        n_corp += is_corp
+        efg[m if is_corp else 0] += is_corp and label >= EFG
+        pl[n_pl] = r
+        n_pl += o == PRIVATE_LANDLORD and label > pl_label
     group_loop(corp[:n_corp].copy(), municipality, n_mun, corp, ends)  # by municipality, order kept
     return n_corp, n_pl
 
@@ -370,7 +450,8 @@ def rental_candidates(alive, in_stock, status, written_off, owner, ep2, municipa
         corp, pl = np.empty(alive.size, dtype=np.int64), np.empty(alive.size, dtype=np.int64)
         ends, efg = np.empty(N_MUN, dtype=np.int64), np.zeros(N_MUN, dtype=np.int64)
         n_corp, n_pl = _rental_candidates_loop(alive, in_stock, status, written_off, owner, ep2, municipality,
-                                               corp_label, pl_label, EP2_BOUNDS, N_MUN, corp, ends, efg, pl)
+                                               corp_label, pl_label, bounds_tuple(EP2_BOUNDS), N_MUN, corp, ends, efg,
+                                               pl)
         if n_corp >= 0:
             return corp[:n_corp], ends, efg, pl[:n_pl]
     return _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label,
@@ -475,46 +556,62 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
                          loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
                          slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
                          label_out, low_out, subsidised):  # pragma: no cover - compiled
-    """One pass over the positions (see _energy_options_numpy for the same arithmetic, operation by operation)."""
+    """Two passes over the positions (see _energy_options_numpy for the same arithmetic, operation by operation):
+    the first gathers what the decision reads of the homes and the households, in a loop of its own (loads that
+    do not wait for one another: the homes are at random rows, mostly cache misses), the second decides."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     w_moved, w_retired, w_age, w_low, w_core = prm[6], prm[7], prm[8], prm[9], prm[10]
     fixed, buffer, multiple, floor, ltv = prm[11], prm[12], prm[13], prm[14], prm[15]
     wf_interest, crf_own, hassle = prm[16], prm[17], prm[18]
     year, apartment = np.int64(prm[19]), np.int64(prm[20])
     n_periods = period_starts.size
-    for j in range(drow.size):
+    n = drow.size
+    g_ep2, g_area, g_value, g_savings, g_debt = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    g_connected = np.empty(n, dtype=np.bool_)
+    g_type, g_built, g_moved = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for j in range(n):
         r = drow[j]
         hh = hrow[j]
-        e0 = np.float64(ep2[r])
-        label = label_of(e0, bounds)
+        g_ep2[j] = ep2[r]
+        g_area[j] = floor_area[r]
+        g_connected[j] = connected[r]
+        g_type[j] = dtype[r]
+        g_built[j] = built_year[r]
+        g_value[j] = value[r]
+        g_savings[j] = savings[hh]
+        g_debt[j] = mortgage[hh] + loan_col[hh]
+        g_moved[j] = moved_in_year[hh]
+    for j in range(n):
+        e0 = g_ep2[j]
+        label = _label(e0, bounds)
         inc = income[j]
         core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
         low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
         step_to = _fmin(bounds[label - 1] - margin, e0) if label >= 1 else e0
         deep_ok = deep_label < label - 1
         deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
-        area = np.float64(floor_area[r])
-        heat = tariff if connected[r] else 1.0
+        area = g_area[j]
+        heat = tariff if g_connected[j] else 1.0
         age = head_age[j]
-        terms[0, j] = w_moved * (1.0 if moved_in_year[hh] >= year - 1 else 0.0)
+        terms[0, j] = w_moved * (1.0 if g_moved[j] >= year - 1 else 0.0)
         terms[1, j] = w_retired * (1.0 if age == 67 else 0.0)
         terms[2, j] = w_age * np.float64(max(age - 55, 0))
         terms[3, j] = w_low * (1.0 if low else 0.0)
         terms[4, j] = w_core * (1.0 if core else 0.0)
-        by = built_year[r]
+        by = g_built[j]
         period = -1
         for s in period_starts:
             if by >= s:
                 period += 1
         period = min(max(period, 0), n_periods - 1)
-        factor = type_factor[min(np.int64(dtype[r]), apartment)] * period_factor[period]
+        factor = type_factor[min(g_type[j], apartment)] * period_factor[period]
         # C(x) of model.renovation.band_cost_curve: the band as np.searchsorted finds it (written out here: a
         # kernel taking the curve's arrays is not inlined and costs some 80 ns a call)
         c_from = at[label] + slope[label] * (e0 - anchor[label])
         local = lev[7, j] if core else 0.0
-        own_avail = _fmax(savings[hh] - buffer, 0.0)
-        debt = mortgage[hh] + loan_col[hh]
-        room = _fmax(_fmin(multiple * _fmax(inc - floor, 0.0), ltv * value[r]) - debt, 0.0)
+        own_avail = _fmax(g_savings[j] - buffer, 0.0)
+        debt = g_debt[j]
+        room = _fmax(_fmin(multiple * _fmax(inc - floor, 0.0), ltv * g_value[j]) - debt, 0.0)
         loan_cap = _fmax(_fmin(lev[3, j], room), lev[4, j])
         wf_rate = 0.0 if inc < lev[2, j] else wf_interest
         zero = lev[10, j] != 0
@@ -529,7 +626,7 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
             share = lev[0, j] if o == 0 else lev[1, j]
             applies = label >= 1 if o == 0 else deep_ok
             saving = gas_m3 * (e0 - target) * area * price * heat
-            band = label_of(target, bounds)
+            band = _label(target, bounds)
             per_m2 = _fmax(c_from - (at[band] + slope[band] * (target - anchor[band])), 0.0)
             cost = per_m2 * area * factor
             cost = (cost + fixed if cost > 0 else 0.0) * (1.0 - lev[6, j])
@@ -584,7 +681,7 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
         n, dtype=bool)
     at, slope, anchor = (np.ascontiguousarray(a, dtype=np.float64) for a in curve)
     _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
-                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
-                         label, low, subsidised)
+                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2,
+                         bounds_tuple(bounds), at, slope, anchor, type_factor, period_factor, period_starts, crf_pair,
+                         opt, usable, best, terms, label, low, subsidised)
     return opt, usable, best, terms, label, low, subsidised

@@ -47,7 +47,6 @@ from .state import (
     OWNER_OCCUPIER,
     PERIOD_STARTS,
     label_of,
-    stock_rows,
 )
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -175,22 +174,23 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 def maintenance(model) -> None:
     """Condition declines with age; owners with means maintain; homes below a threshold are written off.
 
-    One pass over the stock (model.kernels_renovation.maintain): an owner maintains with probability
-    maintenance_prob_owner x its income factor (if it has the means), so one whose draw is not below that with
-    the highest factor is not looked at."""
+    In compiled passes over the dwelling slots and the owners (model.kernels_renovation.maintain, which finds
+    the stock and draws its uniforms itself): an owner maintains with probability maintenance_prob_owner x its
+    income factor (if it has the means), so one whose draw is not below that with the highest factor is not
+    looked at."""
     st, mp = model.state, model.scenario.maintenance
     d, h = st.dwellings, st.households
-    rows = stock_rows(d)
-    if rows.size == 0:
-        return
-    u = model.streams.uniform_by_key("maintenance", model.year, d.peek("key").take(rows))
     facts = household_facts(st)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
-    maintained, owner_eur, newly = kernels_renovation.maintain(
-        rows, u, model.year, d.peek("built_year"), d.peek("status"), d.col("condition"), d.peek("floor_area_m2"),
+    # the stock's rows and their draws (uniform_by_key of the homes' keys) are found in the same pass
+    maintained, owner_eur, newly, n_rows = kernels_renovation.maintain(
+        d.peek("alive"), d.peek("in_stock"), d.peek("key"), model.streams.salts("maintenance", model.year),
+        model.year, d.peek("built_year"), d.peek("status"), d.col("condition"), d.peek("floor_area_m2"),
         d.peek("owner"), d.col("written_off"), d.peek("household_id"), d.peek("municipality"), h.row_of,
         h.col("savings_eur"), facts["income"], facts["adults"], facts["size"], core_limit(model, one_two),
         daeb_limit(model, one_two), mp)
+    if n_rows == 0:
+        return
     model.count_event("maintained_dwellings", maintained)
     model.count_event("maintenance_owner_eur", owner_eur)
     model.count_event("written_off_new", newly)

@@ -12,7 +12,7 @@ import pytest
 from model import kernels
 from model import kernels_renovation as kr
 from model.params import Scenario
-from model.state import CORPORATION, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+from model.state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
 
 needs_numba = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
 
@@ -27,7 +27,7 @@ def _maintenance_inputs(rng, n_dw=3000, n_hh=2500):
     """Dwelling and household columns as maintain reads them; owner-occupied occupied homes hold distinct
     households."""
     owner = rng.choice([OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, 3, 4], n_dw).astype(np.int8)
-    status = rng.choice([OCCUPIED, VACANT, 2], n_dw, p=[0.8, 0.15, 0.05]).astype(np.int8)
+    status = rng.choice([OCCUPIED, VACANT, DEMOLISHED], n_dw, p=[0.8, 0.15, 0.05]).astype(np.int8)
     condition = rng.uniform(-0.05, 1.05, n_dw).astype(np.float32)
     condition[rng.random(n_dw) < 0.03] = np.nan
     condition[rng.random(n_dw) < 0.05] = np.float32(0.3)
@@ -41,8 +41,9 @@ def _maintenance_inputs(rng, n_dw=3000, n_hh=2500):
     savings = rng.uniform(-1000, 30000, n_hh)
     savings[:50] = 1000.0  # reserve exactly (with a zero reserve below): the means test at equality
     return dict(
-        rows=np.sort(rng.choice(n_dw, n_dw * 2 // 3, replace=False)).astype(np.int64),
-        built_year=rng.integers(1850, 2030, n_dw).astype(np.int16), status=status, condition=condition,
+        alive=rng.random(n_dw) < 0.9, in_stock=rng.random(n_dw) < 0.9,
+        key=rng.integers(-2**62, 2**62, n_dw), built_year=rng.integers(1850, 2030, n_dw).astype(np.int16),
+        status=status, condition=condition,
         floor_area=rng.uniform(20, 250, n_dw).astype(np.float32), owner=owner,
         written_off=rng.random(n_dw) < 0.05, household_id=household_id,
         municipality=rng.integers(0, kr.N_MUN, n_dw).astype(np.int8), row_of=row_of, savings=savings,
@@ -50,13 +51,14 @@ def _maintenance_inputs(rng, n_dw=3000, n_hh=2500):
         daeb2=np.array([20000.0, 31000.0]))
 
 
-def _maintain(inputs, u, year, mp, compiled):
+def _maintain(inputs, year, mp, compiled):
     """maintain on copies of the inputs (compiled or numpy): its returns as the event counters take them (in
     float: without rows np.bincount gives int64 zeros also for weighted sums) and the columns it writes."""
     a = {k: v.copy() for k, v in inputs.items()}
-    args = (a["rows"], u, year, a["built_year"], a["status"], a["condition"], a["floor_area"], a["owner"],
-            a["written_off"], a["household_id"], a["municipality"], a["row_of"], a["savings"], a["income"],
-            a["adults"], a["size"], a["core2"], a["daeb2"], mp)
+    args = (a["alive"], a["in_stock"], a["key"], (0x1234567890ABCDEF, 0xFEDCBA0987654321), year, a["built_year"],
+            a["status"], a["condition"], a["floor_area"], a["owner"], a["written_off"], a["household_id"],
+            a["municipality"], a["row_of"], a["savings"], a["income"], a["adults"], a["size"], a["core2"],
+            a["daeb2"], mp)
     out = kr.maintain(*args) if compiled else kr._maintain_numpy(*args)
     return (*(np.asarray(v, dtype=float) for v in out), a["condition"], a["written_off"], a["savings"])
 
@@ -74,15 +76,13 @@ def test_maintain(seed, overrides):
     # highest probability bounds nothing)
     mp = dataclasses.replace(Scenario().maintenance, **overrides)
     inputs = _maintenance_inputs(rng)
-    u = rng.random(inputs["rows"].size)
-    got = _maintain(inputs, u, 2030, mp, True)
-    want = _maintain(inputs, u, 2030, mp, False)
+    got = _maintain(inputs, 2030, mp, True)
+    want = _maintain(inputs, 2030, mp, False)
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
-    assert got[0].sum() > 0
-    empty = dict(inputs, rows=np.zeros(0, dtype=np.int64))
-    for g, w in zip(_maintain(empty, np.zeros(0), 2030, mp, True), _maintain(empty, np.zeros(0), 2030, mp, False),
-                    strict=True):
+    assert got[0].sum() > 0 and 0 < got[3] < inputs["alive"].size
+    empty = dict(inputs, alive=np.zeros(inputs["alive"].size, dtype=bool))
+    for g, w in zip(_maintain(empty, 2030, mp, True), _maintain(empty, 2030, mp, False), strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from model import HousingModel, renovation
 from model.income import core_limit, daeb_limit
-from model.state import CORPORATION, DEMOLISHED, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of
+from model.state import CORPORATION, DEMOLISHED, OCCUPIED, OWNER, OWNER_OCCUPIER, VACANT, label_of, stock_rows
 
 SEEDS = [1, 2, 3]
 SCALE = 0.05
@@ -147,7 +147,7 @@ def test_maintenance_decay_without_maintenance():
     model = HousingModel(None, rng=4, scale=SCALE, **off)
     mp = model.scenario.maintenance
     d = model.state.dwellings
-    rows = renovation.stock_rows(d)
+    rows = stock_rows(d)
     # some homes just above the threshold, so that a year of decay writes them off
     d.col("condition")[rows[::50]] = mp.write_off_condition + 0.001
     d.col("written_off")[rows[::50]] = False
@@ -276,7 +276,7 @@ def test_written_off_homes_appear_where_condition_is_low(cohorts, seed):
     model = cohorts[seed]["model"]
     mp = model.scenario.maintenance
     d = model.state.dwellings
-    rows = renovation.stock_rows(d)
+    rows = stock_rows(d)
     t = cohorts[seed]["table"]
     assert t[t.year > 2019].written_off_new.sum() > 0
     wo = d.written_off[rows]
@@ -293,12 +293,12 @@ def test_corporations_have_no_EFG_homes_after_the_deadline():
     model = HousingModel(None, rng=5, scale=SCALE, end_year=2029)
     deadline = model.scenario.corporations.corporation_efg_deadline_year
     d = model.state.dwellings
-    rows = renovation.stock_rows(d)
+    rows = stock_rows(d)
     corp = rows[(d.owner[rows] == CORPORATION) & ~d.written_off[rows]]
     assert (label_of(d.ep2_kwh_m2[corp]) >= 4).sum() > 0
     table = model.run_to_end().to_pandas()
     assert model.year == deadline + 1
-    rows = renovation.stock_rows(d)
+    rows = stock_rows(d)
     corp = rows[(d.owner[rows] == CORPORATION) & ~d.written_off[rows]]
     assert (label_of(d.ep2_kwh_m2[corp]) >= 4).sum() == 0
     assert table[table.year > 2019].rental_renovations.sum() > 0
@@ -309,7 +309,7 @@ def test_cost_anchors():
     detached homes and 14k for apartments (DNB 2022, facts.csv cost_sustain_*), within 15 %."""
     model = HousingModel(None, rng=1, scale=0.2)
     d = model.state.dwellings
-    rows = renovation.stock_rows(d)
+    rows = stock_rows(d)
     rows = rows[(d.owner[rows] == OWNER_OCCUPIER) & (label_of(d.ep2_kwh_m2[rows]) >= 3)]
     target = np.full(rows.size, model.scenario.renovation.deep_renovation_ep2_kwh_m2)
     cost = renovation.renovation_cost_eur(model, rows, d.ep2_kwh_m2[rows], target)
