@@ -232,6 +232,7 @@ def test_compiled_compaction_leaves_the_same_memory_as_numpys(monkeypatch, patte
     """The compiled in-place compaction leaves every column (its whole memory, the slots past n too) and the id
     -> row lookup as numpy's gathers do."""
     monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    monkeypatch.setattr(entities, "COMPILED_COMPACTION", 0)
     rng = np.random.default_rng(3)
     columns = {"a": np.int8, "b": np.int16, "c": np.float32, "d": np.float64, "e": bool, "f": np.int64}
     n = 300
