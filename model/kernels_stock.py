@@ -365,36 +365,44 @@ def _movers_numpy(alive, oldest, size, dwelling_id, key, row_of, next_id, in_sto
     return hrow[want], home[want], elderly[want]
 
 
+_CHUNK = 1024  # slots per chunk of the movers' loop
+
+
 @njit
 def _movers_loop(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stock, lifetime_proof, floor_area,
                  crowded_m2, elderly_rate, family_rate, s0, s1, rows, homes, elderly):  # pragma: no cover - compiled
     """Fills rows, homes and elderly; returns how many, or -1 for a dwelling id without a row (the caller then
-    runs the numpy code, which raises)."""
+    runs the numpy code, which raises). Chunk by chunk of the slots: the candidates (alive, a member 75+ or three
+    or more; some two in five, at random) listed without a branch into a small buffer first, then drawn, so that
+    the reads of the columns are not held up by mispredicted branches."""
     g = np.uint64(GAMMA)
+    candidates = np.empty(_CHUNK, dtype=np.int64)
     k = 0
-    for r in range(alive.size):
-        if not alive[r]:
-            continue
-        o, s = oldest[r], size[r]
-        if not (o >= 75 or s >= 3):
-            continue
-        dw = dwelling_id[r]
-        if dw < 0 or dw >= next_id or row_of[dw] < 0:
-            return -1
-        # the draw first: most households draw above both rates and need no read of their home
-        u = np.float64(_mix(_mix(np.uint64(key[r]) * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
-        if not (u < elderly_rate or u < family_rate):
-            continue
-        home = row_of[dw]
-        if not in_stock[home]:
-            continue
-        eld = o >= 75 and not lifetime_proof[home]
-        crowded = s >= 3 and np.float64(floor_area[home]) / np.float64(max(s, 1)) < crowded_m2
-        if (eld and u < elderly_rate) or (crowded and not eld and u < family_rate):
-            rows[k] = r
-            homes[k] = home
-            elderly[k] = eld
-            k += 1
+    for start in range(0, alive.size, _CHUNK):
+        c = 0
+        for r in range(start, min(start + _CHUNK, alive.size)):
+            candidates[c] = r
+            c += alive[r] & ((oldest[r] >= 75) | (size[r] >= 3))
+        for i in range(c):
+            r = candidates[i]
+            dw = dwelling_id[r]
+            if dw < 0 or dw >= next_id or row_of[dw] < 0:
+                return -1
+            # the draw first: most households draw above both rates and need no read of their home
+            u = np.float64(_mix(_mix(np.uint64(key[r]) * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # hash_uniform
+            if not (u < elderly_rate or u < family_rate):
+                continue
+            home = row_of[dw]
+            if not in_stock[home]:
+                continue
+            o, s = oldest[r], size[r]
+            eld = o >= 75 and not lifetime_proof[home]
+            crowded = s >= 3 and np.float64(floor_area[home]) / np.float64(max(s, 1)) < crowded_m2
+            if (eld and u < elderly_rate) or (crowded and not eld and u < family_rate):
+                rows[k] = r
+                homes[k] = home
+                elderly[k] = eld
+                k += 1
     return k
 
 

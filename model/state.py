@@ -91,7 +91,7 @@ def new_dwellings() -> EntityTable:
 def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are bought rather than rented when vacant: owner-occupied homes and homes the
     Transformatiefonds has listed for sale."""
-    compiled = _by_row(_for_sale_loop, d, rows, bool)
+    compiled = _by_row(_FOR_SALE, d, rows)
     if compiled is not None:
         return compiled
     return for_sale(d.owner[rows], d.fund_status[rows])
@@ -99,7 +99,7 @@ def for_sale_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
 
 def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """Homes that are rented when vacant: corporation and private-landlord homes and homes the fund lets."""
-    compiled = _by_row(_for_rent_loop, d, rows, bool)
+    compiled = _by_row(_FOR_RENT, d, rows)
     if compiled is not None:
         return compiled
     owner = d.owner[rows]
@@ -112,7 +112,7 @@ def for_rent_mask(d: EntityTable, rows: np.ndarray) -> np.ndarray:
 def tenure_in(d: EntityTable, rows: np.ndarray) -> np.ndarray:
     """The tenure of a household moving into the dwellings (rows): owner where the home is for sale,
     social tenant in corporation and fund homes, private tenant otherwise."""
-    compiled = _by_row(_tenure_loop, d, rows, np.int8)
+    compiled = _by_row(_TENURE, d, rows)
     if compiled is not None:
         return compiled
     return tenure_of(d.owner[rows], d.fund_status[rows])
@@ -148,49 +148,40 @@ def tenure_code(o, s):  # pragma: no cover - compiled
     return PRIVATE_TENANT
 
 
-def _by_row(loop, d: EntityTable, rows, dtype) -> np.ndarray | None:
-    """for_sale_mask, for_rent_mask or tenure_in of the dwellings ``rows`` in one compiled pass (``loop``) over
-    their owner and fund status: the markets call them some 80 times a year, mostly on a few hundred rows, where
-    numpy's gathers and masks (10-20 calls of microseconds each) cost 20-140 us a call. None (the numpy code)
-    for anything but a 1-D array of rows in range (a mask, rows from the end, a scalar) and for small runs."""
+_FOR_SALE, _FOR_RENT, _TENURE = 0, 1, 2  # what _by_row works out
+
+
+def _by_row(what: int, d: EntityTable, rows) -> np.ndarray | None:
+    """for_sale_mask (``what`` _FOR_SALE), for_rent_mask (_FOR_RENT) or tenure_in (_TENURE) of the dwellings
+    ``rows`` in one compiled pass (_by_row_loop) over their owner and fund status: the markets call them some 80
+    times a year, mostly on a few hundred rows, where numpy's gathers and masks (10-20 calls of microseconds
+    each) cost 20-140 us a call. One loop for the three, writing int8 (the masks are its bool view), so that a
+    run loads one compiled function rather than three (loading one from numba's cache takes some 10-30 ms).
+    None (the numpy code) for anything but a 1-D array of rows in range (a mask, rows from the end, a scalar)
+    and for small runs."""
     if not (isinstance(rows, np.ndarray) and rows.ndim == 1 and rows.dtype.kind in "iu" and use_compiled(rows.size)):
         return None
-    out = np.empty(rows.size, dtype=dtype)
-    return out if loop(rows, d.peek("owner"), d.peek("fund_status"), out) else None
+    out = np.empty(rows.size, dtype=np.int8)
+    if not _by_row_loop(rows, d.peek("owner"), d.peek("fund_status"), what, out):
+        return None
+    return out if what == _TENURE else out.view(bool)
 
 
 @njit
-def _for_sale_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
-    """False (out partly written) for a row out of range."""
-    for i in range(rows.size):
-        r = rows[i]
-        if r < 0 or r >= owner.size:
-            return False
-        out[i] = for_sale_code(owner[r], fund_status[r])
-    return True
-
-
-@njit
-def _for_rent_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
+def _by_row_loop(rows, owner, fund_status, what, out):  # pragma: no cover - compiled
     """False (out partly written) for a row out of range."""
     for i in range(rows.size):
         r = rows[i]
         if r < 0 or r >= owner.size:
             return False
         o, s = owner[r], fund_status[r]
-        out[i] = ((o == CORPORATION and s != RESERVED) or o == PRIVATE_LANDLORD
-                  or ((o == FUND or o == CORPORATION_FUND) and s >= FUND_LET))
-    return True
-
-
-@njit
-def _tenure_loop(rows, owner, fund_status, out):  # pragma: no cover - compiled
-    """False (out partly written) for a row out of range."""
-    for i in range(rows.size):
-        r = rows[i]
-        if r < 0 or r >= owner.size:
-            return False
-        out[i] = tenure_code(owner[r], fund_status[r])
+        if what == _FOR_SALE:
+            out[i] = for_sale_code(o, s)
+        elif what == _FOR_RENT:
+            out[i] = ((o == CORPORATION and s != RESERVED) or o == PRIVATE_LANDLORD
+                      or ((o == FUND or o == CORPORATION_FUND) and s >= FUND_LET))
+        else:
+            out[i] = tenure_code(o, s)
     return True
 
 

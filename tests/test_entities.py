@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model import entities, kernels
 from model.entities import KEY_BITS, EntityTable
 
 
@@ -223,3 +224,34 @@ def test_kept_views_and_alive_rows_follow_every_change():
     assert c.value[4] == 99 and t.value[1] != 99 and 99 not in t.value.tolist()
     t.check()
     c.check()
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not in use (ZODRENTHE_NUMBA=0 or missing)")
+@pytest.mark.parametrize("pattern", ["random", "none dead", "all dead", "first dead", "last dead", "runs"])
+def test_compiled_compaction_leaves_the_same_memory_as_numpys(monkeypatch, pattern):
+    """The compiled in-place compaction leaves every column (its whole memory, the slots past n too) and the id
+    -> row lookup as numpy's gathers do."""
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    monkeypatch.setattr(entities, "COMPILED_COMPACTION", 0)
+    rng = np.random.default_rng(3)
+    columns = {"a": np.int8, "b": np.int16, "c": np.float32, "d": np.float64, "e": bool, "f": np.int64}
+    n = 300
+    dead = {"random": rng.random(n) < 0.3, "none dead": np.zeros(n, bool), "all dead": np.ones(n, bool),
+            "first dead": np.arange(n) == 0, "last dead": np.arange(n) >= n - 3,
+            "runs": (np.arange(n) // 17) % 2 == 1}[pattern]
+    tables = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(7)
+        t = EntityTable("things", columns, capacity=16)
+        for _ in range(3):  # grown in steps: slots past n hold values of their own
+            t.add(n // 3, **{k: rng.integers(-100, 100, n // 3).astype(dt) for k, dt in columns.items()})
+        t.remove_rows(np.flatnonzero(dead))
+        monkeypatch.setattr(entities, "use_compiled", kernels.use_compiled if compiled else lambda k: False)
+        assert t.compact(min_dead_share=0.0) is True
+        t.check()
+        tables.append(t)
+    numpy_t, compiled_t = tables
+    assert compiled_t.n == numpy_t.n == n - dead.sum()
+    assert np.array_equal(compiled_t.row_of, numpy_t.row_of)
+    for k in numpy_t._cols:
+        assert np.array_equal(compiled_t._cols[k], numpy_t._cols[k]), k

@@ -142,17 +142,18 @@ def _movers_args(rng, n_h, n_d):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_movers(seed):
     rng = np.random.default_rng(seed)
-    for n_h, n_d in ((0, 0), (1, 1), (5000, 4000)):
+    for n_h, n_d in ((0, 0), (1, 1), (1024, 900), (1025, 900), (2048, 3000), (5000, 4000)):  # chunks of 1024
         args = _movers_args(rng, n_h, n_d)
         got, want = ks.movers(**args), ks._movers_numpy(**args)
         for g, w in zip(got, want, strict=True):
             assert g.dtype == w.dtype and np.array_equal(g, w)
         if n_h > 1000:
             assert 0 < got[2].sum() < got[0].size
-    args = _movers_args(rng, 100, 50)
-    args["dwelling_id"][np.flatnonzero(args["alive"] & (args["oldest"] >= 75))[0]] = -1  # a home without a row
-    with pytest.raises(KeyError):
-        ks.movers(**args)
+    for n_h, last in ((100, False), (3000, True)):  # a home without a row, in the first chunk or the last
+        args = _movers_args(rng, n_h, 50)
+        args["dwelling_id"][np.flatnonzero(args["alive"] & (args["oldest"] >= 75))[-1 if last else 0]] = -1
+        with pytest.raises(KeyError):
+            ks.movers(**args)
 
 
 @needs_numba

@@ -273,3 +273,17 @@ def test_change_in_one_municipality_leaves_the_others_unchanged_over_several_yea
     rows_a, rows_b = _rows_outside(a, "GM0114"), _rows_outside(b, "GM0114")
     for ra, rb in zip(rows_a, rows_b, strict=True):
         assert ra == rb, f"{ra['municipality_code']} {ra['year']} differs"
+
+
+def test_generators_and_salts_are_numpys_seed_sequence_of_the_list():
+    # the streams give SeedSequence its entropy as a uint32 array where every word fits in 32 bits: the same
+    # generators and salts as numpy's default_rng and SeedSequence of the list, for seeds of any size
+    for seed in (0, 1, 7, 2**32 - 1, 2**32, 2**40 + 3, 12345678901234567890):
+        s = Streams(seed)
+        for name, year, sub in (("market", 2019, 0), ("stock", 0, 2**32 - 1001), ("care", 2050, 17)):
+            expected = np.random.default_rng([seed, Streams.key(name), year, sub])
+            assert np.array_equal(s.generator(name, year, sub).random(5), expected.random(5))
+            state = np.random.SeedSequence([seed, Streams.key(name), year, 1000 + sub]).generate_state(2, np.uint64)
+            assert s.salts(name, year, sub) == (int(state[0]), int(state[1]))
+    with pytest.raises(ValueError):
+        Streams(-1).generator("care", 2020)
