@@ -28,7 +28,7 @@ from scipy.special import ndtri
 from . import kernels_demography as kd
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
-from .income import member_table
+from .income import member_counts, member_table
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -92,7 +92,8 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 def household_table(state: State):
     """(rows, hrow, size, heads, partners): the member rows and their household rows, and per household slot the
     number of members, of heads and of partners (income.member_table: read-only and shared, brought up to date
-    from the persons that changed since the last call)."""
+    from the persons that changed since the last call). The processes read only the counts
+    (income.member_counts), which leaves out the listing of the members."""
     return member_table(state)
 
 
@@ -369,7 +370,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
     leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
-        size = household_table(state)[2]
+        size = member_counts(state)[0]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
         cand_m = p.peek("municipality").take(head_rows)[stay]
@@ -406,7 +407,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    size = household_table(state)[2]
+    size = member_counts(state)[0]
     hid, age = p.peek("household_id"), p.peek("age")
     # the heads (members of a household: alive, household_id >= 0), by municipality
     head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
