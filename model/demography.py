@@ -359,7 +359,8 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
 
     Heads and children are found by passes over the person slots (members: alive, household_id >= 0) rather
     than from household_table: leave_home changed the households, and the table is brought up to date once a
-    year, in in_migration, after all the changes before it (fix_households does not need it)."""
+    year, in in_migration, after all the changes before it. The leaving households are dissolved here: what
+    fix_households would find (only they are left empty, and every household keeps its head)."""
     state = model.state
     p, h = state.persons, state.households
     alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
@@ -388,11 +389,13 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
                   < out_migration_probability(model, age.take(kids)))
     # the members of the leaving households and the leaving adult children, in ascending rows
+    leave_h = _distinct(leave_h)
     leavers = _distinct(np.concatenate([kd.members_of(alive, hid, h.id_mask(leave_h)), kids[kid_leaves]]))
     _count(flows.out_migrants, p.peek("municipality").take(leavers))
-    touched = hid.take(leavers)
     remove_persons(state, leavers)
-    fix_households(state, flows, model.year, touched)
+    # what fix_households finds here without a pass over the persons: the leaving households are left empty and
+    # dissolve (in ascending ids); the households that lose an adult child keep their head and are not empty
+    release_households(state, h.row_of.take(leave_h))
 
 
 def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
