@@ -244,10 +244,8 @@ def _inherit_income(state: State, dying: np.ndarray, share: float, members: np.n
 def care(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    age = p.peek("age")
-    rows = np.flatnonzero(p.peek("alive") & (age >= 75) & ~p.peek("institution"))
-    rate = np.where(age.take(rows) >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
-    moves = rows[_uniform(model, "care", p.peek("key").take(rows)) < rate]
+    moves = kd.care_moves(p.peek("alive"), p.peek("age"), p.peek("institution"), p.peek("key"),
+                          d.care_entry_rate_75_84, d.care_entry_rate_85plus, *model.streams.salts("care", model.year))
     touched = p.peek("household_id").take(moves)
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
