@@ -159,13 +159,12 @@ class _MemberIndex:
             self.table = self._views((rows_buf, hrow_buf), self.members) + self.counts
         return self.table
 
-    def _buffers_to_write(self) -> tuple[list[np.ndarray], bool]:
-        """The buffers an update writes into, and whether they are others than the current ones: the current ones
-        where nothing else holds them; else the spare set (the buffers replaced at an earlier update, once their
-        holders let them go) or new ones, with the current counts copied, and the current ones become the spare
-        set."""
+    def _buffers_to_write(self) -> list[np.ndarray]:
+        """The buffers an update writes into: the current ones where nothing else holds them; else the spare set
+        (the buffers replaced at an earlier update, once their holders let them go) or new ones, with the current
+        counts copied, and the current ones become the spare set."""
         if _references(self.buffers) == [_ALONE] * 5:
-            return list(self.buffers), False
+            return list(self.buffers)
         current, spare = self.buffers, self.spare
         self.spare = current
         if spare is None or _references(spare) != [_ALONE] * 5 or any(
@@ -173,7 +172,7 @@ class _MemberIndex:
             spare = [np.empty_like(old) for old in current]
         for new, old in zip(spare[2:], current[2:], strict=True):
             new[: self.slots] = old[: self.slots]
-        return list(spare), True
+        return list(spare)
 
     def _grow(self, n: int) -> None:
         """Room in the copies for ``n`` persons."""
@@ -216,7 +215,7 @@ class _MemberIndex:
         if n > self.hid.size:
             self._grow(n)
         self.table = self.counts = None  # the views handed out go (unless someone else holds them)
-        (rows_buf, hrow_buf, *count_bufs), _ = self._buffers_to_write()
+        rows_buf, hrow_buf, *count_bufs = self._buffers_to_write()
         if rows_buf.size < n:
             rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
         if count_bufs[0].size < h.n:
