@@ -28,7 +28,7 @@ from scipy.special import ndtri
 from . import kernels_demography as kd
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
-from .income import member_table
+from .income import member_counts, member_table
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -92,7 +92,8 @@ def remove_persons(state: State, rows: np.ndarray) -> None:
 def household_table(state: State):
     """(rows, hrow, size, heads, partners): the member rows and their household rows, and per household slot the
     number of members, of heads and of partners (income.member_table: read-only and shared, brought up to date
-    from the persons that changed since the last call)."""
+    from the persons that changed since the last call). The processes read only the counts
+    (income.member_counts), which leaves out the listing of the members."""
     return member_table(state)
 
 
@@ -243,10 +244,8 @@ def _inherit_income(state: State, dying: np.ndarray, share: float, members: np.n
 def care(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    age = p.peek("age")
-    rows = np.flatnonzero(p.peek("alive") & (age >= 75) & ~p.peek("institution"))
-    rate = np.where(age.take(rows) >= 85, d.care_entry_rate_85plus, d.care_entry_rate_75_84)
-    moves = rows[_uniform(model, "care", p.peek("key").take(rows)) < rate]
+    moves = kd.care_moves(p.peek("alive"), p.peek("age"), p.peek("institution"), p.peek("key"),
+                          d.care_entry_rate_75_84, d.care_entry_rate_85plus, *model.streams.salts("care", model.year))
     touched = p.peek("household_id").take(moves)
     p.col("institution")[moves] = True
     p.col("household_id")[moves] = -1
@@ -358,7 +357,8 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
 
     Heads and children are found by passes over the person slots (members: alive, household_id >= 0) rather
     than from household_table: leave_home changed the households, and the table is brought up to date once a
-    year, in in_migration, after all the changes before it (fix_households does not need it)."""
+    year, in in_migration, after all the changes before it. The leaving households are dissolved here: what
+    fix_households would find (only they are left empty, and every household keeps its head)."""
     state = model.state
     p, h = state.persons, state.households
     alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
@@ -369,7 +369,7 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
     leave_h = head_hh[u < prob]
     if extra_persons is not None and extra_persons.any():
-        size = household_table(state)[2]
+        size = member_counts(state)[0]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
         cand_m = p.peek("municipality").take(head_rows)[stay]
@@ -387,11 +387,13 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
                   < out_migration_probability(model, age.take(kids)))
     # the members of the leaving households and the leaving adult children, in ascending rows
+    leave_h = _distinct(leave_h)
     leavers = _distinct(np.concatenate([kd.members_of(alive, hid, h.id_mask(leave_h)), kids[kid_leaves]]))
     _count(flows.out_migrants, p.peek("municipality").take(leavers))
-    touched = hid.take(leavers)
     remove_persons(state, leavers)
-    fix_households(state, flows, model.year, touched)
+    # what fix_households finds here without a pass over the persons: the leaving households are left empty and
+    # dissolve (in ascending ids); the households that lose an adult child keep their head and are not empty
+    release_households(state, h.row_of.take(leave_h))
 
 
 def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
@@ -406,7 +408,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    size = household_table(state)[2]
+    size = member_counts(state)[0]
     hid, age = p.peek("household_id"), p.peek("age")
     # the heads (members of a household: alive, household_id >= 0), by municipality
     head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))

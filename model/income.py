@@ -73,8 +73,8 @@ _ALONE = _references((np.empty(0),))[0]
 class _MemberIndex:
     """Who belongs to which household, kept up to date by the changes since its last use (see member_table).
 
-    Holds the member rows and their household rows and the per-slot counts of members, heads and partners,
-    with copies of the persons' columns they come from (household_id, role, alive) as they were then and each
+    Holds the per-slot counts of members, heads and partners and the member rows and their household rows, with
+    copies of the persons' columns they come from (household_id, role, alive) as they were then and each
     person's household row. An update compares the columns with the copies (sequential passes) and, only for
     the persons that changed and those added since, takes back their old contributions to the counts, adds
     their new ones and looks up their household row. The counts are integers, so they come out the same as a
@@ -82,11 +82,17 @@ class _MemberIndex:
     once looked up stays right until the households table is compacted (an add appends rows). A compaction of
     either table rebuilds the index.
 
-    The five arrays handed out are read-only views of buffers that the index owns (with room to grow). An
-    update writes into the buffers only when nothing else holds them any more, neither the views handed out
-    nor any view of those (a view keeps its buffer's reference count up: CPython frees memory only with its
-    last reference); otherwise it leaves them to their holders and writes into a spare set (or new buffers).
-    Writing into the same memory spares the page faults of fresh multi-MB arrays at every update."""
+    The members are listed only when asked for (listing(): member_table, member_rows): the model's processes
+    read the counts (member_counts) and the persons' household rows (person_household_rows), and a listing at
+    every update was a pass over all persons writing two arrays of their size (about 1 ms on the full region,
+    twice a year).
+
+    The arrays handed out are read-only views of buffers that the index owns (with room to grow). An update
+    writes into the buffers only when nothing else holds them any more, neither the views handed out nor any
+    view of those (a view keeps its buffer's reference count up: CPython frees memory only with its last
+    reference); otherwise it leaves them to their holders and writes into a spare set (or new buffers). Writing
+    into the same memory spares the page faults of fresh multi-MB arrays at every update. (A listing asked for
+    after an update goes into the listing buffers that update chose: nothing has had a view of them since.)"""
 
     def __init__(self, state, old: _MemberIndex | None = None):
         """The index from scratch; ``old``, the index it replaces (after a compaction), lends its memory where nothing
@@ -105,7 +111,7 @@ class _MemberIndex:
             self.hrow = np.empty(cap, dtype=np.int64)
         buffers = None
         if old is not None:
-            old.table = None  # its views go (unless someone else holds them)
+            old.table = old.counts = None  # its views go (unless someone else holds them)
             if (_references(old.buffers) == [_ALONE] * 5 and old.buffers[0].size >= p.n
                     and old.buffers[2].size >= h.n):
                 buffers = old.buffers
@@ -131,24 +137,34 @@ class _MemberIndex:
                 buf[: a.size] = a
             self.members = rows.size
         self.hrow[p.n:] = -1
-        self._publish()
+        self.counts = self._views(self.buffers[2:], self.slots)
+        self.table = self._views(self.buffers[:2], self.members) + self.counts
 
-    def _publish(self) -> None:
-        """Hand out read-only views of the buffers' slots in use."""
-        table = []
-        for buf, used in zip(self.buffers, (self.members,) * 2 + (self.slots,) * 3, strict=True):
+    @staticmethod
+    def _views(buffers, used: int) -> tuple[np.ndarray, ...]:
+        """Read-only views of the buffers' first ``used`` slots."""
+        views = []
+        for buf in buffers:
             view = buf[:used]
             view.flags.writeable = False
-            table.append(view)
-        self.table = tuple(table)
+            views.append(view)
+        return tuple(views)
 
-    def _buffers_to_write(self) -> tuple[list[np.ndarray], bool]:
-        """The buffers an update writes into, and whether they are others than the current ones: the current ones
-        where nothing else holds them; else the spare set (the buffers replaced at an earlier update, once their
-        holders let them go) or new ones, with the current counts copied, and the current ones become the spare
-        set."""
+    def listing(self) -> tuple[np.ndarray, ...]:
+        """(rows, hrow, size, heads, partners): the table with the members listed (in the listing buffers the
+        last update chose, where it left them out)."""
+        if self.table is None:
+            rows_buf, hrow_buf = self.buffers[:2]
+            self.members = kernels_households.member_arrays(self.member, self.hrow, self.n, rows_buf, hrow_buf)
+            self.table = self._views((rows_buf, hrow_buf), self.members) + self.counts
+        return self.table
+
+    def _buffers_to_write(self) -> list[np.ndarray]:
+        """The buffers an update writes into: the current ones where nothing else holds them; else the spare set
+        (the buffers replaced at an earlier update, once their holders let them go) or new ones, with the current
+        counts copied, and the current ones become the spare set."""
         if _references(self.buffers) == [_ALONE] * 5:
-            return list(self.buffers), False
+            return list(self.buffers)
         current, spare = self.buffers, self.spare
         self.spare = current
         if spare is None or _references(spare) != [_ALONE] * 5 or any(
@@ -156,7 +172,7 @@ class _MemberIndex:
             spare = [np.empty_like(old) for old in current]
         for new, old in zip(spare[2:], current[2:], strict=True):
             new[: self.slots] = old[: self.slots]
-        return list(spare), True
+        return list(spare)
 
     def _grow(self, n: int) -> None:
         """Room in the copies for ``n`` persons."""
@@ -168,8 +184,12 @@ class _MemberIndex:
             setattr(self, key, new)
 
     def update(self, state) -> bool:
-        """Bring the table up to date with the persons and households; False where only a rebuild can (after a
-        compaction, or for a member whose household has no row: the rebuild raises as a recount does)."""
+        """Bring the counts and the persons' household rows up to date with the persons and households (the members
+        are listed when asked for); False where only a rebuild can (after a compaction, or for a member whose
+        household has no row: the rebuild raises as a recount does).
+
+        The persons that changed are found by comparing the columns with the copies (numpy's vectorised passes);
+        the rest is one compiled call (kernels_households.update_members), else numpy."""
         p, h = state.persons, state.households
         if (p.compactions, h.compactions) != self.compactions:
             return False
@@ -184,40 +204,58 @@ class _MemberIndex:
         if n > n0:
             c = np.concatenate([c, np.arange(n0, n)])
         c_hid, c_role, c_alive = hid.take(c), role.take(c), alive.take(c)
-        c_member = c_alive & (c_hid >= 0)
-        c_hrow = np.full(c.size, -1, dtype=np.int64)
-        joined = np.flatnonzero(c_member)
-        c_hrow[joined] = h.row_of.take(c_hid.take(joined))
-        if joined.size and c_hrow.take(joined).min() < 0:
-            return False
+        compiled = kernels_households.use_compiled(n)
+        if not compiled:
+            c_member = c_alive & (c_hid >= 0)
+            c_hrow = np.full(c.size, -1, dtype=np.int64)
+            joined = np.flatnonzero(c_member)
+            c_hrow[joined] = h.row_of.take(c_hid.take(joined))
+            if joined.size and c_hrow.take(joined).min() < 0:
+                return False
         if n > self.hid.size:
             self._grow(n)
-        self.member[n0:n] = False
-        # the changed persons' old contributions to the counts (the new ones are theirs now)
-        was = np.compress(self.member.take(c), c)
-        was_hrow, was_role = self.hrow.take(was), self.role.take(was)
-        is_hrow, is_role = c_hrow.take(joined), c_role.take(joined)
-        relist = not (np.array_equal(self.member.take(c), c_member) and np.array_equal(self.hrow.take(c), c_hrow))
-        self.table = None  # the views handed out go (unless someone else holds them)
-        (rows_buf, hrow_buf, *count_bufs), other = self._buffers_to_write()
-        relist |= other
+        self.table = self.counts = None  # the views handed out go (unless someone else holds them)
+        rows_buf, hrow_buf, *count_bufs = self._buffers_to_write()
         if rows_buf.size < n:
             rows_buf, hrow_buf = np.empty(self.hid.size, dtype=np.int64), np.empty(self.hid.size, dtype=np.int64)
-            relist = True
         if count_bufs[0].size < h.n:
             count_bufs = [np.concatenate([buf[: self.slots], np.empty(max(h.n, int(buf.size * 1.5)) - self.slots,
                                                                        dtype=np.int64)]) for buf in count_bufs]
         for buf in count_bufs:
             buf[self.slots: h.n] = 0  # new households
-        kernels_households.shift_counts(*(buf[: h.n] for buf in count_bufs), was_hrow, was_role, is_hrow, is_role)
-        self.member[c], self.hrow[c] = c_member, c_hrow
+        counts = [buf[: h.n] for buf in count_bufs]
+        if compiled:
+            if not kernels_households.update_members(c, c_hid, c_role, c_alive, h.row_of, n0, self.role, self.member,
+                                                     self.hrow, *counts):
+                return False
+        else:
+            self.member[n0:n] = False
+            # the changed persons' old contributions to the counts (the new ones are theirs now)
+            was = np.compress(self.member.take(c), c)
+            kernels_households.shift_counts(*counts, self.hrow.take(was), self.role.take(was), c_hrow.take(joined),
+                                            c_role.take(joined))
+            self.member[c], self.hrow[c] = c_member, c_hrow
         self.hid[c], self.role[c], self.alive[c] = c_hid, c_role, c_alive
-        if relist:  # a member came, went or changed household
-            self.members = kernels_households.member_arrays(self.member, self.hrow, n, rows_buf, hrow_buf)
         self.buffers = (rows_buf, hrow_buf, *count_bufs)
         self.n, self.slots = n, h.n
-        self._publish()
+        self.counts = self._views(count_bufs, h.n)
         return True
+
+
+def _member_index(state) -> _MemberIndex:
+    """The persons' member index, brought up to date where the persons or the households changed since its last
+    use (kept while the persons table hands out no column view and changes nothing and the households table adds
+    or compacts no rows: the stamps of household_facts)."""
+    p, h = state.persons, state.households
+    stamp = (p.stamp(), h.stamp()[1])
+    d = p.__dict__
+    index = d.get("_member_index")
+    if index is not None and d["_member_stamp"] == stamp:
+        return index
+    if index is None or not index.update(state):
+        index = d["_member_index"] = _MemberIndex(state, index)
+    d["_member_stamp"] = stamp
+    return index
 
 
 def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -228,24 +266,19 @@ def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     changes nothing and the households table adds or compacts no rows (the stamps of household_facts); after
     such a change they are brought up to date from the persons that changed (_MemberIndex), and stay the same
     objects where nothing they depend on changed (a col("age") hand-out, say)."""
-    p, h = state.persons, state.households
-    stamp = (p.stamp(), h.stamp()[1])
-    d = p.__dict__
-    index = d.get("_member_index")
-    if index is not None and d["_member_stamp"] == stamp:
-        return index.table
-    if index is None or not index.update(state):
-        index = d["_member_index"] = _MemberIndex(state, index)
-    d["_member_stamp"] = stamp
-    return index.table
+    return _member_index(state).listing()
+
+
+def member_counts(state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(size, heads, partners): the last three arrays of member_table, without listing the members."""
+    return _member_index(state).counts
 
 
 def person_household_rows(state) -> np.ndarray:
     """Per person slot: the row of its household where it is a member (alive, with a household), else -1; the
     member table's own array (_MemberIndex.hrow) as a read-only view, brought up to date first. It changes at
     the table's next update: use it right away."""
-    member_table(state)
-    view = state.persons.__dict__["_member_index"].hrow[: state.persons.n]
+    view = _member_index(state).hrow[: state.persons.n]
     view.flags.writeable = False
     return view
 

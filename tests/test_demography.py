@@ -199,6 +199,37 @@ def test_fix_households_of_the_touched_ones_is_the_rule_over_all(seed, given_mem
     assert got.state.households.count() < model.state.households.n
 
 
+@pytest.mark.parametrize("seed,aligned", [(1, False), (2, False), (3, True)])
+def test_out_migration_leaves_nothing_to_fix(seed, aligned):
+    """out_migration dissolves the leaving households itself instead of calling fix_households: after it, the
+    rule over all households (_fix_all_households) finds no household without a head and none empty, year
+    after year (with the alignment's extra departures too)."""
+    import copy
+
+    model = HousingModel(None, rng=seed, scale=0.05, end_year=2026)
+    original = demography.out_migration
+    checked = []
+
+    def out_migration(m, flows, extra=None):
+        if aligned:
+            extra = np.full(len(MUNICIPALITY_CODES), 40)
+        original(m, flows, extra)
+        fixed = copy.deepcopy(m.state)
+        _fix_all_households(fixed, demography.Flows())
+        for name in ("persons", "households", "dwellings"):
+            a, b = getattr(m.state, name), getattr(fixed, name)
+            assert a.n == b.n and all(np.array_equal(a.peek(c), b.peek(c)) for c in a.dtypes), (m.year, name)
+        checked.append(m.year)
+
+    demography.out_migration = out_migration
+    try:
+        while model.running:
+            model.step()
+    finally:
+        demography.out_migration = original
+    assert checked == list(range(2019, 2026))
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 5000])
 def test_distinct_and_in_sorted_are_numpys(n):
     rng = np.random.default_rng(n)

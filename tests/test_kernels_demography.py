@@ -114,3 +114,33 @@ def test_members_of_edge_cases():
     alive = np.array([True, True, False, True])
     hid = np.array([-1, 1, 1, 0])
     assert kd.members_of(alive, hid, mask).tolist() == [1]
+
+
+@needs_numba
+@pytest.mark.parametrize("seed,rates", [(0, (0.012, 0.07)), (1, (0.5, 0.9)), (2, (0.0, 0.0)), (3, (1.0, 1.0)),
+                                        (4, (np.nan, 0.3))])
+def test_care_moves_compiled_equals_numpy(seed, rates):
+    rng = np.random.default_rng(seed)
+    alive, age, _, institution, key, _ = _persons(rng, 20_000)
+    s0, s1 = Streams(seed).salts("care", 2030)
+    got = kd.care_moves(alive, age, institution, key, *rates, s0, s1)
+    expected = kd._care_moves_numpy(alive, age, institution, key, *rates, s0, s1)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    candidates = np.flatnonzero(alive & (age >= 75) & ~institution)
+    if rates[0] == rates[1] == 1.0:
+        assert np.array_equal(got, candidates)
+    elif rates[1] == 0.0:
+        assert got.size == 0
+
+
+def test_care_moves_draw_the_streams_uniforms():
+    # the rule of the numpy code of care: uniform_by_key < the rate of the age band, among the alive 75+ at home
+    rng = np.random.default_rng(8)
+    alive, age, _, institution, key, _ = _persons(rng, 5_000)
+    streams = Streams(12)
+    got = kd.care_moves(alive, age, institution, key, 0.2, 0.6, *streams.salts("care", 2027))
+    rows = np.flatnonzero(alive & (age >= 75) & ~institution)
+    rate = np.where(age[rows] >= 85, 0.6, 0.2)
+    assert np.array_equal(got, rows[streams.uniform_by_key("care", 2027, key[rows]) < rate])
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, age, institution, key)]
+    assert kd.care_moves(*nobody, 0.2, 0.6, 1, 2).size == 0

@@ -319,6 +319,74 @@ def test_build_members_declines_a_household_without_a_row(monkeypatch):
         assert _build(np.array([0, bad, 2]), role, alive, row_of, 2)[0] == -1
 
 
+# -- the member table brought up to date (model.income._MemberIndex.update) -----------------------------------------
+def _members_state(rng, n_persons, n_households):
+    """Persons' columns (household id, role, alive) with dead persons, persons without a household, roles out of
+    range and dead persons' ids beyond row_of, and the households' row_of."""
+    n_ids = n_households + 10
+    row_of = np.full(n_ids + 5, -1, dtype=np.int64)
+    row_of[rng.choice(n_ids, n_households, replace=False)] = np.arange(n_households)
+    ids = np.flatnonzero(row_of >= 0)
+    hid = np.where(rng.random(n_persons) < 0.9, rng.choice(ids, n_persons) if ids.size else -1, -1).astype(np.int64)
+    role = rng.integers(-1, 4, n_persons).astype(np.int8)
+    alive = (rng.random(n_persons) < 0.9) & (ids.size > 0)
+    hid[~alive & (rng.random(n_persons) < 0.5)] = n_ids + 100
+    return hid, role, alive, row_of
+
+
+def _changed(rng, hid, role, alive, row_of, share):
+    """The columns with a ``share`` of the persons changed (ids, roles, deaths, persons brought back)."""
+    hid, role, alive = hid.copy(), role.copy(), alive.copy()
+    ids = np.flatnonzero(row_of >= 0)
+    for col, values in ((hid, lambda k: rng.choice(np.append(ids, -1), k)), (role, lambda k: rng.integers(-1, 4, k)),
+                        (alive, lambda k: rng.random(k) < 0.5)):
+        at = np.flatnonzero(rng.random(hid.size) < share)
+        col[at] = values(at.size)
+    hid[~alive & (hid >= row_of.size)] = -1
+    hid[alive & (hid >= row_of.size)] = ids[0] if ids.size else -1
+    alive &= ids.size > 0
+    return hid, role, alive
+
+
+@needs_numba
+@pytest.mark.parametrize("n0,n_new,n_households,share", [(0, 0, 0, 0.0), (0, 5, 3, 0.0), (1, 0, 1, 1.0),
+                                                        (50, 10, 7, 0.2), (20_000, 3000, 6000, 0.05),
+                                                        (20_000, 0, 6000, 0.0)])
+def test_update_members_equals_a_build_from_scratch(monkeypatch, n0, n_new, n_households, share):
+    # the table of the last update (built from scratch), the columns changed and persons added, then
+    # update_members for the changed and added persons against a build of the new columns from scratch
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    rng = np.random.default_rng(n0 + n_new)
+    hid, role, alive, row_of = _members_state(rng, n0 + n_new, n_households)
+    new_hid, new_role, new_alive = _changed(rng, hid, role, alive, row_of, share)
+    _, (_, role_copy, _, member_copy), hrow_of, _, _, counts = _build(hid[:n0], role[:n0], alive[:n0], row_of,
+                                                                      n_households)
+    room = n0 + n_new + 3  # the copies have room beyond the persons
+    role_copy = np.concatenate([role_copy, np.zeros(room - n0, np.int8)])
+    member_copy = np.concatenate([member_copy, np.ones(room - n0, bool)])  # (not read from n0 on)
+    hrow_of = np.concatenate([hrow_of, np.full(room - n0, -7, np.int64)])
+    differs = (new_hid[:n0] != hid[:n0]) | (new_role[:n0] != role[:n0]) | (new_alive[:n0] != alive[:n0])
+    c = np.concatenate([np.flatnonzero(differs), np.arange(n0, n0 + n_new)])
+    assert kernels_households.update_members(c, new_hid[c], new_role[c], new_alive[c], row_of, n0, role_copy,
+                                             member_copy, hrow_of, *counts)
+    _, want_copies, want_hrow_of, _, _, want_counts = _build(new_hid, new_role, new_alive, row_of, n_households)
+    assert np.array_equal(member_copy[: n0 + n_new], want_copies[3])
+    assert np.array_equal(hrow_of[: n0 + n_new], want_hrow_of)
+    assert all(np.array_equal(c, w) for c, w in zip(counts, want_counts, strict=True))
+    assert (hrow_of[n0 + n_new:] == -7).all()  # nothing written beyond
+
+
+@needs_numba
+def test_update_members_declines_a_household_without_a_row(monkeypatch):
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    row_of = np.array([0, -1, 1])
+    role, alive = np.zeros(3, np.int8), np.ones(3, bool)
+    for bad in (1, 3):  # no row; beyond row_of
+        _, (_, role_copy, _, member_copy), hrow_of, _, _, counts = _build(np.array([0, 0, 2]), role, alive, row_of, 2)
+        assert not kernels_households.update_members(np.array([1]), np.array([bad]), role[:1], alive[:1], row_of, 3,
+                                                     role_copy, member_copy, hrow_of, *counts)
+
+
 # -- the energy cost of dwellings (model.income.energy_cost_eur) ---------------------------------------------------
 @pytest.mark.parametrize("n_rows", [0, 1, 50, 5000])
 @pytest.mark.parametrize("connected_share", [0.0, 0.3])

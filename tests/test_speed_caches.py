@@ -7,7 +7,7 @@ import pytest
 
 from model import HousingModel, kernels
 from model.demography import household_table
-from model.income import household_income, member_rows, member_table, role_counts
+from model.income import household_income, member_counts, member_rows, member_table, person_household_rows, role_counts
 from tests.helpers import change_persons_table
 
 
@@ -147,6 +147,38 @@ def test_random_changes_match_a_recount(monkeypatch, numba):
         else:
             held = values = None
         del got
+
+
+@pytest.mark.parametrize("numba", [False, True])
+def test_counts_without_the_listing(monkeypatch, numba):
+    """member_counts and person_household_rows bring the table up to date without listing the members; a listing
+    asked for afterwards (member_table) is that of a recount, and the counts stay the same objects."""
+    if numba and not kernels.COMPILED:
+        pytest.skip("numba is not in use")
+    monkeypatch.setattr(kernels, "COMPILED", numba)
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    m = HousingModel("scenarios/baseline.toml", rng=5, scale=0.02, end_year=2021)
+    st = m.state
+    p = st.persons
+    rng = np.random.default_rng(2)
+    for step in range(12):
+        alive = p.alive_rows()
+        pick = rng.choice(alive[p.household_id[alive] >= 0], 5, replace=False)
+        if step % 3 == 0:
+            p.col("household_id")[pick] = -1
+        elif step % 3 == 1:
+            p.add(pick.size, age=-1, household_id=p.household_id[pick], role=2, municipality=0)
+        else:
+            p.col("role")[pick] = 1
+        want = fresh(st)
+        if step % 2:
+            assert np.array_equal(person_household_rows(st)[want[0]], want[1])
+        counts = member_counts(st)
+        assert same(counts, want[2:]) and all(not v.flags.writeable for v in counts)
+        table = member_table(st)
+        assert same(table, want) and all(a is b for a, b in zip(table[2:], counts, strict=True))
+        assert member_table(st) is table
+        del counts, table
 
 
 def test_held_arrays_are_never_written(model):
