@@ -340,7 +340,7 @@ def household_facts(state, income_growth: float | None = None) -> dict[str, np.n
     hrow_of = person_household_rows(state)  # (the member table brought up to date: its counts are those below)
     facts = kernels_households.facts(hrow_of, p.peek("age"), p.peek("role"), income, h.n, alive,
                                      1.0 if income_growth is None else income_growth, out=_facts_buffers(p, h.n),
-                                     size=member_table(state)[2])
+                                     size=member_counts(state)[0])
     for v in facts.values():
         v.flags.writeable = False
     p.__dict__["_household_facts"] = (stamp, facts, p.compactions)
