@@ -47,8 +47,11 @@ class EntityTable:
         # ``version`` counts every hand-out of a column view (col(); attribute access too, although its views
         # are read-only) and every add, removal and compaction; ``layout`` counts changes of n and row_of
         # (add, compaction); ``compactions`` counts the compactions alone, the only change that moves rows
-        # (an add appends rows and ids and leaves the others where they are).
+        # (an add appends rows and ids and leaves the others where they are); ``_handed`` holds, per column, the
+        # version of its last hand-out or write by the table (remove_rows: alive), for caches that depend on a
+        # few columns (columns_stamp).
         self.version = 0
+        self._handed: dict[str, int] = {}
         self.layout = 0
         self.compactions = 0
 
@@ -66,7 +69,8 @@ class EntityTable:
             if view is None and key in d["_cols"]:
                 view = self._read_only(key)
             if view is not None:
-                d["version"] += 1
+                version = d["version"] = d["version"] + 1
+                d["_handed"][key] = version
                 return view
         raise AttributeError(f"{d.get('name', 'table')} has no column {key!r}")
 
@@ -80,13 +84,20 @@ class EntityTable:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_views"], state["_alive_rows"] = {}, None
+        state["_handed"] = dict(self._handed)  # (a copy's hand-outs are its own)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_handed" not in state:  # pickled before the per-column versions: every column as handed out now
+            self._handed = dict.fromkeys(self._cols, self.version)
 
     def col(self, key: str) -> np.ndarray:
         """The column as a writable view over the used slots (writes go into the table). Write through it
         right away (``t.col("x")[rows] = v``): a view kept and written later, after other processes ran, would
         escape the change counter that caches rely on."""
         self.version += 1
+        self._handed[key] = self.version
         if key == "alive":
             self._alive_rows = None
         return self._cols[key][: self.n]
@@ -101,6 +112,13 @@ class EntityTable:
         """(version, layout): equal stamps mean no column view was handed out and nothing added, removed or
         compacted in between."""
         return self.version, self.layout
+
+    def columns_stamp(self, keys: tuple[str, ...]) -> tuple[int, int]:
+        """(the last version at which one of the columns ``keys`` was handed out or written by the table, layout):
+        equal stamps mean none of these columns was handed out (col(), attribute access) or changed by a removal
+        and nothing added or compacted in between, whatever happened to the other columns."""
+        handed = self._handed
+        return max([handed.get(key, 0) for key in keys]), self.layout
 
     def _touch(self, layout: bool = False) -> None:
         self.version += 1
@@ -198,6 +216,7 @@ class EntityTable:
     def remove_rows(self, rows: np.ndarray) -> None:
         self._touch()
         self._alive_rows = None
+        self._handed["alive"] = self.version
         self._cols["alive"][np.asarray(rows, dtype=np.int64)] = False
 
     def _reserve(self, n_rows: int, n_ids: int) -> None:

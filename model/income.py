@@ -183,22 +183,27 @@ class _MemberIndex:
             new[: self.n] = old[: self.n]
             setattr(self, key, new)
 
-    def update(self, state) -> bool:
+    def update(self, state, compare: bool = True) -> bool:
         """Bring the counts and the persons' household rows up to date with the persons and households (the members
         are listed when asked for); False where only a rebuild can (after a compaction, or for a member whose
         household has no row: the rebuild raises as a recount does).
 
         The persons that changed are found by comparing the columns with the copies (numpy's vectorised passes);
-        the rest is one compiled call (kernels_households.update_members), else numpy."""
+        without ``compare`` (none of the three columns handed out or written since the last update: only persons
+        added) just the added ones are taken. The rest is one compiled call (kernels_households.update_members),
+        else numpy."""
         p, h = state.persons, state.households
         if (p.compactions, h.compactions) != self.compactions:
             return False
         n0, n = self.n, p.n
         hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
-        changed = hid[:n0] != self.hid[:n0]
-        changed |= role[:n0] != self.role[:n0]
-        changed |= alive[:n0] != self.alive[:n0]
-        c = np.flatnonzero(changed)
+        if compare:
+            changed = hid[:n0] != self.hid[:n0]
+            changed |= role[:n0] != self.role[:n0]
+            changed |= alive[:n0] != self.alive[:n0]
+            c = np.flatnonzero(changed)
+        else:
+            c = np.zeros(0, dtype=np.intp)
         if c.size == 0 and n == n0 and h.n == self.slots:
             return True
         if n > n0:
@@ -242,17 +247,23 @@ class _MemberIndex:
         return True
 
 
+#: The persons' columns the member index depends on.
+_MEMBER_COLUMNS = ("household_id", "role", "alive")
+
+
 def _member_index(state) -> _MemberIndex:
     """The persons' member index, brought up to date where the persons or the households changed since its last
-    use (kept while the persons table hands out no column view and changes nothing and the households table adds
-    or compacts no rows: the stamps of household_facts)."""
+    use: kept while the persons table hands out none of its columns (household_id, role, alive), removes and
+    adds no one and is not compacted, and the households table adds or compacts no rows
+    (EntityTable.columns_stamp; a hand-out of another column, col("age") say, leaves it as it is). After adds
+    alone (none of its columns handed out) the update takes the added persons without comparing the others."""
     p, h = state.persons, state.households
-    stamp = (p.stamp(), h.stamp()[1])
+    stamp = (p.columns_stamp(_MEMBER_COLUMNS), h.layout)
     d = p.__dict__
     index = d.get("_member_index")
     if index is not None and d["_member_stamp"] == stamp:
         return index
-    if index is None or not index.update(state):
+    if index is None or not index.update(state, compare=d["_member_stamp"][0][0] != stamp[0][0]):
         index = d["_member_index"] = _MemberIndex(state, index)
     d["_member_stamp"] = stamp
     return index
@@ -262,10 +273,10 @@ def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     """(rows, hrow, size, heads, partners): the alive persons who belong to a household (rows, ascending), the
     rows of their households, and per household slot the number of members, of heads and of partners.
 
-    The arrays are read-only and shared: they are kept while the persons table hands out no column view and
-    changes nothing and the households table adds or compacts no rows (the stamps of household_facts); after
-    such a change they are brought up to date from the persons that changed (_MemberIndex), and stay the same
-    objects where nothing they depend on changed (a col("age") hand-out, say)."""
+    The arrays are read-only and shared: they are kept while the persons table hands out none of the columns
+    household_id, role and alive and adds, removes and compacts nothing and the households table adds or compacts
+    no rows (_member_index); after such a change they are brought up to date from the persons that changed
+    (_MemberIndex)."""
     return _member_index(state).listing()
 
 

@@ -255,3 +255,33 @@ def test_compiled_compaction_leaves_the_same_memory_as_numpys(monkeypatch, patte
     assert np.array_equal(compiled_t.row_of, numpy_t.row_of)
     for k in numpy_t._cols:
         assert np.array_equal(compiled_t._cols[k], numpy_t._cols[k]), k
+
+
+def test_columns_stamp_moves_with_the_columns_changes_only():
+    """columns_stamp(keys) moves at a hand-out of one of the columns (col(), attribute access), at a removal
+    (the alive column), an add and a compaction; not at peek() or a hand-out of another column. A copy (shallow,
+    deep or pickled) has its own record of hand-outs; a table pickled without one counts every column as handed
+    out at its version."""
+    import copy
+    import pickle
+
+    t = table()
+    t.add(10, value=np.arange(10))
+    keys = ("value", "alive")
+    stamp = t.columns_stamp(keys)
+    t.peek("value"), t.col("weight"), t.weight  # noqa: B018
+    assert t.columns_stamp(keys) == stamp
+    for change in (lambda: t.col("value"), lambda: t.value, lambda: t.alive, lambda: t.col("alive"),
+                   lambda: t.remove_rows(np.array([3])), lambda: t.add(2), lambda: t.compact(0.0)):
+        change()
+        assert t.columns_stamp(keys) != stamp
+        stamp = t.columns_stamp(keys)
+    for c in (copy.copy(t), copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        assert c.columns_stamp(keys) == stamp
+        c.col("value")
+        assert c.columns_stamp(keys) != stamp and t.columns_stamp(keys) == stamp
+    state = t.__getstate__()
+    del state["_handed"]
+    old = EntityTable.__new__(EntityTable)
+    old.__setstate__(state)
+    assert old.columns_stamp(("weight",)) == (t.version, t.layout)
