@@ -216,19 +216,23 @@ if COMPILED:
     @njit
     def _person_loop(alive, mun, age, institution, hrow_of, not_lp, n_mun, out, old_not_lp):  # pragma: no cover
         """The members (``hrow_of`` not -1: alive in a valid state) are counted whether alive or not, as the
-        numpy code does."""
+        numpy code does. Only the slots of neither (the dead) are skipped by a branch; the others are counted
+        without one: each adds whether it is alive to its cell and whether it is 75+, a member and in a home
+        that is not lifetime-proof (``not_lp`` read at its household row, or at row 0 for none: a small array,
+        in the cache) to its municipality's count (the branches on age and household mispredicted at random)."""
         for r in range(alive.size):
             a = age[r]
             h = hrow_of[r]
-            if not alive[r] and h < 0:
+            live = alive[r]
+            if not live and h < 0:
                 continue
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            if a >= 75 and h >= 0:
-                old_not_lp[m] += np.int64(not_lp[h])
-            if alive[r]:
-                out[m, np.int64(institution[r]) * P_INST + np.int64(a >= 65) * P_65 + np.int64(a >= 75) * P_75] += 1
+            member = h >= 0
+            old_not_lp[m] += np.int64((a >= 75) & member & not_lp[h if member else 0])
+            out[m, np.int64(institution[r]) * P_INST + np.int64(a >= 65) * P_65 + np.int64(a >= 75) * P_75] += \
+                np.int64(live)
 
     @njit
     def _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,
@@ -341,6 +345,9 @@ if COMPILED:
         return k
 
 # -- entry points ----------------------------------------------------------------------------------------
+_NO_HOUSEHOLD = np.zeros(1, dtype=bool)  # the person loop's not_lp without households (it reads row 0 for non-members)
+
+
 def person_cells(alive: np.ndarray, mun: np.ndarray, age: np.ndarray, institution: np.ndarray, hrow_of: np.ndarray,
                  not_lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The alive persons (``alive``: per person slot) per municipality x code (P_INST, P_65, P_75), shape
@@ -353,7 +360,8 @@ def person_cells(alive: np.ndarray, mun: np.ndarray, age: np.ndarray, institutio
         return cells, np.bincount(mun.take(np.compress(not_lp.take(hrow_of.take(old)), old)), minlength=N_MUN)
     out = np.zeros((N_MUN, 1 << P_BITS), dtype=np.int64)
     old_not_lp = np.zeros(N_MUN, dtype=np.int64)
-    _person_loop(alive, mun, age, institution, hrow_of, not_lp, N_MUN, out, old_not_lp)
+    _person_loop(alive, mun, age, institution, hrow_of, not_lp if not_lp.size else _NO_HOUSEHOLD, N_MUN, out,
+                 old_not_lp)
     return out, old_not_lp
 
 

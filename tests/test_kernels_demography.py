@@ -144,3 +144,14 @@ def test_care_moves_draw_the_streams_uniforms():
     assert np.array_equal(got, rows[streams.uniform_by_key("care", 2027, key[rows]) < rate])
     nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, age, institution, key)]
     assert kd.care_moves(*nobody, 0.2, 0.6, 1, 2).size == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [kd._CHUNK - 1, kd._CHUNK, kd._CHUNK + 1, 3 * kd._CHUNK + 17])
+def test_care_moves_at_the_chunk_bounds(n):
+    # all persons 75+ at home and moving (rates 1): the loop lists every one, chunk by chunk, in order
+    alive, institution = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    age, key = np.full(n, 80, dtype=np.int16), np.arange(n, dtype=np.int64)
+    assert kd.care_moves(alive, age, institution, key, 1.0, 1.0, 1, 2).tolist() == list(range(n))
+    alive[-1] = False  # the last slot, at the end of its chunk or alone in it
+    assert kd.care_moves(alive, age, institution, key, 1.0, 1.0, 1, 2).tolist() == list(range(n - 1))

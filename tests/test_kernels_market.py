@@ -64,6 +64,9 @@ def test_person_cells(seed):
     assert _equal(km.person_cells(none, *args[1:]), _numpy_path(km.person_cells, none, *args[1:]))
     empty = [a[:0] for a in args]
     assert _equal(km.person_cells(*empty), _numpy_path(km.person_cells, *empty))
+    # persons, no household slot (nobody a member): the loop reads no row of the empty not_lp
+    homeless = (alive, mun, age, inst, np.full(n, -1, dtype=np.int64), not_lp[:0])
+    assert _equal(km.person_cells(*homeless), _numpy_path(km.person_cells, *homeless))
 
 
 @needs_numba
