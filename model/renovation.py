@@ -43,8 +43,6 @@ from .income import (
 from .state import (
     APARTMENT,
     EP2_BOUNDS,
-    OWNER,
-    OWNER_OCCUPIER,
     PERIOD_STARTS,
     label_of,
 )
@@ -219,10 +217,8 @@ def owner_renovation(model) -> None:
     st = model.state
     h, d = st.households, st.dwellings
     repay_renovation_loans(model)
-    hrow = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == OWNER))  # (ascending, as the alive rows)
-    drow = d.row_of.take(h.peek("dwelling_id").take(hrow))
-    ok = (d.peek("in_stock") & (d.peek("owner") == OWNER_OCCUPIER) & ~d.peek("written_off")).take(drow)
-    hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
+    hrow, drow = kernels_renovation.owner_homes(h.peek("alive"), h.peek("tenure"), h.peek("dwelling_id"), d.row_of,
+                                                d.peek("in_stock"), d.peek("owner"), d.peek("written_off"))
     if hrow.size == 0:
         return
     facts = {k: v.take(hrow) for k, v in household_facts(st).items()}

@@ -207,3 +207,26 @@ def test_energy_options(seed, changes, monkeypatch):
     a = (empty, empty, *args[2:12], *(x[:0] for x in args[12:16]), args[16][:, :0])
     for g, w in zip(kr.energy_options(*a, *rest), kr._energy_options_numpy(*a, *rest), strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape
+
+
+@needs_numba
+@pytest.mark.parametrize("n_hh", [0, 1, 2500])
+def test_owner_homes_matches_numpy(n_hh):
+    """owner_homes: the compiled loop finds the same owner households and homes as the numpy code (tenures,
+    alive, homes in and out of the stock, other owners, written off; a home without a row, -1)."""
+    rng = np.random.default_rng(n_hh + 7)
+    n_dw = 3000
+    alive = rng.random(n_hh) < 0.8
+    tenure = rng.integers(0, 4, n_hh).astype(np.int8)
+    dwelling_id = rng.integers(0, n_dw, n_hh)
+    row_of = rng.permutation(n_dw).astype(np.int64)
+    row_of[rng.random(n_dw) < 0.02] = -1
+    in_stock = rng.random(n_dw) < 0.9
+    owner = rng.choice([OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, 3], n_dw).astype(np.int8)
+    written_off = rng.random(n_dw) < 0.1
+    args = (alive, tenure, dwelling_id, row_of, in_stock, owner, written_off)
+    hrow, drow = kr.owner_homes(*args)
+    want_h, want_d = kr._owner_homes_numpy(*args)
+    assert hrow.dtype == want_h.dtype and drow.dtype == want_d.dtype
+    np.testing.assert_array_equal(hrow, want_h)
+    np.testing.assert_array_equal(drow, want_d)
