@@ -16,6 +16,8 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
   passes; numpy's logarithm and logistic follow in _energy_decide.
 - :func:`owner_homes`: the owner-occupiers that may renovate and their homes (model.renovation.owner_renovation),
   in one pass over the household slots and two over the owners instead of seven numpy passes and gathers.
+- :func:`may_adapt`: the owner households that may adapt their home (model.renovation.adaptation) and their
+  draws, in one pass over the owners and two over those of age instead of some ten numpy passes.
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
 
@@ -51,6 +53,8 @@ from .state import (
 EFG = 4
 
 N_MUN = len(MUNICIPALITY_CODES)
+#: The age of the oldest member from which a household may adapt its home (model.renovation.adaptation)
+ADAPT_AGE = 65
 
 
 @njit
@@ -450,6 +454,55 @@ def owner_homes(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off
         k = _owner_homes_loop(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off, hrow, drow)
         return hrow[:k], drow[:k]
     return _owner_homes_numpy(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off)
+
+
+def _may_adapt_numpy(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1):
+    cand = np.flatnonzero(oldest >= ADAPT_AGE)
+    cand = np.compress(~lifetime_proof.take(drow.take(cand)), cand)
+    u = hash_uniform(key.take(hrow.take(cand)), s0, s1)
+    may = np.flatnonzero(u < np.minimum(outreach[cand] * by_age.take(oldest.take(cand) - ADAPT_AGE), 1.0))
+    return cand.take(may), u.take(may)
+
+
+@njit
+def _may_adapt_loop(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1, cand, proof,
+                    u):  # pragma: no cover - compiled
+    """Fills cand and u (the first places); returns how many."""
+    n = 0
+    for i in range(oldest.size):  # every position written at the next place, counted where kept
+        cand[n] = i
+        n += oldest[i] >= ADAPT_AGE
+    for c in range(n):  # the homes' flags (random reads) in a loop of their own
+        proof[c] = lifetime_proof[drow[cand[c]]]
+    g = np.uint64(GAMMA)
+    k = 0
+    for c in range(n):
+        if proof[c]:
+            continue
+        j = cand[c]
+        v = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        cand[k] = j
+        u[k] = v
+        k += v < _fmin(outreach[j] * by_age[oldest[j] - ADAPT_AGE], 1.0)
+    return k
+
+
+def may_adapt(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, salts) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the owner households (rows ``hrow`` in dwellings ``drow``; ``oldest``, their oldest
+    member's age, and ``outreach`` per position) that may adapt their home (model.renovation.adaptation): a
+    member of ADAPT_AGE or more, a home not lifetime-proof (``lifetime_proof`` per dwelling slot) and a draw
+    below min(outreach x ``by_age``[oldest - ADAPT_AGE], 1) (the draw of a position is the uniform of its
+    household's ``key`` with the two ``salts``, as model.kernels.hash_uniform); and those draws. One pass over
+    the positions and two over those of age (the homes' flags gathered first) instead of some ten numpy passes
+    and gathers."""
+    s0, s1 = salts
+    if use_compiled(oldest.size):
+        cand, u = np.empty(oldest.size, dtype=np.int64), np.empty(oldest.size)
+        k = _may_adapt_loop(oldest, drow, lifetime_proof, hrow, np.ascontiguousarray(key, dtype=np.int64).view(
+            np.uint64), outreach, by_age, np.uint64(s0), np.uint64(s1), cand, np.empty(oldest.size, dtype=np.bool_),
+            u)
+        return cand[:k], u[:k]
+    return _may_adapt_numpy(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1)
 
 
 def _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label):

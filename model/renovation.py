@@ -460,27 +460,25 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     adaptation grant pay for it."""
     rp = model.scenario.renovation
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero(facts["oldest"] >= 65)  # (the homes of these only)
-    cand = np.compress(~d.peek("lifetime_proof").take(drow.take(cand)), cand)
+    # the logistic of the age term once per age (whole years) instead of once per household
+    lo = kernels_renovation.ADAPT_AGE
+    top = int(facts["oldest"].max())
+    if top < lo:
+        return
+    by_age = _logistic(rp.adaptation_intercept
+                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=facts["oldest"].dtype) - lo))
+    # only a household whose draw is below its probability may adapt (the probability does not depend on the
+    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
+    cand, u = kernels_renovation.may_adapt(facts["oldest"], drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
+                                           levers["outreach_multiplier"], by_age,
+                                           model.streams.salts("renovation", model.year, _SUB_ADAPT))
     if cand.size == 0:
         return
-    hr = hrow[cand]
-    oldest = facts["oldest"][cand]
-    u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
-    # the logistic of the age term once per age (whole years) instead of once per household
-    lo = int(oldest.min())
-    by_age = _logistic(rp.adaptation_intercept
-                       + rp.adaptation_age_weight * (np.arange(lo, int(oldest.max()) + 1, dtype=oldest.dtype) - 65))
+    hr, oldest = hrow[cand], facts["oldest"][cand]
 
     def probability(outreach):
         return np.minimum(outreach * by_age.take(oldest - lo), 1.0)
 
-    # only a household whose draw is below its probability may adapt (the probability does not depend on the
-    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
-    may = np.flatnonzero(u < probability(levers["outreach_multiplier"][cand]))
-    if may.size == 0:
-        return
-    cand, hr, oldest, u = cand[may], hr[may], oldest[may], u[may]
     dr = drow[cand]
     cost = adaptation_cost_eur(model, dr)
 

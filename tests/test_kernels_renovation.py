@@ -230,3 +230,29 @@ def test_owner_homes_matches_numpy(n_hh):
     assert hrow.dtype == want_h.dtype and drow.dtype == want_d.dtype
     np.testing.assert_array_equal(hrow, want_h)
     np.testing.assert_array_equal(drow, want_d)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 3000])
+@pytest.mark.parametrize("broadcast", [False, True])
+def test_may_adapt_matches_numpy(n, broadcast):
+    """may_adapt: the compiled loop keeps the same positions with the same draws as the numpy code (ages just
+    at the limit, homes lifetime-proof or not, probabilities above 1 and NaN; an outreach lever the same for
+    all as a read-only broadcast, as household_levers makes it)."""
+    rng = np.random.default_rng(n + 11)
+    n_dw, n_hh = 4000, 5000
+    oldest = rng.integers(20, 100, n)
+    oldest[rng.random(n) < 0.1] = kr.ADAPT_AGE
+    drow = rng.integers(0, n_dw, n)
+    lifetime_proof = rng.random(n_dw) < 0.3
+    hrow = np.sort(rng.choice(n_hh, n, replace=False))
+    key = rng.integers(-2**62, 2**62, n_hh)
+    outreach = np.broadcast_to(np.asarray(1.5), (n,)) if broadcast else rng.uniform(0.0, 3.0, n)
+    by_age = rng.uniform(0.0, 0.9, 100 - kr.ADAPT_AGE)
+    by_age[3] = np.nan
+    args = (oldest, drow, lifetime_proof, hrow, key, outreach, by_age, (12345, 678910))
+    cand, u = kr.may_adapt(*args)
+    want_c, want_u = kr._may_adapt_numpy(*args[:-1], 12345, 678910)
+    np.testing.assert_array_equal(cand, want_c)
+    np.testing.assert_array_equal(u, want_u)
+    assert n < 3000 or 0 < cand.size < n
