@@ -204,12 +204,8 @@ def repay_renovation_loans(model) -> None:
     rows = np.flatnonzero(h.peek("alive") & (h.peek("renovation_loan_eur") > 0))
     if rows.size == 0:
         return
-    years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
-    due = h.renovation_loan_eur[rows] / years_left
-    pay = np.minimum(due, np.maximum(h.savings_eur[rows], 0.0))
-    h.col("savings_eur")[rows] -= pay
-    h.col("renovation_loan_eur")[rows] -= pay
-    h.col("renovation_loan_eur")[rows[h.renovation_loan_eur[rows] < 1.0]] = 0.0
+    kernels_renovation.repay_loans(rows, h.col("savings_eur"), h.col("renovation_loan_eur"),
+                                   h.peek("renovation_loan_year"), rp.renovation_loan_term_years, model.year)
 
 
 def owner_renovation(model) -> None:

@@ -256,3 +256,21 @@ def test_may_adapt_matches_numpy(n, broadcast):
     np.testing.assert_array_equal(cand, want_c)
     np.testing.assert_array_equal(u, want_u)
     assert n < 3000 or 0 < cand.size < n
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 2000])
+def test_repay_loans_matches_numpy(n):
+    """repay_loans: the compiled loop leaves the same savings and loans as the numpy code (savings negative,
+    zero and short of the due amount, loans of the last year and older than the term, rests below 1 EUR)."""
+    rng = np.random.default_rng(n + 3)
+    slots = 3000
+    savings = rng.choice([-500.0, 0.0, 100.0, 2000.0, 50000.0], slots) + rng.random(slots)
+    loan = rng.choice([0.5, 1.0, 1.3, 900.0, 15000.0], slots)
+    loan_year = rng.integers(2000, 2031, slots).astype(np.int16)
+    rows = np.sort(rng.choice(slots, n, replace=False))
+    got_s, got_l = savings.copy(), loan.copy()
+    kr.repay_loans(rows, got_s, got_l, loan_year, 15.0, 2030)
+    kr._repay_loans_numpy(rows, savings, loan, loan_year, 15.0, 2030)
+    np.testing.assert_array_equal(got_s, savings)
+    np.testing.assert_array_equal(got_l, loan)
