@@ -14,6 +14,11 @@ fallbacks; tests/test_kernels_renovation.py compares both on random inputs).
 - :func:`energy_options`: the two options of the label decision (model.renovation._energy_decide) costed,
   with grants and financing, in one pass over the households below the bound instead of some eighty numpy
   passes; numpy's logarithm and logistic follow in _energy_decide.
+- :func:`owner_homes`: the owner-occupiers that may renovate and their homes (model.renovation.owner_renovation),
+  in one pass over the household slots and two over the owners instead of seven numpy passes and gathers.
+- :func:`may_adapt`: the owner households that may adapt their home (model.renovation.adaptation) and their
+  draws, in one pass over the owners and two over those of age instead of some ten numpy passes.
+- :func:`repay_loans`: the owners' yearly repayment of their renovation loans, in one pass over them.
 - :func:`rental_candidates`: the homes corporations and private landlords may renovate
   (model.renovation.corporation_renovation), in one pass over the slots instead of masks and a sort.
 
@@ -34,12 +39,23 @@ from .data import MUNICIPALITY_CODES
 from .income import label_index
 from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
 from .kernels_stock import group_loop
-from .state import CORPORATION, DEMOLISHED, EP2_BOUNDS, OCCUPIED, OWNER_OCCUPIER, PRIVATE_LANDLORD, VACANT
+from .state import (
+    CORPORATION,
+    DEMOLISHED,
+    EP2_BOUNDS,
+    OCCUPIED,
+    OWNER,
+    OWNER_OCCUPIER,
+    PRIVATE_LANDLORD,
+    VACANT,
+)
 
 #: Label index of E: corporations renovate all E-G homes before a deadline
 EFG = 4
 
 N_MUN = len(MUNICIPALITY_CODES)
+#: The age of the oldest member from which a household may adapt its home (model.renovation.adaptation)
+ADAPT_AGE = 65
 
 
 @njit
@@ -399,6 +415,124 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     bound *= 1.0 + bound_margin
     draws = hash_uniform(key.take(hrow.take(pos)), s0, s1)
     return np.compress(~(draws >= bound), pos)
+
+
+def _owner_homes_numpy(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off):
+    hrow = np.flatnonzero(alive & (tenure == OWNER))
+    drow = row_of.take(dwelling_id.take(hrow))
+    ok = (in_stock & (owner == OWNER_OCCUPIER) & ~written_off).take(drow)
+    return np.compress(ok, hrow), np.compress(ok, drow)
+
+
+@njit
+def _owner_homes_loop(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off, hrow,
+                      drow):  # pragma: no cover - compiled
+    """Fills hrow and drow; returns their length."""
+    n = 0
+    for r in range(alive.size):  # every row written at the next place, counted where kept
+        hrow[n] = r
+        n += alive[r] & (tenure[r] == OWNER)
+    for i in range(n):  # the homes' rows (random reads) in a loop of their own
+        drow[i] = row_of[dwelling_id[hrow[i]]]
+    k = 0
+    for i in range(n):
+        r = drow[i]
+        hrow[k] = hrow[i]
+        drow[k] = r
+        k += in_stock[r] & (owner[r] == OWNER_OCCUPIER) & (not written_off[r])
+    return k
+
+
+def owner_homes(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off) -> tuple[np.ndarray, np.ndarray]:
+    """The owner-occupier households that may renovate (model.renovation.owner_renovation): the rows of the
+    alive households of tenure OWNER (ascending) whose home (its row through ``row_of``, the dwellings' row per
+    id) is in the stock, owned by its occupier and not written off, and those homes' rows. ``alive``,
+    ``tenure``, ``dwelling_id``: per household slot; ``in_stock``, ``owner``, ``written_off``: per dwelling slot.
+    One pass over the household slots and two over the owners (the homes' rows gathered first), instead of
+    seven numpy passes and gathers."""
+    if use_compiled(alive.size):
+        hrow, drow = np.empty(alive.size, dtype=np.int64), np.empty(alive.size, dtype=np.int64)
+        k = _owner_homes_loop(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off, hrow, drow)
+        return hrow[:k], drow[:k]
+    return _owner_homes_numpy(alive, tenure, dwelling_id, row_of, in_stock, owner, written_off)
+
+
+def _may_adapt_numpy(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1):
+    cand = np.flatnonzero(oldest >= ADAPT_AGE)
+    cand = np.compress(~lifetime_proof.take(drow.take(cand)), cand)
+    u = hash_uniform(key.take(hrow.take(cand)), s0, s1)
+    may = np.flatnonzero(u < np.minimum(outreach[cand] * by_age.take(oldest.take(cand) - ADAPT_AGE), 1.0))
+    return cand.take(may), u.take(may)
+
+
+@njit
+def _may_adapt_loop(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1, cand, proof,
+                    u):  # pragma: no cover - compiled
+    """Fills cand and u (the first places); returns how many."""
+    n = 0
+    for i in range(oldest.size):  # every position written at the next place, counted where kept
+        cand[n] = i
+        n += oldest[i] >= ADAPT_AGE
+    for c in range(n):  # the homes' flags (random reads) in a loop of their own
+        proof[c] = lifetime_proof[drow[cand[c]]]
+    g = np.uint64(GAMMA)
+    k = 0
+    for c in range(n):
+        if proof[c]:
+            continue
+        j = cand[c]
+        v = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        cand[k] = j
+        u[k] = v
+        k += v < _fmin(outreach[j] * by_age[oldest[j] - ADAPT_AGE], 1.0)
+    return k
+
+
+def may_adapt(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, salts) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the owner households (rows ``hrow`` in dwellings ``drow``; ``oldest``, their oldest
+    member's age, and ``outreach`` per position) that may adapt their home (model.renovation.adaptation): a
+    member of ADAPT_AGE or more, a home not lifetime-proof (``lifetime_proof`` per dwelling slot) and a draw
+    below min(outreach x ``by_age``[oldest - ADAPT_AGE], 1) (the draw of a position is the uniform of its
+    household's ``key`` with the two ``salts``, as model.kernels.hash_uniform); and those draws. One pass over
+    the positions and two over those of age (the homes' flags gathered first) instead of some ten numpy passes
+    and gathers."""
+    s0, s1 = salts
+    if use_compiled(oldest.size):
+        cand, u = np.empty(oldest.size, dtype=np.int64), np.empty(oldest.size)
+        k = _may_adapt_loop(oldest, drow, lifetime_proof, hrow, np.ascontiguousarray(key, dtype=np.int64).view(
+            np.uint64), outreach, by_age, np.uint64(s0), np.uint64(s1), cand, np.empty(oldest.size, dtype=np.bool_),
+            u)
+        return cand[:k], u[:k]
+    return _may_adapt_numpy(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s0, s1)
+
+
+def _repay_loans_numpy(rows, savings, loan, loan_year, term, year):
+    years_left = np.maximum(term - (year - loan_year[rows]), 1.0)
+    due = loan[rows] / years_left
+    pay = np.minimum(due, np.maximum(savings[rows], 0.0))
+    savings[rows] -= pay
+    loan[rows] -= pay
+    loan[rows[loan[rows] < 1.0]] = 0.0
+
+
+@njit
+def _repay_loans_loop(rows, savings, loan, loan_year, term, year):  # pragma: no cover - compiled
+    for r in rows:
+        pay = _fmin(loan[r] / _fmax(term - (year - loan_year[r]), 1.0), _fmax(savings[r], 0.0))
+        savings[r] -= pay
+        left = loan[r] - pay
+        loan[r] = 0.0 if left < 1.0 else left
+
+
+def repay_loans(rows, savings, loan, loan_year, term: float, year: int) -> None:
+    """The renovation loans of households ``rows`` (distinct) repaid linearly over ``term`` years from the last
+    loan (``loan_year``), out of ``savings`` as far as they go, a rest below 1 EUR written off
+    (model.renovation.repay_renovation_loans; ``savings`` and ``loan`` changed in place): one pass over the rows
+    instead of some ten numpy passes and gathers."""
+    if use_compiled(rows.size):
+        _repay_loans_loop(rows, savings, loan, loan_year, np.float64(term), np.int64(year))
+    else:
+        _repay_loans_numpy(rows, savings, loan, loan_year, term, year)
 
 
 def _rental_candidates_numpy(alive, in_stock, status, written_off, owner, ep2, municipality, corp_label, pl_label):

@@ -43,8 +43,6 @@ from .income import (
 from .state import (
     APARTMENT,
     EP2_BOUNDS,
-    OWNER,
-    OWNER_OCCUPIER,
     PERIOD_STARTS,
     label_of,
 )
@@ -206,12 +204,8 @@ def repay_renovation_loans(model) -> None:
     rows = np.flatnonzero(h.peek("alive") & (h.peek("renovation_loan_eur") > 0))
     if rows.size == 0:
         return
-    years_left = np.maximum(rp.renovation_loan_term_years - (model.year - h.renovation_loan_year[rows]), 1.0)
-    due = h.renovation_loan_eur[rows] / years_left
-    pay = np.minimum(due, np.maximum(h.savings_eur[rows], 0.0))
-    h.col("savings_eur")[rows] -= pay
-    h.col("renovation_loan_eur")[rows] -= pay
-    h.col("renovation_loan_eur")[rows[h.renovation_loan_eur[rows] < 1.0]] = 0.0
+    kernels_renovation.repay_loans(rows, h.col("savings_eur"), h.col("renovation_loan_eur"),
+                                   h.peek("renovation_loan_year"), rp.renovation_loan_term_years, model.year)
 
 
 def owner_renovation(model) -> None:
@@ -219,10 +213,8 @@ def owner_renovation(model) -> None:
     st = model.state
     h, d = st.households, st.dwellings
     repay_renovation_loans(model)
-    hrow = np.flatnonzero(h.peek("alive") & (h.peek("tenure") == OWNER))  # (ascending, as the alive rows)
-    drow = d.row_of.take(h.peek("dwelling_id").take(hrow))
-    ok = (d.peek("in_stock") & (d.peek("owner") == OWNER_OCCUPIER) & ~d.peek("written_off")).take(drow)
-    hrow, drow = np.compress(ok, hrow), np.compress(ok, drow)
+    hrow, drow = kernels_renovation.owner_homes(h.peek("alive"), h.peek("tenure"), h.peek("dwelling_id"), d.row_of,
+                                                d.peek("in_stock"), d.peek("owner"), d.peek("written_off"))
     if hrow.size == 0:
         return
     facts = {k: v.take(hrow) for k, v in household_facts(st).items()}
@@ -464,27 +456,25 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     adaptation grant pay for it."""
     rp = model.scenario.renovation
     h, d = model.state.households, model.state.dwellings
-    cand = np.flatnonzero(facts["oldest"] >= 65)  # (the homes of these only)
-    cand = np.compress(~d.peek("lifetime_proof").take(drow.take(cand)), cand)
+    # the logistic of the age term once per age (whole years) instead of once per household
+    lo = kernels_renovation.ADAPT_AGE
+    top = int(facts["oldest"].max())
+    if top < lo:
+        return
+    by_age = _logistic(rp.adaptation_intercept
+                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=facts["oldest"].dtype) - lo))
+    # only a household whose draw is below its probability may adapt (the probability does not depend on the
+    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
+    cand, u = kernels_renovation.may_adapt(facts["oldest"], drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
+                                           levers["outreach_multiplier"], by_age,
+                                           model.streams.salts("renovation", model.year, _SUB_ADAPT))
     if cand.size == 0:
         return
-    hr = hrow[cand]
-    oldest = facts["oldest"][cand]
-    u = model.streams.uniform_by_key("renovation", model.year, h.key[hr], sub=_SUB_ADAPT)
-    # the logistic of the age term once per age (whole years) instead of once per household
-    lo = int(oldest.min())
-    by_age = _logistic(rp.adaptation_intercept
-                       + rp.adaptation_age_weight * (np.arange(lo, int(oldest.max()) + 1, dtype=oldest.dtype) - 65))
+    hr, oldest = hrow[cand], facts["oldest"][cand]
 
     def probability(outreach):
         return np.minimum(outreach * by_age.take(oldest - lo), 1.0)
 
-    # only a household whose draw is below its probability may adapt (the probability does not depend on the
-    # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
-    may = np.flatnonzero(u < probability(levers["outreach_multiplier"][cand]))
-    if may.size == 0:
-        return
-    cand, hr, oldest, u = cand[may], hr[may], oldest[may], u[may]
     dr = drow[cand]
     cost = adaptation_cost_eur(model, dr)
 

@@ -207,3 +207,70 @@ def test_energy_options(seed, changes, monkeypatch):
     a = (empty, empty, *args[2:12], *(x[:0] for x in args[12:16]), args[16][:, :0])
     for g, w in zip(kr.energy_options(*a, *rest), kr._energy_options_numpy(*a, *rest), strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape
+
+
+@needs_numba
+@pytest.mark.parametrize("n_hh", [0, 1, 2500])
+def test_owner_homes_matches_numpy(n_hh):
+    """owner_homes: the compiled loop finds the same owner households and homes as the numpy code (tenures,
+    alive, homes in and out of the stock, other owners, written off; a home without a row, -1)."""
+    rng = np.random.default_rng(n_hh + 7)
+    n_dw = 3000
+    alive = rng.random(n_hh) < 0.8
+    tenure = rng.integers(0, 4, n_hh).astype(np.int8)
+    dwelling_id = rng.integers(0, n_dw, n_hh)
+    row_of = rng.permutation(n_dw).astype(np.int64)
+    row_of[rng.random(n_dw) < 0.02] = -1
+    in_stock = rng.random(n_dw) < 0.9
+    owner = rng.choice([OWNER_OCCUPIER, CORPORATION, PRIVATE_LANDLORD, 3], n_dw).astype(np.int8)
+    written_off = rng.random(n_dw) < 0.1
+    args = (alive, tenure, dwelling_id, row_of, in_stock, owner, written_off)
+    hrow, drow = kr.owner_homes(*args)
+    want_h, want_d = kr._owner_homes_numpy(*args)
+    assert hrow.dtype == want_h.dtype and drow.dtype == want_d.dtype
+    np.testing.assert_array_equal(hrow, want_h)
+    np.testing.assert_array_equal(drow, want_d)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 3000])
+@pytest.mark.parametrize("broadcast", [False, True])
+def test_may_adapt_matches_numpy(n, broadcast):
+    """may_adapt: the compiled loop keeps the same positions with the same draws as the numpy code (ages just
+    at the limit, homes lifetime-proof or not, probabilities above 1 and NaN; an outreach lever the same for
+    all as a read-only broadcast, as household_levers makes it)."""
+    rng = np.random.default_rng(n + 11)
+    n_dw, n_hh = 4000, 5000
+    oldest = rng.integers(20, 100, n)
+    oldest[rng.random(n) < 0.1] = kr.ADAPT_AGE
+    drow = rng.integers(0, n_dw, n)
+    lifetime_proof = rng.random(n_dw) < 0.3
+    hrow = np.sort(rng.choice(n_hh, n, replace=False))
+    key = rng.integers(-2**62, 2**62, n_hh)
+    outreach = np.broadcast_to(np.asarray(1.5), (n,)) if broadcast else rng.uniform(0.0, 3.0, n)
+    by_age = rng.uniform(0.0, 0.9, 100 - kr.ADAPT_AGE)
+    by_age[3] = np.nan
+    args = (oldest, drow, lifetime_proof, hrow, key, outreach, by_age, (12345, 678910))
+    cand, u = kr.may_adapt(*args)
+    want_c, want_u = kr._may_adapt_numpy(*args[:-1], 12345, 678910)
+    np.testing.assert_array_equal(cand, want_c)
+    np.testing.assert_array_equal(u, want_u)
+    assert n < 3000 or 0 < cand.size < n
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 2000])
+def test_repay_loans_matches_numpy(n):
+    """repay_loans: the compiled loop leaves the same savings and loans as the numpy code (savings negative,
+    zero and short of the due amount, loans of the last year and older than the term, rests below 1 EUR)."""
+    rng = np.random.default_rng(n + 3)
+    slots = 3000
+    savings = rng.choice([-500.0, 0.0, 100.0, 2000.0, 50000.0], slots) + rng.random(slots)
+    loan = rng.choice([0.5, 1.0, 1.3, 900.0, 15000.0], slots)
+    loan_year = rng.integers(2000, 2031, slots).astype(np.int16)
+    rows = np.sort(rng.choice(slots, n, replace=False))
+    got_s, got_l = savings.copy(), loan.copy()
+    kr.repay_loans(rows, got_s, got_l, loan_year, 15.0, 2030)
+    kr._repay_loans_numpy(rows, savings, loan, loan_year, 15.0, 2030)
+    np.testing.assert_array_equal(got_s, savings)
+    np.testing.assert_array_equal(got_l, loan)
