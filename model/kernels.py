@@ -132,11 +132,17 @@ def label_of(e, bounds):  # pragma: no cover - compiled
 
 
 @njit
+def uniform_of(key, s0, s1):  # pragma: no cover - compiled
+    """hash_uniform's value of one key in a compiled loop (``key`` as uint64 or int64, which wraps as a view;
+    ``s0``, ``s1``: uint64), for the loops that draw only for the elements they reach."""
+    z = _mix(_mix(np.uint64(key) * np.uint64(GAMMA) + s0) ^ s1)
+    return np.float64(z >> np.uint64(11)) * _TO_UNIT
+
+
+@njit
 def _hash_uniform_loop(keys, s0, s1, out):  # pragma: no cover - compiled
-    g = np.uint64(GAMMA)
     for i in range(keys.size):
-        z = _mix(_mix(keys[i] * g + s0) ^ s1)
-        out[i] = np.float64(z >> np.uint64(11)) * _TO_UNIT
+        out[i] = uniform_of(keys[i], s0, s1)
 
 
 def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:

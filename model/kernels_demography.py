@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
+from .kernels import hash_uniform, njit, uniform_of, use_compiled
 
 
 def _deaths_numpy(alive, age, female, institution, key, mq, multiplier, s0, s1):
@@ -57,10 +57,9 @@ def _deaths_loop(alive, age, female, institution, key, mq, multiplier, s0, s1, o
             if home > 1.0:  # np.minimum(q, 1.0), NaN kept
                 home = 1.0
             q[2 * f + 1, j] = home
-    g = np.uint64(GAMMA)
     u = np.empty(alive.size)
     for r in range(alive.size):
-        u[r] = np.float64(_mix(_mix(key[r] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
+        u[r] = uniform_of(key[r], s0, s1)
     k = 0
     for r in range(alive.size):
         a = np.int64(age[r])
@@ -129,7 +128,6 @@ def _care_loop(alive, age, institution, key, rate_75_84, rate_85plus, s0, s1, ou
     """Fills out with the rows that move; returns how many. Chunk by chunk of the persons: the alive persons
     75+ outside a care home (some one in fourteen, at random) listed without a branch into a small buffer,
     then drawn: a branch on them at every person was mispredicted at each of them."""
-    g = np.uint64(GAMMA)
     candidates = np.empty(_CHUNK, dtype=np.int64)
     k = 0
     for start in range(0, alive.size, _CHUNK):
@@ -139,7 +137,7 @@ def _care_loop(alive, age, institution, key, rate_75_84, rate_85plus, s0, s1, ou
             c += alive[r] & (age[r] >= 75) & (not institution[r])
         for j in range(c):
             r = candidates[j]
-            u = np.float64(_mix(_mix(key[r] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
+            u = uniform_of(key[r], s0, s1)
             if u < (rate_85plus if age[r] >= 85 else rate_75_84):
                 out[k] = r
                 k += 1

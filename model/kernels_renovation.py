@@ -37,7 +37,7 @@ import numpy as np
 
 from .data import MUNICIPALITY_CODES
 from .income import label_index
-from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
+from .kernels import hash_uniform, njit, uniform_of, use_compiled
 from .kernels_stock import group_loop
 from .state import (
     CORPORATION,
@@ -155,7 +155,6 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
             klass[hh] = 2
         else:
             klass[hh] = 0
-    g = np.uint64(GAMMA)
     n_rows = 0
     # the owners' homes set aside: row, draw and decayed condition (written at the next place, counted if kept)
     own_row = np.empty(alive.size, dtype=np.int64)
@@ -170,7 +169,7 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
         m = municipality[r]
         if m < 0 or m >= n_mun:
             raise ValueError("municipality index out of range")
-        ui = np.float64(_mix(_mix(key[r] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # as hash_uniform
+        ui = uniform_of(key[r], s0, s1)
         age = np.int64(year) - np.int64(built_year[r])
         if age < 0:
             age = 0
@@ -353,12 +352,11 @@ def _below_bound_loop(e, pos, hrow, key, outreach, s0, s1, margin, out):  # prag
     """The positions whose draw is not at or above the bound (see may_renovate) into ``out``; returns how many.
     ``e``: the exponential of the negated index per position; the draw of a position is the uniform of its
     household's draw key (as model.kernels.hash_uniform)."""
-    g = np.uint64(GAMMA)
     k = 0
     for i in range(pos.size):
         j = pos[i]
         bound = _fmin(outreach[j] * (1.0 / (e[i] + 1.0)), 1.0) * (1.0 + margin)
-        u = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        u = uniform_of(key[hrow[j]], s0, s1)
         out[k] = j  # (kept where the draw is not at or above the bound: written always, counted then)
         k += not u >= bound
     return k
@@ -475,13 +473,12 @@ def _may_adapt_loop(oldest, drow, lifetime_proof, hrow, key, outreach, by_age, s
         n += oldest[i] >= ADAPT_AGE
     for c in range(n):  # the homes' flags (random reads) in a loop of their own
         proof[c] = lifetime_proof[drow[cand[c]]]
-    g = np.uint64(GAMMA)
     k = 0
     for c in range(n):
         if proof[c]:
             continue
         j = cand[c]
-        v = np.float64(_mix(_mix(key[hrow[j]] * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT
+        v = uniform_of(key[hrow[j]], s0, s1)
         cand[k] = j
         u[k] = v
         k += v < _fmin(outreach[j] * by_age[oldest[j] - ADAPT_AGE], 1.0)

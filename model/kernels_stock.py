@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import _TO_UNIT, GAMMA, _mix, hash_uniform, njit, use_compiled
+from .kernels import hash_uniform, njit, uniform_of, use_compiled
 from .state import (
     APARTMENT,
     CORPORATION_FUND,
@@ -375,7 +375,6 @@ def _movers_loop(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stoc
     runs the numpy code, which raises). Chunk by chunk of the slots: the candidates (alive, a member 75+ or three
     or more; some two in five, at random) listed without a branch into a small buffer first, then drawn, so that
     the reads of the columns are not held up by mispredicted branches."""
-    g = np.uint64(GAMMA)
     candidates = np.empty(_CHUNK, dtype=np.int64)
     k = 0
     for start in range(0, alive.size, _CHUNK):
@@ -389,7 +388,7 @@ def _movers_loop(alive, oldest, size, dwelling_id, key, row_of, next_id, in_stoc
             if dw < 0 or dw >= next_id or row_of[dw] < 0:
                 return -1
             # the draw first: most households draw above both rates and need no read of their home
-            u = np.float64(_mix(_mix(np.uint64(key[r]) * g + s0) ^ s1) >> np.uint64(11)) * _TO_UNIT  # hash_uniform
+            u = uniform_of(key[r], s0, s1)
             if not (u < elderly_rate or u < family_rate):
                 continue
             home = row_of[dw]
