@@ -22,7 +22,6 @@ from . import (
     corporation_levers,
     demography,
     income,
-    kernels,
     market,
     memory,
     policies,
@@ -30,7 +29,7 @@ from . import (
     stock_change,
 )
 from .data import MUNICIPALITY_CODES, file_sha256, load_facts, load_wijk_table
-from .indicators import ARROW_SCHEMA, measure, rows_for_year
+from .indicators import ARROW_SCHEMA, alive_per_municipality, measure, rows_for_year
 from .params import Scenario, ScenarioError, load_scenario
 from .schedules import fertility_by_age, mortality_table
 from .stock import build_stock
@@ -212,9 +211,9 @@ class HousingModel(mesa.Model):
         self.fertility = fertility_by_age(d.total_fertility_rate, d.fertility_mean_age, d.fertility_sd_age)
 
     def _population(self) -> np.ndarray:
-        p = self.state.persons
-        # peek: a read that leaves the persons' change counter (and cached household facts) alone
-        return kernels.count_alive(p.peek("municipality"), p.peek("alive"), len(MUNICIPALITY_CODES))
+        # kept from the last count (the year's first call: from the last measure) where the persons' municipality
+        # and alive columns have not changed since; read with peek, which leaves the cached household facts alone
+        return alive_per_municipality(self.state)
 
     def _in_migration_rate_targets(self) -> np.ndarray:
         mig = self.scenario.migration

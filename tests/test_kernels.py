@@ -52,6 +52,19 @@ def test_count_alive_compiled_equals_numpy(monkeypatch):
         monkeypatch.setattr(kernels, "COMPILED", False)
         assert kernels.count_alive(codes, alive, 6).tolist() == expected.tolist()  # and its fallback
         monkeypatch.undo()
+    for n in (63, 64, 65, 130, 50_000):  # runs of equal codes (as the persons of a municipality) of any length
+        codes = np.sort(rng.integers(0, 6, n)).astype(np.int8)
+        codes[rng.integers(0, n, 3)] = rng.integers(0, 6, 3)  # a few breaks in the runs
+        alive = rng.random(n) < 0.9
+        out = np.zeros(6, dtype=np.int64)
+        kernels._count_alive_loop(codes, alive, 6, out)
+        assert out.tolist() == np.bincount(codes[alive], minlength=6).tolist()
+    codes, alive = np.full(100, 7, dtype=np.int8), np.zeros(100, dtype=bool)
+    kernels._count_alive_loop(codes, alive, 6, out := np.zeros(6, dtype=np.int64))  # a run of dead slots only
+    assert out.tolist() == [0] * 6
+    alive[99] = True
+    with pytest.raises(ValueError, match="code out of range"):
+        kernels._count_alive_loop(codes, alive, 6, out)
     codes, alive = np.array([0, 6], dtype=np.int8), np.array([True, True])
     with pytest.raises(ValueError, match="code out of range"):
         kernels._count_alive_loop(codes, alive, 6, np.zeros(6, dtype=np.int64))

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from model import HousingModel, kernels
+from model.data import MUNICIPALITY_CODES
 from model.demography import household_table
 from model.income import household_income, member_counts, member_rows, member_table, person_household_rows, role_counts
+from model.indicators import alive_per_municipality, measure
 from tests.helpers import change_persons_table
 
 
@@ -325,3 +327,39 @@ def test_a_write_through_a_handed_out_column_is_seen_after_adds(model, column):
         assert same(household_table(st), fresh(st)), (column, before)
         assert same(member_counts(st), fresh(st)[2:])
         assert np.array_equal(person_household_rows(st)[fresh(st)[0]], fresh(st)[1])
+
+
+def _alive_recount(state):
+    p = state.persons
+    return np.bincount(p.peek("municipality")[p.peek("alive")], minlength=len(MUNICIPALITY_CODES))
+
+
+@pytest.mark.parametrize("change", ["none", "municipality", "alive", "attribute_view", "remove", "add_person",
+                                    "compact"])
+def test_alive_per_municipality_after_measure_and_changes(model, change):
+    # the count kept by the last measure (or the last call) stands only while neither column changed
+    st = model.state
+    p = st.persons
+    measure(model)
+    assert p.__dict__["_population"][1].tolist() == _alive_recount(st).tolist()
+    rows = p.alive_rows()
+    rows = rows[p.household_id[rows] >= 0]
+    if change == "municipality":
+        p.col("municipality")[rows[:7]] = (p.municipality[rows[:7]] + 1) % len(MUNICIPALITY_CODES)
+    elif change == "alive":
+        p.col("alive")[rows[:5]] = False
+    elif change == "attribute_view":  # a hand-out (read-only) alone: counted again, to the same
+        kept = p.__dict__["_population"]
+        _ = p.municipality
+        alive_per_municipality(st)
+        assert p.__dict__["_population"] is not kept
+    elif change != "none":
+        assert change_persons_table(st, change, rows)
+    first = alive_per_municipality(st)
+    assert first.tolist() == _alive_recount(st).tolist()
+    first[:] = -1  # a new array each time: the kept count is not the caller's
+    assert alive_per_municipality(st).tolist() == model._population().tolist() == _alive_recount(st).tolist()
+    p.col("age")[rows[:3]] += 1  # another column's hand-out keeps the count
+    kept = p.__dict__["_population"]
+    alive_per_municipality(st)
+    assert p.__dict__["_population"] is kept
