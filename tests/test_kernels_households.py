@@ -28,7 +28,8 @@ def _persons(rng, n_persons, n_households, member_share=0.8):
 def _loop(hrow_of, age, role, income, n):
     """The compiled loop without income growth: its arrays (zeroed here) and ok."""
     out = (np.zeros(n, np.float64), *(np.zeros(n, np.int64) for _ in range(4)))
-    ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out, True)
+    ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out, True,
+                                        np.full((n, 4), np.nan))
     return (*out, ok)
 
 
