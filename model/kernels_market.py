@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from .data import MUNICIPALITY_CODES
-from .kernels import COMPILED, njit, use_compiled
+from .kernels import COMPILED, njit, run_end, use_compiled
 from .state import (
     CORPORATION_FUND,
     DEMOLISHED,
@@ -214,25 +214,67 @@ if COMPILED:
                 + np.int64(e >= _B4) + np.int64(e >= _B5) + np.int64(e != e) * (N_LABELS - 1))
 
     @njit
+    def _person_run(alive, age, institution, hrow_of, not_lp, res):  # pragma: no cover - compiled
+        """The counts of person_cells for one run of persons (of one municipality), into ``res``: the persons
+        counted (alive or members), the alive ones per cell code (res[1 + code]) and the members 75+ in a home
+        that is not lifetime-proof (res[9]). Added up in registers, without a branch: the alive, those in an
+        institution, 65+ and 75+ and their overlaps, from which the cells follow (75+ are also 65+); the
+        members' not_lp (read at row 0 for a non-member) in a loop of its own, so that the first one vectorises."""
+        counted = 0
+        live = 0
+        inst = 0
+        o65 = 0
+        o75 = 0
+        inst65 = 0
+        inst75 = 0
+        for k in range(alive.size):
+            a = age[k]
+            lv = alive[k]
+            ins = institution[k]
+            a65 = a >= 65
+            a75 = a >= 75
+            counted += np.int64(lv | (hrow_of[k] >= 0))
+            live += np.int64(lv)
+            inst += np.int64(lv & ins)
+            o65 += np.int64(lv & a65)
+            o75 += np.int64(lv & a75)
+            inst65 += np.int64(lv & ins & a65)
+            inst75 += np.int64(lv & ins & a75)
+        old = 0
+        for k in range(alive.size):
+            h = hrow_of[k]
+            old += np.int64((age[k] >= 75) & (h >= 0) & not_lp[max(h, 0)])
+        res[:] = 0
+        res[0] = counted
+        res[1] = live - inst - (o65 - inst65)
+        res[1 + P_INST] = inst - inst65
+        res[1 + P_65] = (o65 - inst65) - (o75 - inst75)
+        res[1 + P_INST + P_65] = inst65 - inst75
+        res[1 + P_65 + P_75] = o75 - inst75
+        res[1 + P_INST + P_65 + P_75] = inst75
+        res[9] = old
+
+    @njit
     def _person_loop(alive, mun, age, institution, hrow_of, not_lp, n_mun, out, old_not_lp):  # pragma: no cover
         """The members (``hrow_of`` not -1: alive in a valid state) are counted whether alive or not, as the
-        numpy code does. Only the slots of neither (the dead) are skipped by a branch; the others are counted
-        without one: each adds whether it is alive to its cell and whether it is 75+, a member and in a home
-        that is not lifetime-proof (``not_lp`` read at its household row, or at row 0 for none: a small array,
-        in the cache) to its municipality's count (the branches on age and household mispredicted at random)."""
-        for r in range(alive.size):
-            a = age[r]
-            h = hrow_of[r]
-            live = alive[r]
-            if not live and h < 0:
+        numpy code does; the slots of neither (the dead) are not counted. Run by run of persons of one
+        municipality (run_end: they sit together), each counted in registers (_person_run) and added to its
+        municipality once: counting at the cells slot by slot waited at each slot for the count the slot before
+        had stored, 1.3 -> 0.7 ms on the full region's persons."""
+        res = np.zeros(10, dtype=np.int64)
+        i = 0
+        while i < alive.size:
+            m = mun[i]
+            j = run_end(mun, i)
+            _person_run(alive[i:j], age[i:j], institution[i:j], hrow_of[i:j], not_lp, res)
+            i = j
+            if res[0] == 0:
                 continue
-            m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            member = h >= 0
-            old_not_lp[m] += np.int64((a >= 75) & member & not_lp[h if member else 0])
-            out[m, np.int64(institution[r]) * P_INST + np.int64(a >= 65) * P_65 + np.int64(a >= 75) * P_75] += \
-                np.int64(live)
+            for code in range(1 << P_BITS):
+                out[m, code] += res[1 + code]
+            old_not_lp[m] += res[9]
 
     @njit
     def _household_loop(alive, dwelling_id, row_of, next_id, mun, tenure, mortgage, loan, income, adults, size,

@@ -45,11 +45,14 @@ def _equal(a, b):
 
 
 @needs_numba
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_person_cells(seed):
+@pytest.mark.parametrize("seed,sorted_mun", [(0, False), (1, False), (2, False), (3, True), (4, True)])
+def test_person_cells(seed, sorted_mun):
     rng = np.random.default_rng(seed)
     n, n_h = 20_000, 5_000
     mun = rng.integers(0, km.N_MUN, n).astype(np.int8)
+    if sorted_mun:  # as in a model: the persons of a municipality together (long runs), with a few breaks
+        mun.sort()
+        mun[rng.integers(0, n, 5)] = rng.integers(0, km.N_MUN, 5)
     age = rng.integers(-1, 110, n).astype(np.int16)
     age[:4] = [64, 65, 74, 75]
     inst = rng.random(n) < 0.1
@@ -67,6 +70,18 @@ def test_person_cells(seed):
     # persons, no household slot (nobody a member): the loop reads no row of the empty not_lp
     homeless = (alive, mun, age, inst, np.full(n, -1, dtype=np.int64), not_lp[:0])
     assert _equal(km.person_cells(*homeless), _numpy_path(km.person_cells, *homeless))
+    # a municipality out of range raises where someone of it is counted (alive or a member), not else
+    bad = mun.copy()
+    bad[-100:] = km.N_MUN
+    for live, member in ((False, True), (True, False)):
+        a, h = alive.copy(), hrow_of.copy()
+        a[-100:], h[-100:] = False, -1
+        a[-50], h[-50] = live, 7 if member else -1
+        with pytest.raises(ValueError, match="municipality index out of range"):
+            km.person_cells(a, bad, age, inst, h, not_lp)
+    a[-50], h[-50] = False, -1
+    assert _equal(km.person_cells(a, bad, age, inst, h, not_lp), _numpy_path(km.person_cells, a, bad, age, inst, h,
+                                                                               not_lp))
 
 
 @needs_numba
