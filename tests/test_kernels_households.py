@@ -29,7 +29,7 @@ def _loop(hrow_of, age, role, income, n):
     """The compiled loop without income growth: its arrays (zeroed here) and ok."""
     out = (np.zeros(n, np.float64), *(np.zeros(n, np.int64) for _ in range(4)))
     ok = kernels_households._facts_loop(hrow_of, age, role, income, n, *kernels_households._NO_GROWTH, *out, True,
-                                        np.full((n, 4), np.nan))
+                                        np.full((n, 2), np.nan))
     return (*out, ok)
 
 
@@ -84,6 +84,28 @@ def test_facts_several_heads_and_negative_ages():
     assert _same(got, _facts_numpy(hrow_of, age, role, income, 3))
     assert got["head_age"].tolist() == [50, 0, 0] and got["oldest"].tolist() == [50, 0, 0]
     assert got["size"].tolist() == [3, 2, 0] and got["adults"].tolist() == [3, 0, 0]
+
+
+@needs_numba
+def test_facts_ages_at_the_int16_bounds(monkeypatch):
+    # the packed accumulators hold any int16 age: heads and oldest members at the bounds, many adults in one
+    # household; ages of a wider dtype go to the numpy code (the same facts)
+    rng = np.random.default_rng(3)
+    n = 200_000
+    hrow_of = np.where(rng.random(n) < 0.5, 0, rng.integers(-1, 4, n)).astype(np.int64)
+    age = rng.choice(np.array([-32768, -1, 0, 17, 18, 32766, 32767], dtype=np.int16), n,
+                     p=[0.05, 0.05, 0.05, 0.05, 0.6, 0.1, 0.1])
+    role = rng.integers(0, 3, n).astype(np.int8)
+    income = rng.random(n)
+    got = _compiled(hrow_of, age, role, income, 4)
+    assert _same(got, _facts_numpy(hrow_of, age, role, income, 4))
+    assert got["oldest"].max() == 32767 and got["adults"][0] > 1 << 16
+    for r, a in ((1, -32768), (2, 32767)):  # the head's age at a bound, by the household's last head
+        hrow_of[-1], age[-1], role[-1] = r, a, 0
+        assert _compiled(hrow_of, age, role, income, 4)["head_age"][r] == a
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    wide = age.astype(np.int32)
+    assert _same(kernels_households.facts(hrow_of, wide, role, income, 4), _facts_numpy(hrow_of, wide, role, income, 4))
 
 
 def test_facts_household_row_out_of_range_raises_as_numpy():
