@@ -161,15 +161,17 @@ def hash_uniform(keys: np.ndarray, s0: int, s1: int) -> np.ndarray:
 def run_end(codes, i):  # pragma: no cover - compiled
     """The end (exclusive) of the run of elements equal to ``codes[i]`` that starts at ``i``, for loops over slots
     sorted by a code (the persons and households of a municipality sit together: a few dozen runs on the full
-    region). Blocks of 64 are compared at once (a loop without a branch, which the compiler vectorises), the
-    last ones one by one."""
+    region). Blocks of 64 are compared at once (a loop without a branch, which the compiler vectorises: its
+    index unsigned, which spares the check for an index from the end that kept it scalar, 0.25 -> 0.05 ms over
+    the full region's persons), the last ones one by one."""
     n = codes.size
     c = codes[i]
     j = i + 1
     while j + 64 <= n:
+        block = codes[j:j + 64]
         same = 0
-        for k in range(j, j + 64):
-            same += np.int64(codes[k] == c)
+        for k in range(64):
+            same += np.int64(block[np.uint64(k)] == c)
         if same != 64:
             break
         j += 64
@@ -180,16 +182,18 @@ def run_end(codes, i):  # pragma: no cover - compiled
 
 @njit
 def _count_alive_loop(codes, alive, n_codes, out):  # pragma: no cover - compiled
-    """Run by run of equal codes (run_end), the alive slots of each run added up in a register: counting at
-    ``out[code]`` slot by slot waited at each slot for the count the slot before had stored (the slots of a
-    municipality sit together), 0.74 -> 0.35 ms on the full region's persons."""
+    """Run by run of equal codes (run_end), the alive slots of each run added up in a register (a vectorised
+    loop over the run's slice): counting at ``out[code]`` slot by slot waited at each slot for the count the
+    slot before had stored (the slots of a municipality sit together), 0.74 -> 0.08 ms on the full region's
+    persons."""
     i = 0
     while i < codes.size:
         c = codes[i]
         j = run_end(codes, i)
+        run = alive[i:j]  # (a slice: its index from 0 is known not to count from the end)
         k = 0
-        for r in range(i, j):
-            k += np.int64(alive[r])
+        for r in range(run.size):
+            k += np.int64(run[r])
         if k:
             if c < 0 or c >= n_codes:
                 raise ValueError("code out of range")

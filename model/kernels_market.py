@@ -260,7 +260,7 @@ if COMPILED:
         numpy code does; the slots of neither (the dead) are not counted. Run by run of persons of one
         municipality (run_end: they sit together), each counted in registers (_person_run) and added to its
         municipality once: counting at the cells slot by slot waited at each slot for the count the slot before
-        had stored, 1.3 -> 0.7 ms on the full region's persons."""
+        had stored, 1.3 -> 0.56 ms on the full region's persons."""
         res = np.zeros(10, dtype=np.int64)
         i = 0
         while i < alive.size:
