@@ -256,10 +256,8 @@ def care(model, flows: Flows) -> None:
 def fertility(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    age = p.peek("age")
-    rows = np.flatnonzero(p.peek("alive") & p.peek("female") & ~p.peek("institution") & (age >= 15) & (age <= 49))
-    mothers = np.compress(_uniform(model, "fertility", p.peek("key").take(rows)) < model.fertility[age.take(rows)],
-                          rows)
+    mothers = kd.births(p.peek("alive"), p.peek("female"), p.peek("institution"), p.peek("age"), p.peek("key"),
+                        model.fertility, *model.streams.salts("fertility", model.year))
     if mothers.size == 0:
         return
     female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births

@@ -13,6 +13,9 @@ as the fallback (bit-identical results; see model/kernels.py: ``ZODRENTHE_NUMBA=
 - :func:`care_moves`: who moves into a care home in care. In numpy a selection of the alive persons 75+ at
   home (four passes over the ~300,000 persons and their positions), gathers of their ages and keys, the draws
   and the comparison; the loop reads the three columns once and draws only for the selected persons.
+- :func:`births`: the mothers in fertility, the same way: in numpy a selection of the alive women 15-49 at home
+  (six passes over the persons and their positions), gathers of their keys and ages, the draws and the
+  comparison; the loop reads the four columns once.
 
 (Loops for the other selections of persons tried: the heads or adult children in households, the single
 heads of partnership, the ages that change incomes in ageing, and all of out_migration's draws in one or three
@@ -158,3 +161,46 @@ def care_moves(alive: np.ndarray, age: np.ndarray, institution: np.ndarray, key:
                        np.uint64(s0), np.uint64(s1), out)
         return out[:k].copy()
     return _care_moves_numpy(alive, age, institution, key, rate_75_84, rate_85plus, s0, s1)
+
+
+def _births_numpy(alive, female, institution, age, key, rate_by_age, s0, s1):
+    """Fallback of births: the numpy code."""
+    rows = np.flatnonzero(alive & female & ~institution & (age >= 15) & (age <= 49))
+    return np.compress(hash_uniform(key.take(rows), s0, s1) < rate_by_age[age.take(rows)], rows)
+
+
+@njit
+def _births_loop(alive, female, institution, age, key, rate_by_age, s0, s1, out):  # pragma: no cover - compiled
+    """Fills out with the rows of the mothers; returns how many. Chunk by chunk, as the care loop: the women
+    15-49 listed without a branch, their keys gathered, then drawn."""
+    candidates = np.empty(_CHUNK, dtype=np.int64)
+    k = 0
+    for start in range(0, alive.size, _CHUNK):
+        c = 0
+        for r in range(start, min(start + _CHUNK, alive.size)):
+            candidates[c] = r
+            a = age[r]
+            c += alive[r] & female[r] & (not institution[r]) & (a >= 15) & (a <= 49)
+        for j in range(c):
+            r = candidates[j]
+            if uniform_of(key[r], s0, s1) < rate_by_age[age[r]]:
+                out[k] = r
+                k += 1
+    return k
+
+
+def births(alive: np.ndarray, female: np.ndarray, institution: np.ndarray, age: np.ndarray, key: np.ndarray,
+           rate_by_age: np.ndarray, s0: int, s1: int) -> np.ndarray:
+    """The rows (ascending) of the alive women 15-49 outside a care home (``institution``) who give birth: the
+    uniform of their draw key ``key`` salted by ``s0``, ``s1`` (:func:`model.kernels.hash_uniform`) below
+    ``rate_by_age[age]``. Columns indexed by person row. In numpy a selection (six passes over the persons and
+    their positions), gathers of the keys and ages, the draws and the comparison; the loop reads the four
+    columns once and draws only for the women selected."""
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    rate_by_age = np.ascontiguousarray(rate_by_age, dtype=np.float64)
+    if use_compiled(alive.size):
+        out = np.empty(alive.size, dtype=np.int64)
+        k = _births_loop(alive, female, institution, age, key.view(np.uint64), rate_by_age, np.uint64(s0),
+                         np.uint64(s1), out)
+        return out[:k].copy()
+    return _births_numpy(alive, female, institution, age, key, rate_by_age, s0, s1)

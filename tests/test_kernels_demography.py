@@ -155,3 +155,34 @@ def test_care_moves_at_the_chunk_bounds(n):
     assert kd.care_moves(alive, age, institution, key, 1.0, 1.0, 1, 2).tolist() == list(range(n))
     alive[-1] = False  # the last slot, at the end of its chunk or alone in it
     assert kd.care_moves(alive, age, institution, key, 1.0, 1.0, 1, 2).tolist() == list(range(n - 1))
+
+
+def _women(rng, n):
+    alive, age, female, institution, key, _ = _persons(rng, n, 60)
+    age = rng.integers(-2, 110, n).astype(np.int16)
+    rate = rng.random(101) * 0.3
+    rate[20] = np.nan
+    return alive, female, institution, age, key, rate
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_births_compiled_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    args = _women(rng, 20_000)
+    s0, s1 = Streams(seed).salts("fertility", 2030)
+    got = kd.births(*args, s0, s1)
+    expected = kd._births_numpy(*args, s0, s1)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected) and got.size > 0
+
+
+def test_births_draw_the_streams_uniforms():
+    # the rule of the numpy code of fertility: uniform_by_key < the rate of the age, among women 15-49 at home
+    rng = np.random.default_rng(10)
+    alive, female, institution, age, key, rate = _women(rng, 5_000)
+    streams = Streams(14)
+    got = kd.births(alive, female, institution, age, key, rate, *streams.salts("fertility", 2026))
+    rows = np.flatnonzero(alive & female & ~institution & (age >= 15) & (age <= 49))
+    assert np.array_equal(got, rows[streams.uniform_by_key("fertility", 2026, key[rows]) < rate[age[rows]]])
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, female, institution, age, key)]
+    assert kd.births(*nobody, rate, 1, 2).size == 0
