@@ -17,11 +17,15 @@ as the fallback (bit-identical results; see model/kernels.py: ``ZODRENTHE_NUMBA=
   (six passes over the persons and their positions), gathers of their keys and ages, the draws and the
   comparison; the loop reads the four columns once.
 
-(Loops for the other selections of persons tried: the heads or adult children in households, the single
-heads of partnership, the ages that change incomes in ageing, and all of out_migration's draws in one or three
-passes over the persons. They were no faster than numpy's few vectorised passes over the selected persons, or
-slower: a loop that branches on the roles mispredicts, and out_migration's heads draw from their household's
-key, a gather that keeps the draws from vectorising as those of deaths do.)
+- :func:`persons_drawn`: the persons of a role (and ages) drawn against a rate by municipality or age, from
+  their own or their household's key: leave_home's and out_migration's adult children, out_migration's heads
+  and partnership's single heads (with :func:`households_with`, the households that have a partner). The
+  same chunked listing; the draw keys of a chunk are gathered in a loop of their own before the draws.
+
+(Loops tried that did not help: the same selections with a branch on the roles at every person (it
+mispredicts), or with each household key read through ``row_of`` just before its draw (the reads did not
+overlap: slower than numpy's gathers); separation's partners through persons_drawn (no faster than numpy's
+two passes and three gathers, 2.7 against 2.4 ms); the ages that change incomes in ageing.)
 """
 
 from __future__ import annotations
@@ -161,6 +165,133 @@ def care_moves(alive: np.ndarray, age: np.ndarray, institution: np.ndarray, key:
                        np.uint64(s0), np.uint64(s1), out)
         return out[:k].copy()
     return _care_moves_numpy(alive, age, institution, key, rate_75_84, rate_85plus, s0, s1)
+
+
+def _drawn_numpy(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
+                 in_household, exclude, row_of, household_key):
+    """Fallback of persons_drawn: the numpy code."""
+    selected = alive & (role == want_role) & (age >= min_age) & (age <= max_age)
+    if in_household:
+        selected &= hid >= 0
+    rows = np.flatnonzero(selected)
+    if exclude is not None:
+        rows = rows[~exclude.take(hid.take(rows))]
+    draw_keys = key.take(rows) if household_key is None else household_key.take(row_of.take(hid.take(rows)))
+    m = municipality.take(rows).astype(np.int64) if table.shape[0] > 1 else 0
+    rate = table[m, np.clip(age.take(rows), 0, table.shape[1] - 1)]
+    return rows[hash_uniform(draw_keys, s0, s1) < rate]
+
+
+@njit
+def _drawn_loop(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
+                in_household, excluding, exclude, by_household, row_of, household_key,
+                out):  # pragma: no cover - compiled
+    """Fills out with the rows drawn; returns how many. Chunk by chunk of the persons, as the care loop: the
+    selected persons listed without a branch into a small buffer (a branch on the roles at every person was
+    mispredicted at a good share of them), their draw keys gathered in a loop of their own (the reads through
+    ``row_of`` overlap there, not behind the arithmetic of the draws), then drawn and compared. ``exclude``,
+    ``row_of`` and ``household_key`` are read only where ``excluding`` and ``by_household`` say so."""
+    candidates = np.empty(_CHUNK, dtype=np.int64)
+    keys = np.empty(_CHUNK, dtype=np.uint64)
+    u = np.empty(_CHUNK)
+    by_municipality = table.shape[0] > 1
+    last_age = table.shape[1] - 1
+    k = 0
+    for start in range(0, alive.size, _CHUNK):
+        c = 0
+        if in_household:
+            for r in range(start, min(start + _CHUNK, alive.size)):
+                candidates[c] = r
+                a = age[r]
+                c += alive[r] & (role[r] == want_role) & (a >= min_age) & (a <= max_age) & (hid[r] >= 0)
+        else:  # (the household ids not read: a fifth of the bytes of the persons' columns here)
+            for r in range(start, min(start + _CHUNK, alive.size)):
+                candidates[c] = r
+                a = age[r]
+                c += alive[r] & (role[r] == want_role) & (a >= min_age) & (a <= max_age)
+        if excluding:
+            kept = 0
+            for j in range(c):
+                r = candidates[j]
+                candidates[kept] = r
+                kept += not exclude[hid[r]]
+            c = kept
+        if by_household:
+            for j in range(c):
+                keys[j] = household_key[row_of[hid[candidates[j]]]]
+        else:
+            for j in range(c):
+                keys[j] = key[candidates[j]]
+        for j in range(c):
+            u[j] = uniform_of(keys[j], s0, s1)
+        for j in range(c):
+            r = candidates[j]
+            a = min(max(np.int64(age[r]), 0), last_age)
+            if u[j] < table[np.int64(municipality[r]) if by_municipality else 0, a]:
+                out[k] = r
+                k += 1
+    return k
+
+
+def persons_drawn(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, age: np.ndarray, key: np.ndarray,
+                  municipality: np.ndarray, want_role: int, table: np.ndarray, s0: int, s1: int, *,
+                  min_age: int = -(1 << 15), max_age: int = (1 << 15) - 1, in_household: bool = False,
+                  exclude: np.ndarray | None = None, row_of: np.ndarray | None = None,
+                  household_key: np.ndarray | None = None) -> np.ndarray:
+    """The rows (ascending) of the alive persons with role ``want_role``, aged ``min_age`` to ``max_age``, in a
+    household (``hid`` >= 0) where ``in_household``, whose household is not marked in ``exclude`` (a lookup by
+    id as :meth:`model.entities.EntityTable.id_mask`) and whose uniform is below their rate. The uniform is that
+    of their draw key ``key`` salted by ``s0``, ``s1`` (:func:`model.kernels.hash_uniform`), or with
+    ``household_key`` (and the households' ``row_of``) that of their household's key. The rate is
+    ``table[municipality, min(max(age, 0), last age)]``, a (municipalities or 1) x (ages or 1) table: rates by
+    municipality, by age or one rate. Columns indexed by person row.
+
+    In numpy a selection (four to six passes over the ~300,000 persons and the positions of those selected),
+    gathers of their keys, ages or municipalities, the draws and the comparison: the selections of leave_home,
+    partnership and out_migration, 0.5-3 ms each on the full region. The loop reads the columns once and draws
+    only for the persons selected."""
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    if use_compiled(alive.size):
+        nothing = np.zeros(0, dtype=np.int64)
+        out = np.empty(alive.size, dtype=np.int64)
+        k = _drawn_loop(alive, hid, role, age, key.view(np.uint64), municipality, np.int64(want_role),
+                        np.int64(min_age), np.int64(max_age), table, np.uint64(s0), np.uint64(s1),
+                        bool(in_household), exclude is not None,
+                        np.zeros(1, dtype=bool) if exclude is None else exclude, household_key is not None,
+                        nothing if row_of is None else row_of,
+                        nothing.view(np.uint64) if household_key is None
+                        else np.ascontiguousarray(household_key, dtype=np.int64).view(np.uint64), out)
+        return out[:k].copy()
+    return _drawn_numpy(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
+                        in_household, exclude, row_of, household_key)
+
+
+@njit
+def _households_with_loop(alive, hid, role, want_role, mask):  # pragma: no cover - compiled
+    """Marks in mask the households (ids) of the alive persons with role want_role; the persons listed chunk by
+    chunk without a branch, as in the care loop."""
+    candidates = np.empty(_CHUNK, dtype=np.int64)
+    for start in range(0, alive.size, _CHUNK):
+        c = 0
+        for r in range(start, min(start + _CHUNK, alive.size)):
+            candidates[c] = r
+            c += alive[r] & (role[r] == want_role) & (hid[r] >= 0)
+        for j in range(c):
+            mask[hid[candidates[j]]] = True
+
+
+def households_with(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, want_role: int, n_ids: int) -> np.ndarray:
+    """A lookup by household id (``n_ids`` ids and a last slot for -1, "no household", as
+    :meth:`model.entities.EntityTable.id_mask`) of the households with an alive member (``hid`` >= 0) of role
+    ``want_role``. In numpy a selection over the persons, the positions, a gather of their household ids and the
+    writes; the loop reads the three columns once."""
+    mask = np.zeros(n_ids + 1, dtype=bool)
+    if use_compiled(alive.size):
+        _households_with_loop(alive, hid, role, np.int64(want_role), mask)
+    else:
+        mask[hid.take(np.flatnonzero(alive & (hid >= 0) & (role == want_role)))] = True
+    return mask
 
 
 def _births_numpy(alive, female, institution, age, key, rate_by_age, s0, s1):

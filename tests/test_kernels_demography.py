@@ -157,6 +157,108 @@ def test_care_moves_at_the_chunk_bounds(n):
     assert kd.care_moves(alive, age, institution, key, 1.0, 1.0, 1, 2).tolist() == list(range(n - 1))
 
 
+def _members(rng, n, n_ids):
+    alive = rng.random(n) < 0.9
+    hid = rng.integers(-1, n_ids, n)
+    role = rng.integers(-1, 3, n).astype(np.int8)
+    age = rng.integers(-3, 120, n).astype(np.int16)
+    key = rng.integers(-(1 << 62), 1 << 62, n, dtype=np.int64)
+    municipality = rng.integers(0, 6, n).astype(np.int8)
+    return alive, hid, role, age, key, municipality
+
+
+_DRAWN_CASES = [  # (want_role, table shape, keyword arguments)
+    (0, (1, 76), dict(in_household=True, by_household=True)),  # out_migration's heads
+    (2, (1, 76), dict(min_age=18, in_household=True)),  # out_migration's adult children
+    (1, (1, 1), dict(by_household=True)),  # separation
+    (0, (1, 1), dict(min_age=20, max_age=64, in_household=True, exclude=True)),  # partnership
+    (2, (6, 1), dict(min_age=18)),  # leave_home
+    (2, (6, 30), dict(min_age=-2, max_age=200)),  # both, ages clipped at both ends
+]
+
+
+def _drawn_args(rng, n, n_ids, table_shape, options):
+    alive, hid, role, age, key, municipality = _members(rng, n, n_ids)
+    table = rng.random(table_shape)
+    if table.size > 1:
+        table.flat[0] = np.nan
+    kw = {k: v for k, v in options.items() if k != "by_household"}
+    if kw.get("exclude"):
+        kw["exclude"] = np.zeros(n_ids + 1, dtype=bool)
+        kw["exclude"][:-1] = rng.random(n_ids) < 0.3
+    if options.get("by_household"):
+        kw["row_of"] = rng.permutation(n_ids + 5)[:n_ids]  # (ids -1 read the last row, as numpy's take)
+        kw["household_key"] = rng.integers(-(1 << 62), 1 << 62, n_ids + 5, dtype=np.int64)
+    return (alive, hid, role, age, key, municipality), table, kw
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("want_role,table_shape,options", _DRAWN_CASES)
+def test_persons_drawn_compiled_equals_numpy(seed, want_role, table_shape, options):
+    rng = np.random.default_rng(seed)
+    columns, table, kw = _drawn_args(rng, 20_000, 7_000, table_shape, options)
+    s0, s1 = Streams(seed).salts("out_migration", 2030)
+    got = kd.persons_drawn(*columns, want_role, table, s0, s1, **kw)
+    expected = kd._drawn_numpy(*columns, want_role, kw.get("min_age", -(1 << 15)), kw.get("max_age", (1 << 15) - 1),
+                               table, s0, s1, kw.get("in_household", False), kw.get("exclude"), kw.get("row_of"),
+                               kw.get("household_key"))
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert 0 < got.size
+
+
+def test_persons_drawn_draw_the_streams_uniforms():
+    # the rule of the numpy code of out_migration's heads: their household's uniform below the rate of their age
+    rng = np.random.default_rng(9)
+    alive, hid, role, age, key, municipality = _members(rng, 5_000, 2_000)
+    hid = np.abs(hid)
+    row_of = rng.permutation(2_000)
+    household_key = rng.integers(0, 1 << 50, 2_000, dtype=np.int64)
+    by_age = rng.random(76)
+    streams = Streams(13)
+    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 0, by_age[None, :],
+                           *streams.salts("out_migration", 2028), in_household=True, row_of=row_of,
+                           household_key=household_key)
+    heads = np.flatnonzero(alive & (role == 0))
+    u = streams.uniform_by_key("out_migration", 2028, household_key[row_of[hid[heads]]])
+    assert np.array_equal(got, heads[u < by_age[np.clip(age[heads], 0, 75)]])
+    # one rate of 1: every person selected, in row order; of 0: nobody
+    everyone = np.flatnonzero(alive & (role == 2) & (age >= 18))
+    assert np.array_equal(kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2,
+                                           min_age=18), everyone)
+    assert kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.zeros((1, 1)), 1, 2).size == 0
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, hid, role, age, key, municipality)]
+    assert kd.persons_drawn(*nobody, 2, np.ones((1, 1)), 1, 2).size == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [kd._CHUNK - 1, kd._CHUNK, kd._CHUNK + 1, 3 * kd._CHUNK + 17])
+def test_persons_drawn_at_the_chunk_bounds(n):
+    alive, hid, role = np.ones(n, dtype=bool), np.arange(n), np.full(n, 2, dtype=np.int8)
+    age, key, municipality = np.full(n, 30, dtype=np.int16), np.arange(n, dtype=np.int64), np.zeros(n, np.int8)
+    exclude = np.zeros(n + 1, dtype=bool)
+    exclude[::3] = True
+    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, exclude=exclude)
+    assert got.tolist() == [r for r in range(n) if r % 3]
+    row_of, household_key = np.arange(n), np.arange(n, dtype=np.int64)
+    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, row_of=row_of,
+                           household_key=household_key)
+    assert got.tolist() == list(range(n))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_households_with_compiled_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    alive, hid, role, *_ = _members(rng, 20_000, 9_000)
+    for want_role in (0, 1, 2):
+        got = kd.households_with(alive, hid, role, want_role, 9_000)
+        expected = np.zeros(9_001, dtype=bool)
+        expected[hid[alive & (hid >= 0) & (role == want_role)]] = True
+        assert np.array_equal(got, expected) and not got[-1]
+    assert kd.households_with(*(np.zeros(0, dtype=x.dtype) for x in (alive, hid, role)), 1, 4).tolist() == [False] * 5
+
+
 def _women(rng, n):
     alive, age, female, institution, key, _ = _persons(rng, n, 60)
     age = rng.integers(-2, 110, n).astype(np.int16)
