@@ -367,21 +367,19 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     state = model.state
     p, h = state.persons, state.households
     alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
-    key, municipality = p.peek("key"), p.peek("municipality")
-    by_age = _out_migration_by_age(model)[None, :]  # (kd.persons_drawn's table: one row, by age)
-    if extra_persons is None or not extra_persons.any():
-        # (one compiled pass over the persons for the heads that leave; the alignment below needs every head's
-        # draw and probability)
-        leave_h = hid.take(kd.persons_drawn(alive, hid, role, age, key, municipality, HEAD, by_age,
-                                            *model.streams.salts("out_migration", model.year), in_household=True,
-                                            row_of=h.row_of, household_key=h.peek("key")))
-    else:
-        member = alive & (hid >= 0)
-        head_rows = np.flatnonzero(member & (role == HEAD))
+    municipality = p.peek("municipality")
+    # the heads and adult children who leave, in one compiled pass over the persons
+    head_rows, kids_leaving = kd.out_migrants(alive, hid, role, age, p.peek("key"), _out_migration_by_age(model),
+                                              model.streams.salts("out_migration", model.year),
+                                              model.streams.salts("out_migration", model.year, 1), h.row_of,
+                                              h.peek("key"))
+    leave_h = hid.take(head_rows)
+    if extra_persons is not None and extra_persons.any():
+        # the staying heads' draws and probabilities, for the ranking
+        head_rows = np.flatnonzero(alive & (hid >= 0) & (role == HEAD))
         head_hh = hid.take(head_rows)
         prob = out_migration_probability(model, age.take(head_rows))
         u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
-        leave_h = head_hh[u < prob]
         size = member_counts(state)[0]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
@@ -395,9 +393,6 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             k = np.searchsorted(np.cumsum(cand_size[order]), extra_persons[m]) + 1
             more.append(cand_h[order[:k]])
         leave_h = np.concatenate([leave_h] + more)
-    kids_leaving = kd.persons_drawn(alive, hid, role, age, key, municipality, CHILD, by_age,
-                                    *model.streams.salts("out_migration", model.year, 1), min_age=18,
-                                    in_household=True)
     # the members of the leaving households and the leaving adult children, in ascending rows
     leave_h = _distinct(leave_h)
     leavers = _distinct(np.concatenate([kd.members_of(alive, hid, h.id_mask(leave_h)), kids_leaving]))

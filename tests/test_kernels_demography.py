@@ -168,9 +168,8 @@ def _members(rng, n, n_ids):
 
 
 _DRAWN_CASES = [  # (want_role, table shape, keyword arguments)
-    (0, (1, 76), dict(in_household=True, by_household=True)),  # out_migration's heads
-    (2, (1, 76), dict(min_age=18, in_household=True)),  # out_migration's adult children
-    (1, (1, 1), dict(by_household=True)),  # separation
+    (2, (1, 76), dict(min_age=18, in_household=True)),  # adult children in households, rates by age
+    (1, (1, 1), dict()),  # one rate
     (0, (1, 1), dict(min_age=20, max_age=64, in_household=True, exclude=True)),  # partnership
     (2, (6, 1), dict(min_age=18)),  # leave_home
     (2, (6, 30), dict(min_age=-2, max_age=200)),  # both, ages clipped at both ends
@@ -182,13 +181,10 @@ def _drawn_args(rng, n, n_ids, table_shape, options):
     table = rng.random(table_shape)
     if table.size > 1:
         table.flat[0] = np.nan
-    kw = {k: v for k, v in options.items() if k != "by_household"}
+    kw = dict(options)
     if kw.get("exclude"):
         kw["exclude"] = np.zeros(n_ids + 1, dtype=bool)
         kw["exclude"][:-1] = rng.random(n_ids) < 0.3
-    if options.get("by_household"):
-        kw["row_of"] = rng.permutation(n_ids + 5)[:n_ids]  # (ids -1 read the last row, as numpy's take)
-        kw["household_key"] = rng.integers(-(1 << 62), 1 << 62, n_ids + 5, dtype=np.int64)
     return (alive, hid, role, age, key, municipality), table, kw
 
 
@@ -198,34 +194,27 @@ def _drawn_args(rng, n, n_ids, table_shape, options):
 def test_persons_drawn_compiled_equals_numpy(seed, want_role, table_shape, options):
     rng = np.random.default_rng(seed)
     columns, table, kw = _drawn_args(rng, 20_000, 7_000, table_shape, options)
-    s0, s1 = Streams(seed).salts("out_migration", 2030)
+    s0, s1 = Streams(seed).salts("leave_home", 2030)
     got = kd.persons_drawn(*columns, want_role, table, s0, s1, **kw)
     expected = kd._drawn_numpy(*columns, want_role, kw.get("min_age", -(1 << 15)), kw.get("max_age", (1 << 15) - 1),
-                               table, s0, s1, kw.get("in_household", False), kw.get("exclude"), kw.get("row_of"),
-                               kw.get("household_key"))
+                               table, s0, s1, kw.get("in_household", False), kw.get("exclude"))
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
     assert 0 < got.size
 
 
 def test_persons_drawn_draw_the_streams_uniforms():
-    # the rule of the numpy code of out_migration's heads: their household's uniform below the rate of their age
+    # the rule of the numpy code of leave_home: the adult children's uniforms below their municipality's rate
     rng = np.random.default_rng(9)
     alive, hid, role, age, key, municipality = _members(rng, 5_000, 2_000)
-    hid = np.abs(hid)
-    row_of = rng.permutation(2_000)
-    household_key = rng.integers(0, 1 << 50, 2_000, dtype=np.int64)
-    by_age = rng.random(76)
+    rate = rng.random(6)
     streams = Streams(13)
-    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 0, by_age[None, :],
-                           *streams.salts("out_migration", 2028), in_household=True, row_of=row_of,
-                           household_key=household_key)
-    heads = np.flatnonzero(alive & (role == 0))
-    u = streams.uniform_by_key("out_migration", 2028, household_key[row_of[hid[heads]]])
-    assert np.array_equal(got, heads[u < by_age[np.clip(age[heads], 0, 75)]])
+    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, rate[:, None],
+                           *streams.salts("leave_home", 2028), min_age=18)
+    kids = np.flatnonzero(alive & (role == 2) & (age >= 18))
+    assert np.array_equal(got, kids[streams.uniform_by_key("leave_home", 2028, key[kids]) < rate[municipality[kids]]])
     # one rate of 1: every person selected, in row order; of 0: nobody
-    everyone = np.flatnonzero(alive & (role == 2) & (age >= 18))
     assert np.array_equal(kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2,
-                                           min_age=18), everyone)
+                                           min_age=18), kids)
     assert kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.zeros((1, 1)), 1, 2).size == 0
     nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, hid, role, age, key, municipality)]
     assert kd.persons_drawn(*nobody, 2, np.ones((1, 1)), 1, 2).size == 0
@@ -240,10 +229,9 @@ def test_persons_drawn_at_the_chunk_bounds(n):
     exclude[::3] = True
     got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, exclude=exclude)
     assert got.tolist() == [r for r in range(n) if r % 3]
-    row_of, household_key = np.arange(n), np.arange(n, dtype=np.int64)
-    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, row_of=row_of,
-                           household_key=household_key)
-    assert got.tolist() == list(range(n))
+    role[1::2] = 0  # heads and children alternating, all leaving (one probability by age: 1)
+    heads, kids = kd.out_migrants(alive, hid, role, age, key, np.ones(76), (1, 2), (3, 4), np.arange(n), key)
+    assert heads.tolist() == list(range(1, n, 2)) and kids.tolist() == list(range(0, n, 2))
 
 
 @needs_numba
@@ -288,3 +276,45 @@ def test_births_draw_the_streams_uniforms():
     assert np.array_equal(got, rows[streams.uniform_by_key("fertility", 2026, key[rows]) < rate[age[rows]]])
     nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, female, institution, age, key)]
     assert kd.births(*nobody, rate, 1, 2).size == 0
+
+
+def _out_migrants_args(rng, n, n_ids):
+    alive, hid, role, age, key, _ = _members(rng, n, n_ids)
+    by_age = rng.random(76) * 0.2
+    by_age[:18] = 0.0
+    by_age[40] = np.nan
+    row_of = rng.permutation(n_ids + 5)[:n_ids]  # (ids -1 are not members: never read)
+    household_key = rng.integers(-(1 << 62), 1 << 62, n_ids + 5, dtype=np.int64)
+    return alive, hid, role, age, key, by_age, row_of, household_key
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_out_migrants_compiled_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    alive, hid, role, age, key, by_age, row_of, household_key = _out_migrants_args(rng, 20_000, 7_000)
+    streams = Streams(seed)
+    salts = streams.salts("out_migration", 2030), streams.salts("out_migration", 2030, 1)
+    got = kd.out_migrants(alive, hid, role, age, key, by_age, *salts, row_of, household_key)
+    expected = kd._out_migrants_numpy(alive, hid, role, age, key, by_age, *salts, row_of, household_key)
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == e.dtype and np.array_equal(g, e) and g.size > 0
+
+
+def test_out_migrants_draw_the_streams_uniforms():
+    # the rule of the numpy code of out_migration: heads draw from their household's key, adult children from
+    # their own, below the probability of their age
+    rng = np.random.default_rng(11)
+    alive, hid, role, age, key, by_age, row_of, household_key = _out_migrants_args(rng, 5_000, 2_000)
+    streams = Streams(15)
+    heads, kids = kd.out_migrants(alive, hid, role, age, key, by_age, streams.salts("out_migration", 2029),
+                                  streams.salts("out_migration", 2029, 1), row_of, household_key)
+    member = alive & (hid >= 0)
+    all_heads = np.flatnonzero(member & (role == 0))
+    u = streams.uniform_by_key("out_migration", 2029, household_key[row_of[hid[all_heads]]])
+    assert np.array_equal(heads, all_heads[u < by_age[np.clip(age[all_heads], 0, 75)]])
+    all_kids = np.flatnonzero(member & (role == 2) & (age >= 18))
+    u = streams.uniform_by_key("out_migration", 2029, key[all_kids], 1)
+    assert np.array_equal(kids, all_kids[u < by_age[np.clip(age[all_kids], 0, 75)]])
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, hid, role, age, key)]
+    assert all(rows.size == 0 for rows in kd.out_migrants(*nobody, by_age, (1, 2), (3, 4), row_of, household_key))
