@@ -277,15 +277,12 @@ def separation(model, flows: Flows) -> None:
 def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
-    # single heads 20-64 whose draw is below the rate: heads of a household without a partner (a lookup by id of
-    # the households with one). Passes over the person slots (compiled) rather than household_table: separation
-    # changed the households, and the table is brought up to date once a year, in in_migration, after all the
-    # changes before it
-    alive, hid, role = p.peek("alive"), p.peek("household_id"), p.peek("role")
-    cand = kd.persons_drawn(alive, hid, role, p.peek("age"), p.peek("key"), p.peek("municipality"), HEAD,
-                            np.array([[model.scenario.demography.partnership_rate]]),
-                            *model.streams.salts("partnership", model.year), min_age=20, max_age=64,
-                            in_household=True, exclude=kd.households_with(alive, hid, role, PARTNER, h.next_id))
+    # single heads 20-64 whose draw is below the rate: heads of a household without a partner. Found in compiled
+    # passes over the person slots rather than from household_table: separation changed the households, and the
+    # table is brought up to date once a year, in in_migration, after all the changes before it
+    cand = kd.single_heads_drawn(p.peek("alive"), p.peek("household_id"), p.peek("role"), p.peek("age"),
+                                 p.peek("key"), model.scenario.demography.partnership_rate,
+                                 *model.streams.salts("partnership", model.year), h.next_id)
     if cand.size < 2:
         return
     movers, hosts = [], []
@@ -333,8 +330,8 @@ def leave_home(model, flows: Flows) -> None:
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
     # the adult children whose draw is below their municipality's rate, in one compiled pass over the persons
-    leaving = kd.persons_drawn(p.peek("alive"), p.peek("household_id"), p.peek("role"), p.peek("age"), p.peek("key"),
-                               p.peek("municipality"), CHILD, rate[:, None],
+    leaving = kd.persons_drawn(p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("key"), p.peek("municipality"),
+                               CHILD, rate[:, None],
                                *model.streams.salts("leave_home", model.year), min_age=18)
     # (no fix_households: the children leave households that keep their heads, and their new households
     # have them as heads or are dissolved with them)

@@ -18,8 +18,9 @@ as the fallback (bit-identical results; see model/kernels.py: ``ZODRENTHE_NUMBA=
   comparison; the loop reads the four columns once.
 
 - :func:`persons_drawn`: the persons of a role (and ages) drawn against a rate by municipality or age:
-  leave_home's adult children and partnership's single heads (with :func:`households_with`, the households
-  that have a partner). The same chunked listing.
+  leave_home's adult children. The same chunked listing.
+- :func:`single_heads_drawn`: partnership's candidates, the heads 20-64 without a partner: one pass lists the
+  heads and marks the partners' households, a second over the heads listed draws.
 - :func:`out_migrants`: out_migration's heads and adult children who leave, both listed in one pass (two
   persons_drawn calls took 0.8 ms a year more); the heads draw from their household's key, gathered for a
   chunk in a loop of its own before the draws.
@@ -35,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kernels import hash_uniform, njit, uniform_of, use_compiled
-from .state import CHILD, HEAD
+from .state import CHILD, HEAD, PARTNER
 
 
 def _deaths_numpy(alive, age, female, institution, key, mq, multiplier, s0, s1):
@@ -170,49 +171,30 @@ def care_moves(alive: np.ndarray, age: np.ndarray, institution: np.ndarray, key:
     return _care_moves_numpy(alive, age, institution, key, rate_75_84, rate_85plus, s0, s1)
 
 
-def _drawn_numpy(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
-                 in_household, exclude):
+def _drawn_numpy(alive, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1):
     """Fallback of persons_drawn: the numpy code."""
-    selected = alive & (role == want_role) & (age >= min_age) & (age <= max_age)
-    if in_household:
-        selected &= hid >= 0
-    rows = np.flatnonzero(selected)
-    if exclude is not None:
-        rows = rows[~exclude.take(hid.take(rows))]
+    rows = np.flatnonzero(alive & (role == want_role) & (age >= min_age) & (age <= max_age))
     m = municipality.take(rows).astype(np.int64) if table.shape[0] > 1 else 0
     rate = table[m, np.clip(age.take(rows), 0, table.shape[1] - 1)]
     return rows[hash_uniform(key.take(rows), s0, s1) < rate]
 
 
 @njit
-def _drawn_loop(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
-                in_household, excluding, exclude, out):  # pragma: no cover - compiled
+def _drawn_loop(alive, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
+                out):  # pragma: no cover - compiled
     """Fills out with the rows drawn; returns how many. Chunk by chunk of the persons, as the care loop: the
     selected persons listed without a branch into a small buffer (a branch on the roles at every person was
-    mispredicted at a good share of them), then drawn. ``exclude`` is read only where ``excluding``."""
+    mispredicted at a good share of them), then drawn."""
     candidates = np.empty(_CHUNK, dtype=np.int64)
     by_municipality = table.shape[0] > 1
     last_age = table.shape[1] - 1
     k = 0
     for start in range(0, alive.size, _CHUNK):
         c = 0
-        if in_household:
-            for r in range(start, min(start + _CHUNK, alive.size)):
-                candidates[c] = r
-                a = age[r]
-                c += alive[r] & (role[r] == want_role) & (a >= min_age) & (a <= max_age) & (hid[r] >= 0)
-        else:  # (the household ids not read: a fifth of the bytes of the persons' columns here)
-            for r in range(start, min(start + _CHUNK, alive.size)):
-                candidates[c] = r
-                a = age[r]
-                c += alive[r] & (role[r] == want_role) & (a >= min_age) & (a <= max_age)
-        if excluding:
-            kept = 0
-            for j in range(c):
-                r = candidates[j]
-                candidates[kept] = r
-                kept += not exclude[hid[r]]
-            c = kept
+        for r in range(start, min(start + _CHUNK, alive.size)):
+            candidates[c] = r
+            a = age[r]
+            c += alive[r] & (role[r] == want_role) & (a >= min_age) & (a <= max_age)
         for j in range(c):
             r = candidates[j]
             a = min(max(np.int64(age[r]), 0), last_age)
@@ -222,59 +204,26 @@ def _drawn_loop(alive, hid, role, age, key, municipality, want_role, min_age, ma
     return k
 
 
-def persons_drawn(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, age: np.ndarray, key: np.ndarray,
-                  municipality: np.ndarray, want_role: int, table: np.ndarray, s0: int, s1: int, *,
-                  min_age: int = -(1 << 15), max_age: int = (1 << 15) - 1, in_household: bool = False,
-                  exclude: np.ndarray | None = None) -> np.ndarray:
-    """The rows (ascending) of the alive persons with role ``want_role``, aged ``min_age`` to ``max_age``, in a
-    household (``hid`` >= 0) where ``in_household``, whose household is not marked in ``exclude`` (a lookup by
-    id as :meth:`model.entities.EntityTable.id_mask`) and the uniform of whose draw key ``key`` salted by ``s0``,
-    ``s1`` (:func:`model.kernels.hash_uniform`) is below their rate. The rate is
+def persons_drawn(alive: np.ndarray, role: np.ndarray, age: np.ndarray, key: np.ndarray, municipality: np.ndarray,
+                  want_role: int, table: np.ndarray, s0: int, s1: int, *, min_age: int = -(1 << 15),
+                  max_age: int = (1 << 15) - 1) -> np.ndarray:
+    """The rows (ascending) of the alive persons with role ``want_role``, aged ``min_age`` to ``max_age``, the
+    uniform of whose draw key ``key`` salted by ``s0``, ``s1`` (:func:`model.kernels.hash_uniform`) is below
+    their rate. The rate is
     ``table[municipality, min(max(age, 0), last age)]``, a (municipalities or 1) x (ages or 1) table: rates by
     municipality, by age or one rate. Columns indexed by person row.
 
     In numpy a selection (four to six passes over the ~300,000 persons and the positions of those selected),
-    gathers of their keys, ages or municipalities, the draws and the comparison: the selections of leave_home
-    and partnership, 0.5-3 ms each on the full region. The loop reads the columns once and draws only for the
-    persons selected."""
+    gathers of their keys, ages or municipalities, the draws and the comparison (leave_home's, 0.5-1 ms on the
+    full region). The loop reads the columns once and draws only for the persons selected."""
     key = np.ascontiguousarray(key, dtype=np.int64)
     table = np.ascontiguousarray(table, dtype=np.float64)
     if use_compiled(alive.size):
         out = np.empty(alive.size, dtype=np.int64)
-        k = _drawn_loop(alive, hid, role, age, key.view(np.uint64), municipality, np.int64(want_role),
-                        np.int64(min_age), np.int64(max_age), table, np.uint64(s0), np.uint64(s1),
-                        bool(in_household), exclude is not None,
-                        np.zeros(1, dtype=bool) if exclude is None else exclude, out)
+        k = _drawn_loop(alive, role, age, key.view(np.uint64), municipality, np.int64(want_role),
+                        np.int64(min_age), np.int64(max_age), table, np.uint64(s0), np.uint64(s1), out)
         return out[:k].copy()
-    return _drawn_numpy(alive, hid, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1,
-                        in_household, exclude)
-
-
-@njit
-def _households_with_loop(alive, hid, role, want_role, mask):  # pragma: no cover - compiled
-    """Marks in mask the households (ids) of the alive persons with role want_role; the persons listed chunk by
-    chunk without a branch, as in the care loop."""
-    candidates = np.empty(_CHUNK, dtype=np.int64)
-    for start in range(0, alive.size, _CHUNK):
-        c = 0
-        for r in range(start, min(start + _CHUNK, alive.size)):
-            candidates[c] = r
-            c += alive[r] & (role[r] == want_role) & (hid[r] >= 0)
-        for j in range(c):
-            mask[hid[candidates[j]]] = True
-
-
-def households_with(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, want_role: int, n_ids: int) -> np.ndarray:
-    """A lookup by household id (``n_ids`` ids and a last slot for -1, "no household", as
-    :meth:`model.entities.EntityTable.id_mask`) of the households with an alive member (``hid`` >= 0) of role
-    ``want_role``. In numpy a selection over the persons, the positions, a gather of their household ids and the
-    writes; the loop reads the three columns once."""
-    mask = np.zeros(n_ids + 1, dtype=bool)
-    if use_compiled(alive.size):
-        _households_with_loop(alive, hid, role, np.int64(want_role), mask)
-    else:
-        mask[hid.take(np.flatnonzero(alive & (hid >= 0) & (role == want_role)))] = True
-    return mask
+    return _drawn_numpy(alive, role, age, key, municipality, want_role, min_age, max_age, table, s0, s1)
 
 
 def _births_numpy(alive, female, institution, age, key, rate_by_age, s0, s1):
@@ -391,3 +340,58 @@ def out_migrants(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, age: np.n
                                              row_of, household_key.view(np.uint64), heads, kids)
         return heads[:n_heads].copy(), kids[:n_kids].copy()
     return _out_migrants_numpy(alive, hid, role, age, key, by_age, head_salts, child_salts, row_of, household_key)
+
+
+def _single_heads_numpy(alive, hid, role, age, key, rate, s0, s1, n_ids):
+    """Fallback of single_heads_drawn: the numpy code."""
+    member = alive & (hid >= 0)
+    with_partner = np.zeros(n_ids + 1, dtype=bool)
+    with_partner[hid.take(np.flatnonzero(member & (role == PARTNER)))] = True
+    heads = np.flatnonzero(member & (role == HEAD) & (age >= 20) & (age <= 64))
+    heads = heads[~with_partner.take(hid.take(heads))]
+    return heads[hash_uniform(key.take(heads), s0, s1) < rate]
+
+
+@njit
+def _single_heads_loop(alive, hid, role, age, key, rate, s0, s1, with_partner, heads, out):  # pragma: no cover
+    """Fills out with the rows drawn; returns how many. One pass over the persons lists the heads 20-64 (into
+    heads, without a branch) and marks the households of the partners in with_partner (listed chunk by chunk
+    without a branch, then marked); a second pass over the heads listed drops those with a partner and draws."""
+    partners = np.empty(_CHUNK, dtype=np.int64)
+    n_heads = 0
+    for start in range(0, alive.size, _CHUNK):
+        c = 0
+        for r in range(start, min(start + _CHUNK, alive.size)):
+            heads[n_heads] = r
+            partners[c] = r
+            member = alive[r] & (hid[r] >= 0)
+            a = age[r]
+            n_heads += member & (role[r] == HEAD) & (a >= 20) & (a <= 64)
+            c += member & (role[r] == PARTNER)
+        for j in range(c):
+            with_partner[hid[partners[j]]] = True
+    k = 0
+    for j in range(n_heads):
+        r = heads[j]
+        if not with_partner[hid[r]] and uniform_of(key[r], s0, s1) < rate:
+            out[k] = r
+            k += 1
+    return k
+
+
+def single_heads_drawn(alive: np.ndarray, hid: np.ndarray, role: np.ndarray, age: np.ndarray, key: np.ndarray,
+                       rate: float, s0: int, s1: int, n_ids: int) -> np.ndarray:
+    """The rows (ascending) of partnership's candidates: the alive heads aged 20-64 of a household (``hid`` >= 0;
+    ``n_ids`` household ids) without an alive partner, whose uniform of their draw key ``key`` salted by ``s0``,
+    ``s1`` (:func:`model.kernels.hash_uniform`) is below ``rate``. Columns indexed by person row.
+
+    In numpy two selections over the ~300,000 persons (of the partners, for a lookup of their households by id,
+    and of the heads), their positions, gathers of household ids and keys, the draws and the comparison; the
+    loops read the persons' columns once and the heads listed a second time."""
+    key = np.ascontiguousarray(key, dtype=np.int64)
+    if use_compiled(alive.size):
+        heads, out = np.empty(alive.size, dtype=np.int64), np.empty(alive.size, dtype=np.int64)
+        k = _single_heads_loop(alive, hid, role, age, key.view(np.uint64), np.float64(rate), np.uint64(s0),
+                               np.uint64(s1), np.zeros(n_ids + 1, dtype=bool), heads, out)
+        return out[:k].copy()
+    return _single_heads_numpy(alive, hid, role, age, key, rate, s0, s1, n_ids)

@@ -168,24 +168,12 @@ def _members(rng, n, n_ids):
 
 
 _DRAWN_CASES = [  # (want_role, table shape, keyword arguments)
-    (2, (1, 76), dict(min_age=18, in_household=True)),  # adult children in households, rates by age
+    (2, (1, 76), dict(min_age=18)),  # adult children, rates by age
     (1, (1, 1), dict()),  # one rate
-    (0, (1, 1), dict(min_age=20, max_age=64, in_household=True, exclude=True)),  # partnership
+    (0, (1, 1), dict(min_age=20, max_age=64)),
     (2, (6, 1), dict(min_age=18)),  # leave_home
     (2, (6, 30), dict(min_age=-2, max_age=200)),  # both, ages clipped at both ends
 ]
-
-
-def _drawn_args(rng, n, n_ids, table_shape, options):
-    alive, hid, role, age, key, municipality = _members(rng, n, n_ids)
-    table = rng.random(table_shape)
-    if table.size > 1:
-        table.flat[0] = np.nan
-    kw = dict(options)
-    if kw.get("exclude"):
-        kw["exclude"] = np.zeros(n_ids + 1, dtype=bool)
-        kw["exclude"][:-1] = rng.random(n_ids) < 0.3
-    return (alive, hid, role, age, key, municipality), table, kw
 
 
 @needs_numba
@@ -193,11 +181,15 @@ def _drawn_args(rng, n, n_ids, table_shape, options):
 @pytest.mark.parametrize("want_role,table_shape,options", _DRAWN_CASES)
 def test_persons_drawn_compiled_equals_numpy(seed, want_role, table_shape, options):
     rng = np.random.default_rng(seed)
-    columns, table, kw = _drawn_args(rng, 20_000, 7_000, table_shape, options)
+    alive, _, role, age, key, municipality = _members(rng, 20_000, 7_000)
+    table = rng.random(table_shape)
+    if table.size > 1:
+        table.flat[0] = np.nan
+    columns = alive, role, age, key, municipality
     s0, s1 = Streams(seed).salts("leave_home", 2030)
-    got = kd.persons_drawn(*columns, want_role, table, s0, s1, **kw)
-    expected = kd._drawn_numpy(*columns, want_role, kw.get("min_age", -(1 << 15)), kw.get("max_age", (1 << 15) - 1),
-                               table, s0, s1, kw.get("in_household", False), kw.get("exclude"))
+    got = kd.persons_drawn(*columns, want_role, table, s0, s1, **options)
+    expected = kd._drawn_numpy(*columns, want_role, options.get("min_age", -(1 << 15)),
+                               options.get("max_age", (1 << 15) - 1), table, s0, s1)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
     assert 0 < got.size
 
@@ -205,46 +197,62 @@ def test_persons_drawn_compiled_equals_numpy(seed, want_role, table_shape, optio
 def test_persons_drawn_draw_the_streams_uniforms():
     # the rule of the numpy code of leave_home: the adult children's uniforms below their municipality's rate
     rng = np.random.default_rng(9)
-    alive, hid, role, age, key, municipality = _members(rng, 5_000, 2_000)
+    alive, _, role, age, key, municipality = _members(rng, 5_000, 2_000)
     rate = rng.random(6)
     streams = Streams(13)
-    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, rate[:, None],
-                           *streams.salts("leave_home", 2028), min_age=18)
+    got = kd.persons_drawn(alive, role, age, key, municipality, 2, rate[:, None], *streams.salts("leave_home", 2028),
+                           min_age=18)
     kids = np.flatnonzero(alive & (role == 2) & (age >= 18))
     assert np.array_equal(got, kids[streams.uniform_by_key("leave_home", 2028, key[kids]) < rate[municipality[kids]]])
     # one rate of 1: every person selected, in row order; of 0: nobody
-    assert np.array_equal(kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2,
-                                           min_age=18), kids)
-    assert kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.zeros((1, 1)), 1, 2).size == 0
-    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, hid, role, age, key, municipality)]
+    assert np.array_equal(kd.persons_drawn(alive, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, min_age=18),
+                          kids)
+    assert kd.persons_drawn(alive, role, age, key, municipality, 2, np.zeros((1, 1)), 1, 2).size == 0
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, role, age, key, municipality)]
     assert kd.persons_drawn(*nobody, 2, np.ones((1, 1)), 1, 2).size == 0
 
 
 @needs_numba
 @pytest.mark.parametrize("n", [kd._CHUNK - 1, kd._CHUNK, kd._CHUNK + 1, 3 * kd._CHUNK + 17])
-def test_persons_drawn_at_the_chunk_bounds(n):
+def test_drawn_loops_at_the_chunk_bounds(n):
+    # everyone selected and drawn (rates 1): every loop lists them all, chunk by chunk, in order
     alive, hid, role = np.ones(n, dtype=bool), np.arange(n), np.full(n, 2, dtype=np.int8)
     age, key, municipality = np.full(n, 30, dtype=np.int16), np.arange(n, dtype=np.int64), np.zeros(n, np.int8)
-    exclude = np.zeros(n + 1, dtype=bool)
-    exclude[::3] = True
-    got = kd.persons_drawn(alive, hid, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2, exclude=exclude)
-    assert got.tolist() == [r for r in range(n) if r % 3]
-    role[1::2] = 0  # heads and children alternating, all leaving (one probability by age: 1)
+    assert kd.persons_drawn(alive, role, age, key, municipality, 2, np.ones((1, 1)), 1, 2).tolist() == list(range(n))
+    role[1::2] = 0  # heads and children alternating
     heads, kids = kd.out_migrants(alive, hid, role, age, key, np.ones(76), (1, 2), (3, 4), np.arange(n), key)
     assert heads.tolist() == list(range(1, n, 2)) and kids.tolist() == list(range(0, n, 2))
+    assert kd.single_heads_drawn(alive, hid, role, age, key, 1.0, 1, 2, n).tolist() == list(range(1, n, 2))
+    role[-1] = 1  # the last person a partner in the household of the first head (marked after it was listed)
+    hid[-1] = 1
+    assert kd.single_heads_drawn(alive, hid, role, age, key, 1.0, 1, 2, n).tolist() == list(range(3, n - 1, 2))
 
 
 @needs_numba
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_households_with_compiled_equals_numpy(seed):
+@pytest.mark.parametrize("seed,rate", [(0, 0.3), (1, 1.0), (2, 0.0), (3, np.nan)])
+def test_single_heads_drawn_compiled_equals_numpy(seed, rate):
     rng = np.random.default_rng(seed)
-    alive, hid, role, *_ = _members(rng, 20_000, 9_000)
-    for want_role in (0, 1, 2):
-        got = kd.households_with(alive, hid, role, want_role, 9_000)
-        expected = np.zeros(9_001, dtype=bool)
-        expected[hid[alive & (hid >= 0) & (role == want_role)]] = True
-        assert np.array_equal(got, expected) and not got[-1]
-    assert kd.households_with(*(np.zeros(0, dtype=x.dtype) for x in (alive, hid, role)), 1, 4).tolist() == [False] * 5
+    alive, hid, role, age, key, _ = _members(rng, 20_000, 6_000)
+    s0, s1 = Streams(seed).salts("partnership", 2030)
+    got = kd.single_heads_drawn(alive, hid, role, age, key, rate, s0, s1, 6_000)
+    expected = kd._single_heads_numpy(alive, hid, role, age, key, rate, s0, s1, 6_000)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert (got.size > 0) == (rate > 0)
+
+
+def test_single_heads_drawn_draw_the_streams_uniforms():
+    # the rule of the numpy code of partnership: heads 20-64 of a household without a partner, uniform < rate
+    rng = np.random.default_rng(12)
+    alive, hid, role, age, key, _ = _members(rng, 5_000, 1_500)
+    streams = Streams(16)
+    got = kd.single_heads_drawn(alive, hid, role, age, key, 0.4, *streams.salts("partnership", 2027), 1_500)
+    member = alive & (hid >= 0)
+    partnered = set(hid[member & (role == 1)].tolist())
+    heads = np.array([r for r in np.flatnonzero(member & (role == 0) & (age >= 20) & (age <= 64))
+                      if hid[r] not in partnered], dtype=np.int64)
+    assert np.array_equal(got, heads[streams.uniform_by_key("partnership", 2027, key[heads]) < 0.4])
+    nobody = [np.zeros(0, dtype=x.dtype) for x in (alive, hid, role, age, key)]
+    assert kd.single_heads_drawn(*nobody, 0.4, 1, 2, 10).size == 0
 
 
 def _women(rng, n):
