@@ -256,10 +256,8 @@ def care(model, flows: Flows) -> None:
 def fertility(model, flows: Flows) -> None:
     d = model.scenario.demography
     p = model.state.persons
-    age = p.peek("age")
-    rows = np.flatnonzero(p.peek("alive") & p.peek("female") & ~p.peek("institution") & (age >= 15) & (age <= 49))
-    mothers = np.compress(_uniform(model, "fertility", p.peek("key").take(rows)) < model.fertility[age.take(rows)],
-                          rows)
+    mothers = kd.births(p.peek("alive"), p.peek("female"), p.peek("institution"), p.peek("age"), p.peek("key"),
+                        model.fertility, *model.streams.salts("fertility", model.year))
     if mothers.size == 0:
         return
     female = _uniform(model, "fertility", p.key[mothers], sub=1) >= d.share_male_births
@@ -279,15 +277,12 @@ def separation(model, flows: Flows) -> None:
 def partnership(model, flows: Flows) -> None:
     state = model.state
     p, h = state.persons, state.households
-    # single heads 20-64: heads of a household without a partner (by id; -1, "no household", is id_mask's last
-    # slot). Passes over the person slots rather than household_table: separation changed the households, and
-    # the table is brought up to date once a year, in in_migration, after all the changes before it
-    role, age, hid = p.peek("role"), p.peek("age"), p.peek("household_id")
-    member = p.peek("alive") & (hid >= 0)
-    with_partner = h.id_mask(hid.take(np.flatnonzero(member & (role == PARTNER))))
-    cand = np.flatnonzero(member & (role == HEAD) & (age >= 20) & (age <= 64))
-    cand = cand[~with_partner.take(hid.take(cand))]
-    cand = cand[_uniform(model, "partnership", p.key[cand]) < model.scenario.demography.partnership_rate]
+    # single heads 20-64 whose draw is below the rate: heads of a household without a partner. Found in compiled
+    # passes over the person slots rather than from household_table: separation changed the households, and the
+    # table is brought up to date once a year, in in_migration, after all the changes before it
+    cand = kd.single_heads_drawn(p.peek("alive"), p.peek("household_id"), p.peek("role"), p.peek("age"),
+                                 p.peek("key"), model.scenario.demography.partnership_rate,
+                                 *model.streams.salts("partnership", model.year), h.next_id)
     if cand.size < 2:
         return
     movers, hosts = [], []
@@ -332,23 +327,30 @@ def partnership(model, flows: Flows) -> None:
 
 def leave_home(model, flows: Flows) -> None:
     p = model.state.persons
-    kids = np.flatnonzero(p.peek("alive") & (p.peek("role") == CHILD) & (p.peek("age") >= 18))
     d = model.scenario.demography
     rate = d.leave_home_rate * np.array([d.household_formation_factor[c] for c in MUNICIPALITY_CODES])
-    leaving = kids[_uniform(model, "leave_home", p.key[kids]) < rate[p.municipality[kids]]]
+    # the adult children whose draw is below their municipality's rate, in one compiled pass over the persons
+    leaving = kd.persons_drawn(p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("key"), p.peek("municipality"),
+                               CHILD, rate[:, None],
+                               *model.streams.salts("leave_home", model.year), min_age=18)
     # (no fix_households: the children leave households that keep their heads, and their new households
     # have them as heads or are dissolved with them)
     new_households_for(model, leaving, flows, "leave_home")
 
 
-def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
-    """The yearly probability of leaving the region at each age: 0 under 18, else the rate of the age band.
-    Looked up in a table by age (0 up to the last band's lower bound, where the ages are clipped to): the same
-    values as np.searchsorted over the bands, in two passes over the ages instead of five."""
+def _out_migration_by_age(model) -> np.ndarray:
+    """The yearly probability of leaving the region by age from 0 up to the last band's lower bound (the ages
+    beyond it have its rate): 0 under 18, else the rate of the age band."""
     rates = np.array(model.scenario.migration.out_migration_rate_by_age)
     table_ages = np.arange(OUT_AGE_BANDS[-1] + 1)
-    by_age = np.where(table_ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, table_ages, side="right")])
-    return by_age.take(np.clip(ages, 0, OUT_AGE_BANDS[-1]))
+    return np.where(table_ages < 18, 0.0, rates[np.searchsorted(OUT_AGE_BANDS, table_ages, side="right")])
+
+
+def out_migration_probability(model, ages: np.ndarray) -> np.ndarray:
+    """The yearly probability of leaving the region at each age: 0 under 18, else the rate of the age band.
+    Looked up in a table by age (the ages clipped to it): the same values as np.searchsorted over the bands, in
+    two passes over the ages instead of five."""
+    return _out_migration_by_age(model).take(np.clip(ages, 0, OUT_AGE_BANDS[-1]))
 
 
 def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) -> None:
@@ -362,17 +364,23 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
     state = model.state
     p, h = state.persons, state.households
     alive, role, age, hid = p.peek("alive"), p.peek("role"), p.peek("age"), p.peek("household_id")
-    member = alive & (hid >= 0)
-    head_rows = np.flatnonzero(member & (role == HEAD))
-    head_hh = hid.take(head_rows)
-    prob = out_migration_probability(model, age.take(head_rows))
-    u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
-    leave_h = head_hh[u < prob]
+    municipality = p.peek("municipality")
+    # the heads and adult children who leave, in one compiled pass over the persons
+    head_rows, kids_leaving = kd.out_migrants(alive, hid, role, age, p.peek("key"), _out_migration_by_age(model),
+                                              model.streams.salts("out_migration", model.year),
+                                              model.streams.salts("out_migration", model.year, 1), h.row_of,
+                                              h.peek("key"))
+    leave_h = hid.take(head_rows)
     if extra_persons is not None and extra_persons.any():
+        # the staying heads' draws and probabilities, for the ranking
+        head_rows = np.flatnonzero(alive & (hid >= 0) & (role == HEAD))
+        head_hh = hid.take(head_rows)
+        prob = out_migration_probability(model, age.take(head_rows))
+        u = _uniform(model, "out_migration", h.peek("key").take(h.row_of.take(head_hh)))
         size = member_counts(state)[0]
         stay = u >= prob
         cand_h, cand_p = head_hh[stay], prob[stay]
-        cand_m = p.peek("municipality").take(head_rows)[stay]
+        cand_m = municipality.take(head_rows)[stay]
         cand_size = size[h.row_of[cand_h]]
         more = []
         for m in np.flatnonzero(extra_persons > 0):
@@ -381,15 +389,11 @@ def out_migration(model, flows: Flows, extra_persons: np.ndarray | None = None) 
             order = sel[np.argsort(-(cand_p[sel] + 1e-3 * rng.random(sel.size)), kind="stable")]
             k = np.searchsorted(np.cumsum(cand_size[order]), extra_persons[m]) + 1
             more.append(cand_h[order[:k]])
-        if more:
-            leave_h = np.concatenate([leave_h] + more)
-    kids = np.flatnonzero(member & (role == CHILD) & (age >= 18))
-    kid_leaves = (_uniform(model, "out_migration", p.peek("key").take(kids), sub=1)
-                  < out_migration_probability(model, age.take(kids)))
+        leave_h = np.concatenate([leave_h] + more)
     # the members of the leaving households and the leaving adult children, in ascending rows
     leave_h = _distinct(leave_h)
-    leavers = _distinct(np.concatenate([kd.members_of(alive, hid, h.id_mask(leave_h)), kids[kid_leaves]]))
-    _count(flows.out_migrants, p.peek("municipality").take(leavers))
+    leavers = _distinct(np.concatenate([kd.members_of(alive, hid, h.id_mask(leave_h)), kids_leaving]))
+    _count(flows.out_migrants, municipality.take(leavers))
     remove_persons(state, leavers)
     # what fix_households finds here without a pass over the persons: the leaving households are left empty and
     # dissolve (in ascending ids); the households that lose an adult child keep their head and are not empty
