@@ -187,31 +187,28 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
             age = 0
         decay = (base + per_year * np.float64(age)) * (vacant_mult if st == VACANT else 1.0)
         c = np.float64(condition[r]) - decay
-        if c < 0.0:
-            c = 0.0
-        elif c > 1.0:
-            c = 1.0
+        # (the decisions below are selects and counts of 0 or 1, not branches: the owner class, the draws and
+        # the write-offs alternate at random, and a mispredicted branch costs more than what it skips; an
+        # owner's home is written here as if not maintained and again in the owners' pass)
+        c = 0.0 if c < 0.0 else 1.0 if c > 1.0 else c
         o = owner[r]
-        own = o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest)
+        own = (o == OWNER_OCCUPIER) & (st == OCCUPIED) & ((not bounded) | (ui < highest))
         own_row[k] = r
         own_u[k] = ui
         own_c[k] = c
         k += own
-        if own:
-            continue
         prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
         written = written_off[r]
-        if ui < prob and not written:
-            c2 = c + restore * (1.0 - c)
-            if c2 > 1.0:
-                c2 = 1.0
-            c = c2
-            maintained[m] += 1
+        done = (ui < prob) & (not written) & (not own)
+        c2 = c + restore * (1.0 - c)
+        c2 = 1.0 if c2 > 1.0 else c2
+        c = c2 if done else c
+        maintained[m] += done
         stored = np.float32(c)
         condition[r] = stored
-        if not written and stored < write_off32:
-            written_off[r] = True
-            newly[m] += 1
+        new = (not written) & (stored < write_off32) & (not own)
+        written_off[r] = written | new
+        newly[m] += new
     hh_of = np.empty(k, dtype=row_of.dtype)
     for j in range(k):
         hh_of[j] = row_of[household_id[own_row[j]]]
@@ -226,19 +223,19 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
         factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
         prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
-        if own_u[j] < prob and not written:
-            c2 = c + gain
-            if c2 > 1.0:
-                c2 = 1.0
-            c = c2
-            maintained[m] += 1
-            savings[hh] -= cost
-            owner_eur[m] += cost
+        done = (own_u[j] < prob) & (not written)
+        c2 = c + gain
+        c2 = 1.0 if c2 > 1.0 else c2
+        c = c2 if done else c
+        maintained[m] += done
+        paid = cost if done else 0.0
+        savings[hh] -= paid
+        owner_eur[m] += paid
         stored = np.float32(c)
         condition[r] = stored
-        if not written and stored < write_off32:
-            written_off[r] = True
-            newly[m] += 1
+        new = (not written) & (stored < write_off32)
+        written_off[r] = written | new
+        newly[m] += new
     return n_rows
 
 
