@@ -71,6 +71,18 @@ def _label(e, bounds):  # pragma: no cover - compiled
     return k
 
 
+@njit
+def _bound_below(e, bounds):  # pragma: no cover - compiled
+    """``bounds[max(_label(e, bounds), 1) - 1]`` for an EP2 value that is not NaN: the highest bound at or below
+    ``e`` (the lower bound of its label), the first bound below them all. A pass of selects over the tuple, which
+    the loops inline: a tuple indexed by a value known only at run time is a branch per element (numba switches
+    over the places), at random labels mostly mispredicted (some 15 ns an element)."""
+    below = bounds[0]
+    for b in bounds:
+        below = b if e >= b else below
+    return below
+
+
 def bounds_tuple(bounds) -> tuple:
     """The label bounds (EP2_BOUNDS) as the tuple of floats that the loops here take."""
     return tuple(float(b) for b in np.asarray(bounds, dtype=np.float64))
@@ -175,31 +187,28 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
             age = 0
         decay = (base + per_year * np.float64(age)) * (vacant_mult if st == VACANT else 1.0)
         c = np.float64(condition[r]) - decay
-        if c < 0.0:
-            c = 0.0
-        elif c > 1.0:
-            c = 1.0
+        # (the decisions below are selects and counts of 0 or 1, not branches: the owner class, the draws and
+        # the write-offs alternate at random, and a mispredicted branch costs more than what it skips; an
+        # owner's home is written here as if not maintained and again in the owners' pass)
+        c = 0.0 if c < 0.0 else 1.0 if c > 1.0 else c
         o = owner[r]
-        own = o == OWNER_OCCUPIER and st == OCCUPIED and (not bounded or ui < highest)
+        own = (o == OWNER_OCCUPIER) & (st == OCCUPIED) & ((not bounded) | (ui < highest))
         own_row[k] = r
         own_u[k] = ui
         own_c[k] = c
         k += own
-        if own:
-            continue
         prob = p_corp if o == CORPORATION else p_pl if o == PRIVATE_LANDLORD else 0.0
         written = written_off[r]
-        if ui < prob and not written:
-            c2 = c + restore * (1.0 - c)
-            if c2 > 1.0:
-                c2 = 1.0
-            c = c2
-            maintained[m] += 1
+        done = (ui < prob) & (not written) & (not own)
+        c2 = c + restore * (1.0 - c)
+        c2 = 1.0 if c2 > 1.0 else c2
+        c = c2 if done else c
+        maintained[m] += done
         stored = np.float32(c)
         condition[r] = stored
-        if not written and stored < write_off32:
-            written_off[r] = True
-            newly[m] += 1
+        new = (not written) & (stored < write_off32) & (not own)
+        written_off[r] = written | new
+        newly[m] += new
     hh_of = np.empty(k, dtype=row_of.dtype)
     for j in range(k):
         hh_of[j] = row_of[household_id[own_row[j]]]
@@ -214,19 +223,19 @@ def _maintain_loop(alive, in_stock, key, s0, s1, year, built_year, status, condi
         factor = f_core if kl == 1 else f_low if kl == 2 else 1.0
         prob = p_owner * factor if savings[hh] - reserve >= cost else 0.0
         written = written_off[r]
-        if own_u[j] < prob and not written:
-            c2 = c + gain
-            if c2 > 1.0:
-                c2 = 1.0
-            c = c2
-            maintained[m] += 1
-            savings[hh] -= cost
-            owner_eur[m] += cost
+        done = (own_u[j] < prob) & (not written)
+        c2 = c + gain
+        c2 = 1.0 if c2 > 1.0 else c2
+        c = c2 if done else c
+        maintained[m] += done
+        paid = cost if done else 0.0
+        savings[hh] -= paid
+        owner_eur[m] += paid
         stored = np.float32(c)
         condition[r] = stored
-        if not written and stored < write_off32:
-            written_off[r] = True
-            newly[m] += 1
+        new = (not written) & (stored < write_off32)
+        written_off[r] = written | new
+        newly[m] += new
     return n_rows
 
 
@@ -314,9 +323,11 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
     for j in range(n):
         e0 = g_ep2[j]
         label = _label(e0, bounds)
-        # (every position is written and counted where its home has label B-G: no branch on the label)
-        step_to = min(bounds[max(label, 1) - 1] - margin, e0) if e0 == e0 else e0
-        deep_to = (min(deep_ep2, e0) if e0 == e0 else e0) if deep_label < label - 1 else e0
+        # (every position is written and counted where its home has label B-G: no branch on the label; the
+        # minima of the numpy code, NaN where e0 is, as _fmin, which compiles to selects where the NaN tests
+        # written out as branches on the label did not)
+        step_to = _fmin(e0, _bound_below(e0, bounds) - margin)
+        deep_to = _fmin(e0, deep_ep2) if deep_label < label - 1 else e0
         area = g_area[j]
         heat = tariff if g_connected[j] else 1.0
         a = gas_m3 * (e0 - step_to) * area * price * heat
@@ -718,7 +729,7 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
         inc = income[j]
         core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
         low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
-        step_to = _fmin(bounds[label - 1] - margin, e0) if label >= 1 else e0
+        step_to = _fmin(_bound_below(e0, bounds) - margin, e0) if label >= 1 else e0
         deep_ok = deep_label < label - 1
         deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
         area = g_area[j]

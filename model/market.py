@@ -115,20 +115,31 @@ def moves(model) -> None:
     # the vacant homes of the stock, not written off (ascending rows), and what the groups read of them, found
     # once (each element depends on its own home only: the sales in the loop change only their targets, which
     # leave ``free``, and the moves themselves, _move, wait until all groups are matched, in one call)
-    vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
-    lifetime_proof, area = d.peek("lifetime_proof").take(vacant), d.peek("floor_area_m2").take(vacant)
-    for_rent = for_rent_mask(d, vacant)
-    for_sale = np.flatnonzero(for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year))
-    on_sale = np.zeros(vacant.size, dtype=bool)
-    on_sale[for_sale] = True
-    value_v, score_v = np.zeros(vacant.size), np.zeros(vacant.size)
-    value_v[for_sale] = d.value_eur[vacant.take(for_sale)]
+    # (in one compiled pass over the slots, kernels_stock.vacant_homes, when numba is in use)
+    homes = kernels_stock.vacant_homes(
+        d.peek("alive"), d.peek("in_stock"), d.peek("status"), d.peek("written_off"), d.peek("owner"),
+        d.peek("fund_status"), d.peek("municipality"), d.peek("lifetime_proof"), d.peek("floor_area_m2"),
+        d.peek("value_eur"), d.peek("last_sale_year"), model.year)
+    if homes is not None:
+        vacant, vacant_mun, lifetime_proof, area, for_rent, on_sale, value_v, tenure_v = homes
+        for_sale = np.flatnonzero(on_sale)
+    else:
+        vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
+        vacant_mun = d.peek("municipality").take(vacant)
+        lifetime_proof, area = d.peek("lifetime_proof").take(vacant), d.peek("floor_area_m2").take(vacant)
+        for_rent = for_rent_mask(d, vacant)
+        for_sale = np.flatnonzero(for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != model.year))
+        on_sale = np.zeros(vacant.size, dtype=bool)
+        on_sale[for_sale] = True
+        value_v = np.zeros(vacant.size)
+        value_v[for_sale] = d.value_eur[vacant.take(for_sale)]
+        tenure_v = tenure_in(d, vacant)  # before a sale changes the owner
+    score_v = np.zeros(vacant.size)
     score_v[for_sale] = attractiveness_of(model, vacant.take(for_sale), value_v.take(for_sale))
-    tenure_v = tenure_in(d, vacant)  # before a sale changes the owner
     # the groups matched (movers as positions in ``movers``, targets as positions in ``vacant``, buyers or
     # renters), in order: settled after the loop
     matched = []
-    mover_mun, vacant_mun = h.municipality[movers], d.peek("municipality").take(vacant)
+    mover_mun = h.municipality[movers]
     for m in np.unique(mover_mun):
         rng = model.streams.generator("market", model.year, sub=int(m))
         sel = np.flatnonzero(mover_mun == m)

@@ -158,6 +158,38 @@ def test_movers(seed):
 
 @needs_numba
 @pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vacant_homes(seed):
+    """The same homes and values as the numpy code of model.market.moves (masks, gathers, for_rent_mask,
+    for_sale_mask, tenure_in), with every owner and fund status code, written-off homes and homes sold this
+    year; nothing without vacant homes."""
+    from model.state import VACANT, for_rent_mask, for_sale_mask, tenure_in
+
+    rng = np.random.default_rng(seed)
+    n = 5000
+    d = _dwellings(rng, n)
+    d.col("alive")[rng.random(n) < 0.05] = False
+    d.col("in_stock")[:] = rng.random(n) < 0.95
+    d.col("written_off")[:] = rng.random(n) < 0.1
+    d.col("lifetime_proof")[:] = rng.random(n) < 0.3
+    d.col("floor_area_m2")[:] = rng.uniform(20, 200, n)
+    d.col("value_eur")[:] = rng.uniform(5e4, 5e5, n)
+    d.col("last_sale_year")[:] = rng.choice([2029, 2030], n)
+    cols = [d.peek(k) for k in ("alive", "in_stock", "status", "written_off", "owner", "fund_status", "municipality",
+                                "lifetime_proof", "floor_area_m2", "value_eur", "last_sale_year")]
+    got = ks.vacant_homes(*cols, 2030)
+    vacant = np.flatnonzero(d.alive & d.in_stock & (d.status == VACANT) & ~d.written_off)
+    for_sale = for_sale_mask(d, vacant) & (d.last_sale_year[vacant] != 2030)
+    want = (vacant, d.municipality[vacant], d.lifetime_proof[vacant], d.floor_area_m2[vacant], for_rent_mask(d, vacant),
+            for_sale, np.where(for_sale, d.value_eur[vacant], 0.0), tenure_in(d, vacant).astype(np.int8))
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert got[0].size > 100 and 0 < got[5].sum() < got[0].size and got[4].any()
+    cols[2] = np.zeros(n, dtype=np.int8)  # all occupied
+    assert all(a.size == 0 for a in ks.vacant_homes(*cols, 2030))
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pay_for_homes(seed):
     """The same payments, counts and sums, with NaN, signed zeros and infinities in savings and values, repeated
     households and homes, and homes of the funds."""
