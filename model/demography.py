@@ -26,9 +26,10 @@ import numpy as np
 from scipy.special import ndtri
 
 from . import kernels_demography as kd
+from . import kernels_migration as km
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
-from .income import member_counts, member_table
+from .income import member_counts, member_table, person_household_rows
 from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
@@ -408,43 +409,45 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    size = member_counts(state)[0]
-    hid, age = p.peek("household_id"), p.peek("age")
-    # the heads (members of a household: alive, household_id >= 0), by municipality
-    head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
-    head_m = p.peek("municipality").take(head_rows)
+    hid = p.peek("household_id")
+    # the heads (members of a household) grouped by municipality, with their household rows, ages and sizes
+    start, heads, head_hrow, head_age, head_size = km.heads_by_municipality(
+        person_household_rows(state), p.peek("role"), p.peek("municipality"), p.peek("age"),
+        member_counts(state)[0], N_MUN)
+    if heads.size:
+        # the heads' weights by age, computed once per age (the same operations as head by head) and gathered
+        youngest = int(head_age.min())
+        ages = np.arange(youngest, int(head_age.max()) + 1, dtype=head_age.dtype)
+        weight = (np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2)
+                  + 1e-9).take(head_age - youngest)
+    compiled = km.use_compiled(p.n)
     drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):
-        rng = model.streams.generator("in_migration", model.year, sub=m)
         target = int(target_persons[m])
-        if target <= 0:
+        a, b = int(start[m]), int(start[m + 1])
+        if target <= 0 or a == b:
             continue
-        hm = np.compress(head_m == m, head_rows)
-        if hm.size == 0:
-            continue
-        # the heads' weights by age, computed once per age (the same operations as head by head) and gathered
-        hm_age = age.take(hm)
-        youngest = int(hm_age.min())
-        ages = np.arange(youngest, int(hm_age.max()) + 1, dtype=hm_age.dtype)
-        w = (np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2)
-             + 1e-9).take(hm_age - youngest)
-        # the heads' household rows and sizes, looked up once (pick: positions in hm)
-        hm_hrow = h.row_of.take(hid.take(hm))
-        hm_size = size.take(hm_hrow)
-        # draw templates with replacement until the persons add up to the target
-        mean_size = max(1.0, float(np.average(hm_size, weights=w)))
+        rng = model.streams.generator("in_migration", model.year, sub=m)
+        w, hm_size = weight[a:b], head_size[a:b]
+        # draw templates with replacement until the persons add up to the target (the weighted mean size as
+        # np.average computes it)
+        w_sum = w.sum()
+        mean_size = max(1.0, float(np.multiply(hm_size, w).sum() / w_sum))
         k = int(np.ceil(target / mean_size * 1.2)) + 1
-        pick = _choice(rng, k, w / w.sum())
-        tsize = hm_size.take(pick)
-        # the households whose persons fit in the target, then one of exactly the remaining size if any
-        k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
-        rest = target - int(tsize[:k].sum())
-        pick = pick[:k]
-        if rest > 0:
-            fits = np.flatnonzero(hm_size == rest)
-            if fits.size:
-                pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        drawn.append((m, rng, hm.take(pick), hm_hrow.take(pick)))
+        if compiled:
+            pick = km.templates(rng, k, target, w, w_sum, hm_size)
+        else:
+            pick = _choice(rng, k, w / w_sum)
+            tsize = hm_size.take(pick)
+            # the households whose persons fit in the target, then one of exactly the remaining size if any
+            k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
+            rest = target - int(tsize[:k].sum())
+            pick = pick[:k]
+            if rest > 0:
+                fits = np.flatnonzero(hm_size == rest)
+                if fits.size:
+                    pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
+        drawn.append((m, rng, heads[a:b].take(pick), head_hrow[a:b].take(pick)))
     if not drawn:
         return
     # the members of all template households (ascending person rows), grouped by household row (stable: in

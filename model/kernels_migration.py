@@ -1,0 +1,123 @@
+"""Compiled loops for the in-migration (model.demography.in_migration), each with numpy code as its bit-identical
+fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
+
+- :func:`heads_by_municipality`: the heads of households grouped by municipality (ascending rows within each),
+  with their household rows, ages and household sizes: one pass over the person slots listing the heads, then
+  a counting sort of them. numpy: a mask of five passes, np.flatnonzero, and per municipality a compress and three
+  gathers (about 1.5 ms a year on the full region).
+- :func:`templates`: one municipality's draw of template households, in one call instead of about fifteen numpy
+  calls (``_choice``'s cumulative sum and search, the households that fit the target, the one of exactly the
+  remaining size). It draws from the municipality's numpy Generator through its bit generator's C interface
+  (model/kernels_allocation.py: ``Generator.random`` is one ``next_double`` per number), so it gives the same
+  numbers and leaves the generator in the same state as the numpy code (tests/test_kernels_migration.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import njit, use_compiled
+from .kernels_allocation import _next_double, bitgen_address
+from .state import HEAD
+
+__all__ = ["heads_by_municipality", "templates", "use_compiled"]
+
+
+def heads_by_municipality(hrow_of, role, municipality, age, size, n_mun):
+    """The heads (role HEAD, members of a household: ``hrow_of`` >= 0, the persons' household rows) of
+    municipalities 0..n_mun-1, grouped by municipality in ascending rows: (start, rows, hrow, age, size), the
+    heads of municipality m at positions start[m]:start[m + 1], with their household rows, their ages (in the
+    dtype of ``age``) and their households' sizes (``size``: per household slot)."""
+    if use_compiled(hrow_of.size):
+        return _heads_loop(hrow_of, role, municipality, age, size, n_mun)
+    rows = np.flatnonzero((role == HEAD) & (hrow_of >= 0))
+    mun = municipality.take(rows)
+    if rows.size and (int(mun.min()) < 0 or int(mun.max()) >= n_mun):
+        rows = rows[(mun >= 0) & (mun < n_mun)]
+        mun = municipality.take(rows)
+    start = np.zeros(n_mun + 1, dtype=np.int64)
+    np.cumsum(np.bincount(mun, minlength=n_mun), out=start[1:])
+    rows = rows.take(np.argsort(mun, kind="stable"))
+    hrow = hrow_of.take(rows)
+    return start, rows, hrow, age.take(rows), size.take(hrow)
+
+
+@njit
+def _heads_loop(hrow_of, role, municipality, age, size, n_mun):  # pragma: no cover - compiled
+    """heads_by_municipality: the heads listed in one pass without branches on the data (every row written, the
+    position moved on at heads: a branch taken at random for four persons in ten cost more than the pass), then
+    counted per municipality and written in their municipality's place (the persons are mostly in municipality
+    order, so these branches are predictable)."""
+    n = hrow_of.size
+    listed = np.empty(n, dtype=np.int64)
+    k = 0
+    for r in range(n):
+        listed[k] = r
+        k += (role[r] == HEAD) & (hrow_of[r] >= 0)
+    start = np.zeros(n_mun + 1, dtype=np.int64)
+    for j in range(k):
+        m = np.int64(municipality[listed[j]])
+        if 0 <= m < n_mun:
+            start[m + 1] += 1
+    for m in range(n_mun):
+        start[m + 1] += start[m]
+    total = start[n_mun]
+    rows, hrow = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    ages, sizes = np.empty(total, dtype=age.dtype), np.empty(total, dtype=size.dtype)
+    at = start[:n_mun].copy()
+    for j in range(k):
+        r = listed[j]
+        m = np.int64(municipality[r])
+        if 0 <= m < n_mun:
+            i = at[m]
+            at[m] = i + 1
+            hr = hrow_of[r]
+            rows[i], hrow[i], ages[i], sizes[i] = r, hr, age[r], size[hr]
+    return start, rows, hrow, ages, sizes
+
+
+def templates(rng, k, target, w, wsum, size):
+    """One municipality's template households, as positions into its heads (weights ``w``, float64, summing to
+    ``wsum``; ``size``, int64: their households' sizes): ``k`` heads drawn with replacement with probabilities
+    w / wsum (demography._choice: the cumulative sum scaled to end at 1, one uniform each, the first bin to the
+    right), of which the first ones whose sizes add up to at most ``target``; then, if persons remain, one head
+    whose household has exactly that many (the largest weight x uniform, one uniform for each such head, the
+    first of equal ones). Draws from the Generator ``rng`` what the numpy code of in_migration draws. Compiled
+    only: the caller keeps the numpy code."""
+    return _templates(bitgen_address(rng), k, target, w, wsum, size)
+
+
+@njit
+def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
+    """templates, drawing from the bit generator at address bg."""
+    n = w.size
+    cdf = np.empty(n, dtype=np.float64)
+    acc = 0.0
+    for i in range(n):  # (w / wsum).cumsum(): numpy's cumulative sum adds in order
+        acc += w[i] / wsum
+        cdf[i] = acc
+    last = cdf[n - 1]
+    for i in range(n):
+        cdf[i] /= last
+    pick = np.empty(k + 1, dtype=np.int64)
+    for j in range(k):
+        pick[j] = np.searchsorted(cdf, _next_double(bg), side="right")
+    # the first households whose persons fit in the target (sizes >= 0: a running sum, as np.cumsum)
+    total = 0
+    kept = 0
+    while kept < k and total + size[pick[kept]] <= target:
+        total += size[pick[kept]]
+        kept += 1
+    rest = target - total
+    if rest > 0:
+        best, best_v = -1, 0.0
+        for i in range(n):
+            if size[i] == rest:
+                v = w[i] * _next_double(bg)
+                # np.argmax: the first of the largest, or the first NaN
+                if best < 0 or (best_v == best_v and (v > best_v or v != v)):
+                    best, best_v = i, v
+        if best >= 0:
+            pick[kept] = best
+            kept += 1
+    return pick[:kept]
