@@ -30,7 +30,18 @@ from . import kernels_migration as km
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
 from .income import member_counts, member_table, person_household_rows
-from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
+from .state import (
+    CHILD,
+    CORPORATION_FUND,
+    FUND,
+    HEAD,
+    NO_HOUSEHOLD,
+    OCCUPIED,
+    OTHER_UNIT,
+    PARTNER,
+    VACANT,
+    State,
+)
 
 N_MUN = len(MUNICIPALITY_CODES)
 OUT_AGE_BANDS = np.array([25, 35, 55, 75])  # upper bounds of the bands 18-24, 25-34, 35-54, 55-74, 75+
@@ -401,11 +412,15 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     """Create in-migrant households by copying local households with a young head (ages, sexes, roles,
     incomes), until each municipality's target number of persons is reached, where dwellings are vacant.
 
-    First every municipality draws its templates (from its own generator), then the members of all template
-    households are found in one pass over the persons (their incomes summed in the order of ``np.bincount``
-    over all members: the same budgets), then municipality by municipality the new households
-    look for a dwelling and the housed ones get copies of their template's members. The templates are persons
-    and households that exist at the start, so finding them first changes nothing."""
+    First every municipality draws its templates (from its own generator; the heads and what the draw reads of
+    them found in one compiled pass, kernels_migration), then the members of all template households are found
+    in one pass over the persons (their incomes summed in the order of ``np.bincount`` over all members: the
+    same budgets), then the new households of all municipalities are added, look for a dwelling (each
+    municipality's allocation draws from its own generators and takes only its own homes) and the housed ones
+    get copies of their template's members. The templates are persons and households that exist at the start,
+    so finding them first changes nothing; the new households and persons get the ids, rows and keys that
+    adding them municipality by municipality, as they find homes, gives them, and each municipality's generator
+    draws what it drew then, in the same order."""
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
@@ -450,40 +465,55 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         drawn.append((m, rng, heads[a:b].take(pick), head_hrow[a:b].take(pick)))
     if not drawn:
         return
+    tmpl = np.concatenate([t for _, _, t, _ in drawn])
+    t_hrow = np.concatenate([t for *_, t in drawn])
+    n_tmpl = [t.size for _, _, t, _ in drawn]
+    t_mun = np.repeat(np.array([m for m, *_ in drawn], dtype=h.peek("municipality").dtype), n_tmpl)
     # the members of all template households (ascending person rows), grouped by household row (stable: in
     # ascending person rows within a household), and the income of each template household
-    members = kd.members_of(p.peek("alive"), hid, h.id_mask(np.concatenate([hid.take(t) for _, _, t, _ in drawn])))
+    members = kd.members_of(p.peek("alive"), hid, h.id_mask(hid.take(tmpl)))
     mhrow = h.row_of.take(hid.take(members))
     income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
     order = np.argsort(mhrow, kind="stable")
     members, mhrow = members.take(order), mhrow.take(order)
+    t_savings = h.peek("savings_eur").take(t_hrow)
     offer = homes_on_offer(model)  # each municipality's allocation leaves the others' homes alone
-    for m, rng, tmpl, t_hrow in drawn:
-        age = p.peek("age")  # (p.add may have moved the columns; the template persons keep their values)
-        t_income = income_of.take(t_hrow)
-        t_savings = h.peek("savings_eur").take(t_hrow)
-        new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
-                        mortgage_eur=0.0, moved_in_year=model.year + 1)
-        new_rows = h.rows(new_ids)
-        budget = model.scenario.housing.max_price_to_income * t_income + t_savings
+    # all municipalities' new households in one add (the ids, rows and keys that one add per municipality gives)
+    new_ids = h.add(tmpl.size, municipality=t_mun, dwelling_id=-1, tenure=0, savings_eur=t_savings,
+                    mortgage_eur=0.0, moved_in_year=model.year + 1)
+    new_rows = h.rows(new_ids)
+    budget = model.scenario.housing.max_price_to_income * income_of.take(t_hrow) + t_savings
+    owner = state.dwellings.peek("owner").take(offer.rows)
+    fund_mun = offer.municipality[(owner == FUND) | (owner == CORPORATION_FUND)]
+    if fund_mun.size and (fund_mun != fund_mun[0]).any():
+        # a fund paid for its homes in several municipalities at once would add up their prices in another order
+        # (the ledger takes their sum): one allocation per municipality, as the households arrive
+        ends = np.cumsum(n_tmpl)
+        housed = np.concatenate([allocate_dwellings(model, new_rows[e - n:e], "in_migration", budget[e - n:e], offer)
+                                 for n, e in zip(n_tmpl, ends, strict=True)])
+    else:
         housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
-        t_hrow, new_ids = t_hrow[housed], new_ids[housed]
-        h.remove_rows(new_rows[~housed])
-        if t_hrow.size == 0:
-            continue
-        # copy the members of each template household
-        starts = np.searchsorted(mhrow, t_hrow, side="left")
-        counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
-        # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
-        idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-        src = members.take(idx)
-        src_age = age.take(src)
-        new_age = np.clip(src_age + rng.integers(-2, 3, src.size), 0, 100)
-        new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
-        p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
-              role=p.peek("role").take(src), municipality=m, institution=False,
-              income_eur=p.peek("income_eur").take(src) * rng.lognormal(0, 0.2, src.size), origin=2)
-        flows.in_migrants[m] += src.size
+    h.remove_rows(new_rows[~housed])
+    t_hrow, new_ids, t_mun = t_hrow[housed], new_ids[housed], t_mun[housed]
+    # copy the members of each template household (their persons are added after the allocation, which does not
+    # read them)
+    starts = np.searchsorted(mhrow, t_hrow, side="left")
+    counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
+    # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
+    idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+    src = members.take(idx)
+    src_mun = np.repeat(t_mun, counts)
+    # each municipality's generator draws for its persons (in municipality order, as src is)
+    n_src = np.bincount(src_mun, minlength=N_MUN)
+    step = np.concatenate([rng.integers(-2, 3, n_src[m]) for m, rng, _, _ in drawn])
+    factor = np.concatenate([rng.lognormal(0, 0.2, n_src[m]) for m, rng, _, _ in drawn])
+    src_age = p.peek("age").take(src)
+    new_age = np.clip(src_age + step, 0, 100)
+    new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
+    p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
+          role=p.peek("role").take(src), municipality=src_mun, institution=False,
+          income_eur=p.peek("income_eur").take(src) * factor, origin=2)
+    flows.in_migrants += n_src
 
 
 def ageing(model) -> None:
