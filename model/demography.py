@@ -424,17 +424,15 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    hid = p.peek("household_id")
-    # the heads (members of a household) grouped by municipality, with their household rows, ages and sizes
-    start, heads, head_hrow, head_age, head_size = km.heads_by_municipality(
-        person_household_rows(state), p.peek("role"), p.peek("municipality"), p.peek("age"),
-        member_counts(state)[0], N_MUN)
-    if heads.size:
-        # the heads' weights by age, computed once per age (the same operations as head by head) and gathered
-        youngest = int(head_age.min())
-        ages = np.arange(youngest, int(head_age.max()) + 1, dtype=head_age.dtype)
-        weight = (np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2)
-                  + 1e-9).take(head_age - youngest)
+    hid, age = p.peek("household_id"), p.peek("age")
+    # the heads' weights by age, computed once per age (the same operations as head by head)
+    youngest = int(age.min()) if age.size else 0
+    ages = np.arange(youngest, int(age.max()) + 1 if age.size else 1, dtype=age.dtype)
+    weight = np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+    # the heads (members of a household) grouped by municipality, with their weights and household sizes
+    hrow_of = person_household_rows(state)
+    start, heads, head_w, head_size = km.heads_by_municipality(hrow_of, p.peek("role"), p.peek("municipality"), age,
+                                                               weight, youngest, member_counts(state)[0], N_MUN)
     compiled = km.use_compiled(p.n)
     drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):
@@ -443,7 +441,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         if target <= 0 or a == b:
             continue
         rng = model.streams.generator("in_migration", model.year, sub=m)
-        w, hm_size = weight[a:b], head_size[a:b]
+        w, hm_size = head_w[a:b], head_size[a:b]
         # draw templates with replacement until the persons add up to the target (the weighted mean size as
         # np.average computes it)
         w_sum = w.sum()
@@ -462,7 +460,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
                 fits = np.flatnonzero(hm_size == rest)
                 if fits.size:
                     pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        drawn.append((m, rng, heads[a:b].take(pick), head_hrow[a:b].take(pick)))
+        tmpl = heads[a:b].take(pick)
+        drawn.append((m, rng, tmpl, hrow_of.take(tmpl)))
     if not drawn:
         return
     tmpl = np.concatenate([t for _, _, t, _ in drawn])

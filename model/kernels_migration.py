@@ -2,8 +2,8 @@
 fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
 
 - :func:`heads_by_municipality`: the heads of households grouped by municipality (ascending rows within each),
-  with their household rows, ages and household sizes: one pass over the person slots listing the heads, then
-  a counting sort of them. numpy: a mask of five passes, np.flatnonzero, and per municipality a compress and three
+  with their weights by age and household sizes: one pass over the person slots listing the heads, then a
+  counting sort of them. numpy: a mask of five passes, np.flatnonzero, and per municipality a compress and three
   gathers (about 1.5 ms a year on the full region).
 - :func:`templates`: one municipality's draw of template households, in one call instead of about fifteen numpy
   calls (``_choice``'s cumulative sum and search, the households that fit the target, the one of exactly the
@@ -23,13 +23,13 @@ from .state import HEAD
 __all__ = ["heads_by_municipality", "templates", "use_compiled"]
 
 
-def heads_by_municipality(hrow_of, role, municipality, age, size, n_mun):
+def heads_by_municipality(hrow_of, role, municipality, age, weight, youngest, size, n_mun):
     """The heads (role HEAD, members of a household: ``hrow_of`` >= 0, the persons' household rows) of
-    municipalities 0..n_mun-1, grouped by municipality in ascending rows: (start, rows, hrow, age, size), the
-    heads of municipality m at positions start[m]:start[m + 1], with their household rows, their ages (in the
-    dtype of ``age``) and their households' sizes (``size``: per household slot)."""
+    municipalities 0..n_mun-1, grouped by municipality in ascending rows: (start, rows, w, hsize), the heads of
+    municipality m at positions start[m]:start[m + 1], with their weights by age (``weight``: per age from
+    ``youngest`` on, covering every head's age) and their households' sizes (``size``: per household slot)."""
     if use_compiled(hrow_of.size):
-        return _heads_loop(hrow_of, role, municipality, age, size, n_mun)
+        return _heads_loop(hrow_of, role, municipality, age, weight, youngest, size, n_mun)
     rows = np.flatnonzero((role == HEAD) & (hrow_of >= 0))
     mun = municipality.take(rows)
     if rows.size and (int(mun.min()) < 0 or int(mun.max()) >= n_mun):
@@ -38,18 +38,17 @@ def heads_by_municipality(hrow_of, role, municipality, age, size, n_mun):
     start = np.zeros(n_mun + 1, dtype=np.int64)
     np.cumsum(np.bincount(mun, minlength=n_mun), out=start[1:])
     rows = rows.take(np.argsort(mun, kind="stable"))
-    hrow = hrow_of.take(rows)
-    return start, rows, hrow, age.take(rows), size.take(hrow)
+    return start, rows, weight.take(age.take(rows) - youngest), size.take(hrow_of.take(rows))
 
 
 @njit
-def _heads_loop(hrow_of, role, municipality, age, size, n_mun):  # pragma: no cover - compiled
+def _heads_loop(hrow_of, role, municipality, age, weight, youngest, size, n_mun):  # pragma: no cover - compiled
     """heads_by_municipality: the heads listed in one pass without branches on the data (every row written, the
     position moved on at heads: a branch taken at random for four persons in ten cost more than the pass), then
     counted per municipality and written in their municipality's place (the persons are mostly in municipality
     order, so these branches are predictable)."""
     n = hrow_of.size
-    listed = np.empty(n, dtype=np.int64)
+    listed = np.empty(n, dtype=np.int32)
     k = 0
     for r in range(n):
         listed[k] = r
@@ -62,8 +61,7 @@ def _heads_loop(hrow_of, role, municipality, age, size, n_mun):  # pragma: no co
     for m in range(n_mun):
         start[m + 1] += start[m]
     total = start[n_mun]
-    rows, hrow = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    ages, sizes = np.empty(total, dtype=age.dtype), np.empty(total, dtype=size.dtype)
+    rows, w, sizes = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.float64), np.empty(total, size.dtype)
     at = start[:n_mun].copy()
     for j in range(k):
         r = listed[j]
@@ -71,9 +69,8 @@ def _heads_loop(hrow_of, role, municipality, age, size, n_mun):  # pragma: no co
         if 0 <= m < n_mun:
             i = at[m]
             at[m] = i + 1
-            hr = hrow_of[r]
-            rows[i], hrow[i], ages[i], sizes[i] = r, hr, age[r], size[hr]
-    return start, rows, hrow, ages, sizes
+            rows[i], w[i], sizes[i] = r, weight[np.int64(age[r]) - youngest], size[hrow_of[r]]
+    return start, rows, w, sizes
 
 
 def templates(rng, k, target, w, wsum, size):

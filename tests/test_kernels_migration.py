@@ -29,7 +29,7 @@ def _persons(rng, n, n_mun, slots):
     mun[moved] = rng.integers(0, n_mun, int(moved.sum()))
     if n_mun > 1 and n:
         mun[rng.integers(0, n, 2)] = n_mun  # no such municipality
-    age = rng.integers(0, 105, n).astype(np.int16)
+    age = rng.integers(3, 105, n).astype(np.int16)
     size = rng.integers(1, 7, max(slots, 1)).astype(np.int64)
     return hrow_of, role, mun, age, size
 
@@ -39,19 +39,21 @@ def _persons(rng, n, n_mun, slots):
 def test_heads_by_municipality_equals_numpy(monkeypatch, n):
     rng = np.random.default_rng(n)
     for n_mun in (1, 6):
-        args = (*_persons(rng, n, n_mun, max(n // 2, 1)), n_mun)
+        hrow_of, role, mun, age, size = _persons(rng, n, n_mun, max(n // 2, 1))
+        weight = rng.random(110)
+        args = (hrow_of, role, mun, age, weight, 2, size, n_mun)
         got = km.heads_by_municipality(*args)
         with monkeypatch.context() as mp:
             mp.setattr(km, "use_compiled", lambda n: False)
             want = km.heads_by_municipality(*args)
         for x, y in zip(got, want, strict=True):
             assert x.dtype == y.dtype and np.array_equal(x, y)
-        start, rows = want[0], want[1]
-        hrow_of, role, mun = args[0], args[1], args[2]
+        start, rows, w, hsize = want
         assert start[0] == 0 and start[-1] == rows.size
-        for m in range(n_mun):  # each municipality's heads, ascending
+        for m in range(n_mun):  # each municipality's heads, ascending, with their weights and household sizes
             sel = np.flatnonzero((role == HEAD) & (hrow_of >= 0) & (mun == m))
             assert np.array_equal(rows[start[m]:start[m + 1]], sel)
+        assert np.array_equal(w, weight[age[rows] - 2]) and np.array_equal(hsize, size[hrow_of[rows]])
 
 
 def _templates_numpy(rng, k, target, w, w_sum, size):
