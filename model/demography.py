@@ -29,7 +29,7 @@ from . import kernels_demography as kd
 from . import kernels_migration as km
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
-from .income import member_counts, member_table, person_household_rows
+from .income import member_counts, member_table, person_household_rows, person_members
 from .state import (
     CHILD,
     CORPORATION_FUND,
@@ -431,8 +431,9 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     weight = np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
     # the heads (members of a household) grouped by municipality, with their weights and household sizes
     hrow_of = person_household_rows(state)
-    start, heads, head_w, head_size = km.heads_by_municipality(hrow_of, p.peek("role"), p.peek("municipality"), age,
-                                                               weight, youngest, member_counts(state)[0], N_MUN)
+    start, heads, head_w, head_size = km.heads_by_municipality(person_members(state), hrow_of, p.peek("role"),
+                                                               p.peek("municipality"), age, weight, youngest,
+                                                               member_counts(state)[0], N_MUN)
     compiled = km.use_compiled(p.n)
     drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):

@@ -294,6 +294,15 @@ def person_household_rows(state) -> np.ndarray:
     return view
 
 
+def person_members(state) -> np.ndarray:
+    """Per person slot: whether it is a member (alive, with a household), as bools: the member table's own array
+    (_MemberIndex.member) as a read-only view, brought up to date first; a pass over it reads an eighth of
+    what a pass over person_household_rows reads. It changes at the table's next update: use it right away."""
+    view = _member_index(state).member[: state.persons.n]
+    view.flags.writeable = False
+    return view
+
+
 def member_rows(state) -> tuple[np.ndarray, np.ndarray]:
     """The alive persons who belong to a household (rows, ascending) and the rows of their households: the
     first two arrays of member_table (read-only and shared)."""

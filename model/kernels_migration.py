@@ -23,14 +23,14 @@ from .state import HEAD
 __all__ = ["heads_by_municipality", "templates", "use_compiled"]
 
 
-def heads_by_municipality(hrow_of, role, municipality, age, weight, youngest, size, n_mun):
-    """The heads (role HEAD, members of a household: ``hrow_of`` >= 0, the persons' household rows) of
+def heads_by_municipality(member, hrow_of, role, municipality, age, weight, youngest, size, n_mun):
+    """The heads (role HEAD, members of a household: ``member``; ``hrow_of``: the members' household rows) of
     municipalities 0..n_mun-1, grouped by municipality in ascending rows: (start, rows, w, hsize), the heads of
     municipality m at positions start[m]:start[m + 1], with their weights by age (``weight``: per age from
     ``youngest`` on, covering every head's age) and their households' sizes (``size``: per household slot)."""
-    if use_compiled(hrow_of.size):
-        return _heads_loop(hrow_of, role, municipality, age, weight, youngest, size, n_mun)
-    rows = np.flatnonzero((role == HEAD) & (hrow_of >= 0))
+    if use_compiled(member.size):
+        return _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size, n_mun)
+    rows = np.flatnonzero((role == HEAD) & member)
     mun = municipality.take(rows)
     if rows.size and (int(mun.min()) < 0 or int(mun.max()) >= n_mun):
         rows = rows[(mun >= 0) & (mun < n_mun)]
@@ -42,17 +42,18 @@ def heads_by_municipality(hrow_of, role, municipality, age, weight, youngest, si
 
 
 @njit
-def _heads_loop(hrow_of, role, municipality, age, weight, youngest, size, n_mun):  # pragma: no cover - compiled
+def _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size,
+                n_mun):  # pragma: no cover - compiled
     """heads_by_municipality: the heads listed in one pass without branches on the data (every row written, the
-    position moved on at heads: a branch taken at random for four persons in ten cost more than the pass), then
-    counted per municipality and written in their municipality's place (the persons are mostly in municipality
-    order, so these branches are predictable)."""
-    n = hrow_of.size
+    position moved on at heads: a branch taken at random for four persons in ten cost more than the pass; two
+    bytes read per person), then counted per municipality and written in their municipality's place (the
+    persons are mostly in municipality order, so these branches are predictable)."""
+    n = member.size
     listed = np.empty(n, dtype=np.int32)
     k = 0
     for r in range(n):
         listed[k] = r
-        k += (role[r] == HEAD) & (hrow_of[r] >= 0)
+        k += (role[r] == HEAD) & member[r]
     start = np.zeros(n_mun + 1, dtype=np.int64)
     for j in range(k):
         m = np.int64(municipality[listed[j]])
@@ -74,8 +75,8 @@ def _heads_loop(hrow_of, role, municipality, age, weight, youngest, size, n_mun)
 
 
 def templates(rng, k, target, w, wsum, size):
-    """One municipality's template households, as positions into its heads (weights ``w``, float64, summing to
-    ``wsum``; ``size``, int64: their households' sizes): ``k`` heads drawn with replacement with probabilities
+    """One municipality's template households, as positions into its heads (finite weights ``w``, float64, summing
+    to ``wsum``; ``size``, int64: their households' sizes): ``k`` heads drawn with replacement with probabilities
     w / wsum (demography._choice: the cumulative sum scaled to end at 1, one uniform each, the first bin to the
     right), of which the first ones whose sizes add up to at most ``target``; then, if persons remain, one head
     whose household has exactly that many (the largest weight x uniform, one uniform for each such head, the
@@ -88,17 +89,39 @@ def templates(rng, k, target, w, wsum, size):
 def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
     """templates, drawing from the bit generator at address bg."""
     n = w.size
-    cdf = np.empty(n, dtype=np.float64)
+    cdf = w / wsum  # (the divisions in loops of their own, which the compiler vectorises)
     acc = 0.0
-    for i in range(n):  # (w / wsum).cumsum(): numpy's cumulative sum adds in order
-        acc += w[i] / wsum
+    for i in range(n):  # numpy's cumulative sum adds in order
+        acc += cdf[i]
         cdf[i] = acc
-    last = cdf[n - 1]
+    cdf /= cdf[n - 1]
+    # np.searchsorted(cdf, u, side="right") of each uniform u (how many values are <= u; cdf ascends), found
+    # between below[b] and below[b + 1] for u in bucket b = floor(u * nb) of [0, 1): below[b], how many values
+    # are <= b / nb (exact: nb a power of 2), a table filled in one pass; then a binary search of a few values
+    # instead of about fifteen steps over all of cdf, each a likely cache miss and branch miss
+    nb = 1
+    while nb < n // 4:
+        nb *= 2
+    below = np.empty(nb + 1, dtype=np.int64)
+    step = 1.0 / nb
+    b = 0
     for i in range(n):
-        cdf[i] /= last
+        while b <= nb and b * step < cdf[i]:  # the buckets whose edge is below this value: i values are <= it
+            below[b] = i
+            b += 1
+    below[b:] = n
     pick = np.empty(k + 1, dtype=np.int64)
-    for j in range(k):
-        pick[j] = np.searchsorted(cdf, _next_double(bg), side="right")
+    for t in range(k):
+        u = _next_double(bg)
+        b = np.int64(u * nb)
+        lo, hi = below[b], below[b + 1]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cdf[mid] <= u:
+                lo = mid + 1
+            else:
+                hi = mid
+        pick[t] = lo
     # the first households whose persons fit in the target (sizes >= 0: a running sum, as np.cumsum)
     total = 0
     kept = 0
@@ -107,13 +130,17 @@ def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
         kept += 1
     rest = target - total
     if rest > 0:
-        best, best_v = -1, 0.0
+        fits = np.empty(n, dtype=np.int64)  # the heads of households of that size, listed without branches
+        n_fits = 0
         for i in range(n):
-            if size[i] == rest:
-                v = w[i] * _next_double(bg)
-                # np.argmax: the first of the largest, or the first NaN
-                if best < 0 or (best_v == best_v and (v > best_v or v != v)):
-                    best, best_v = i, v
+            fits[n_fits] = i
+            n_fits += size[i] == rest
+        best, best_v = -1, 0.0
+        for f in fits[:n_fits]:
+            v = w[f] * _next_double(bg)
+            # np.argmax: the first of the largest, or the first NaN
+            if best < 0 or (best_v == best_v and (v > best_v or v != v)):
+                best, best_v = f, v
         if best >= 0:
             pick[kept] = best
             kept += 1

@@ -41,7 +41,7 @@ def test_heads_by_municipality_equals_numpy(monkeypatch, n):
     for n_mun in (1, 6):
         hrow_of, role, mun, age, size = _persons(rng, n, n_mun, max(n // 2, 1))
         weight = rng.random(110)
-        args = (hrow_of, role, mun, age, weight, 2, size, n_mun)
+        args = (hrow_of >= 0, hrow_of, role, mun, age, weight, 2, size, n_mun)
         got = km.heads_by_municipality(*args)
         with monkeypatch.context() as mp:
             mp.setattr(km, "use_compiled", lambda n: False)
@@ -76,9 +76,11 @@ def test_templates_equal_numpy(seed):
     """The same picks and the same generator state afterwards, with weights with ties and of very different
     sizes, targets that the draws overshoot or not, remainders with and without a household of that size."""
     rng = np.random.default_rng(seed)
-    for n in (1, 2, 5, 40, 3000):
+    for n in (1, 2, 5, 40, 3000, 4096):
         w = rng.choice([1e-9, 0.5, 1.0, 2.0], n) * rng.choice([1.0, 1.0, 3.7], n)
         w[rng.random(n) < 0.3] = 1.0  # ties
+        if n == 4096:
+            w[:] = 1.0  # the cumulative probabilities on the edges of the search's buckets
         for sizes in ((1,), (1, 2), (2, 3), (1, 2, 3, 4, 5, 6)):
             size = rng.choice(sizes, n).astype(np.int64)
             for target in (1, 2, 7, 50, 999):
@@ -89,3 +91,18 @@ def test_templates_equal_numpy(seed):
                 got, want = km.templates(a, k, target, w, w_sum, size), _templates_numpy(b, k, target, w, w_sum, size)
                 assert got.dtype == want.dtype and np.array_equal(got, want)
                 assert a.bit_generator.state == b.bit_generator.state
+
+
+def test_person_members_are_the_members():
+    """income.person_members: alive with a household, per person slot, after changes to the persons."""
+    from model.core import HousingModel
+    from model.income import person_household_rows, person_members
+
+    m = HousingModel("scenarios/baseline.toml", rng=2, scale=0.02)
+    for _ in range(2):
+        p = m.state.persons
+        member = person_members(m.state)
+        assert member.dtype == np.bool_ and not member.flags.writeable
+        assert np.array_equal(member, p.peek("alive") & (p.peek("household_id") >= 0))
+        assert np.array_equal(member, person_household_rows(m.state) >= 0)
+        m.step()
