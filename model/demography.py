@@ -424,16 +424,15 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    hid, age = p.peek("household_id"), p.peek("age")
+    age = p.peek("age")
     # the heads' weights by age, computed once per age (the same operations as head by head)
     youngest = int(age.min()) if age.size else 0
     ages = np.arange(youngest, int(age.max()) + 1 if age.size else 1, dtype=age.dtype)
     weight = np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
     # the heads (members of a household) grouped by municipality, with their weights and household sizes
-    hrow_of = person_household_rows(state)
-    start, heads, head_w, head_size = km.heads_by_municipality(person_members(state), hrow_of, p.peek("role"),
-                                                               p.peek("municipality"), age, weight, youngest,
-                                                               member_counts(state)[0], N_MUN)
+    member, hrow_of, size = person_members(state), person_household_rows(state), member_counts(state)[0]
+    start, heads, head_w, head_size = km.heads_by_municipality(member, hrow_of, p.peek("role"), p.peek("municipality"),
+                                                               age, weight, youngest, size, N_MUN)
     compiled = km.use_compiled(p.n)
     drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
     for m in range(N_MUN):
@@ -469,20 +468,17 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     t_hrow = np.concatenate([t for *_, t in drawn])
     n_tmpl = [t.size for _, _, t, _ in drawn]
     t_mun = np.repeat(np.array([m for m, *_ in drawn], dtype=h.peek("municipality").dtype), n_tmpl)
-    # the members of all template households (ascending person rows), grouped by household row (stable: in
-    # ascending person rows within a household), and the income of each template household
-    members = kd.members_of(p.peek("alive"), hid, h.id_mask(hid.take(tmpl)))
-    mhrow = h.row_of.take(hid.take(members))
-    income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
-    order = np.argsort(mhrow, kind="stable")
-    members, mhrow = members.take(order), mhrow.take(order)
+    # the members of each template household (ascending person rows) and its income (summed in that order, as
+    # np.bincount over the members adds them), in one pass over the persons
+    members, t_start, t_count, t_income = km.template_members(member, hrow_of, p.peek("income_eur"), size, t_hrow,
+                                                              h.n)
     t_savings = h.peek("savings_eur").take(t_hrow)
     offer = homes_on_offer(model)  # each municipality's allocation leaves the others' homes alone
     # all municipalities' new households in one add (the ids, rows and keys that one add per municipality gives)
     new_ids = h.add(tmpl.size, municipality=t_mun, dwelling_id=-1, tenure=0, savings_eur=t_savings,
                     mortgage_eur=0.0, moved_in_year=model.year + 1)
     new_rows = h.rows(new_ids)
-    budget = model.scenario.housing.max_price_to_income * income_of.take(t_hrow) + t_savings
+    budget = model.scenario.housing.max_price_to_income * t_income + t_savings
     owner = state.dwellings.peek("owner").take(offer.rows)
     fund_mun = offer.municipality[(owner == FUND) | (owner == CORPORATION_FUND)]
     if fund_mun.size and (fund_mun != fund_mun[0]).any():
@@ -494,14 +490,10 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     else:
         housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
     h.remove_rows(new_rows[~housed])
-    t_hrow, new_ids, t_mun = t_hrow[housed], new_ids[housed], t_mun[housed]
-    # copy the members of each template household (their persons are added after the allocation, which does not
-    # read them)
-    starts = np.searchsorted(mhrow, t_hrow, side="left")
-    counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
-    # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
-    idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-    src = members.take(idx)
+    # copy the members of each housed template household (their persons are added after the allocation, which
+    # does not read them)
+    counts, new_ids, t_mun = t_count[housed], new_ids[housed], t_mun[housed]
+    src = km.copies(members, t_start[housed], counts)
     src_mun = np.repeat(t_mun, counts)
     # each municipality's generator draws for its persons (in municipality order, as src is)
     n_src = np.bincount(src_mun, minlength=N_MUN)

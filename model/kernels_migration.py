@@ -145,3 +145,91 @@ def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
             pick[kept] = best
             kept += 1
     return pick[:kept]
+
+
+def template_members(member, hrow_of, income, size, t_hrow, n_slots):
+    """The members of the template households (household rows ``t_hrow``, repeats allowed, of ``n_slots``
+    slots): (members, t_start, t_count, t_income): each template's members are
+    members[t_start[i]:t_start[i] + t_count[i]] (ascending person rows), and its income the sum of its members'
+    ``income`` in ascending person rows (as np.bincount over the members adds them). ``member``: the persons who
+    belong to a household, ``hrow_of`` their household rows; ``size``: the households' numbers of members (the
+    member table's, up to date: the compiled pass lists the members into that much room)."""
+    if use_compiled(member.size):
+        out = _members_loop(member, hrow_of, income, size, t_hrow, n_slots)
+        if out[0].size or not t_hrow.size:
+            return out
+    mark = np.zeros(n_slots, dtype=bool)
+    mark[t_hrow] = True
+    rows = np.flatnonzero(member & mark.take(hrow_of, mode="clip"))
+    mhrow = hrow_of.take(rows)
+    income_of = np.bincount(mhrow, weights=income.take(rows), minlength=n_slots)
+    order = np.argsort(mhrow, kind="stable")
+    members, mhrow = rows.take(order), mhrow.take(order)
+    t_start = np.searchsorted(mhrow, t_hrow, side="left")
+    return members, t_start, np.searchsorted(mhrow, t_hrow, side="right") - t_start, income_of.take(t_hrow)
+
+
+@njit
+def _members_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no cover - compiled
+    """template_members: the distinct template households numbered in order of first appearance, one pass over
+    the persons listing their members (into room for their sizes) with their incomes summed, then the members
+    grouped by household (a counting sort). Empty arrays where the members do not fit their sizes (the caller
+    then takes the numpy code)."""
+    slot = np.full(n_slots, -1, dtype=np.int32)
+    n_d = 0
+    room = 0
+    for hr in t_hrow:
+        if slot[hr] < 0:
+            slot[hr] = n_d
+            n_d += 1
+            room += size[hr]
+    listed, of = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int32)
+    income_of = np.zeros(n_d, dtype=np.float64)
+    start = np.zeros(n_d + 1, dtype=np.int64)
+    k = 0
+    for r in range(member.size):
+        if member[r]:
+            d = slot[hrow_of[r]]
+            if d >= 0:
+                if k == room:
+                    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+                listed[k], of[k] = r, d
+                k += 1
+                income_of[d] += income[r]
+                start[d + 1] += 1
+    for d in range(n_d):
+        start[d + 1] += start[d]
+    members = np.empty(k, dtype=np.int64)
+    at = start[:n_d].copy()
+    for j in range(k):
+        d = of[j]
+        members[at[d]] = listed[j]
+        at[d] += 1
+    n = t_hrow.size
+    t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
+    for i in range(n):
+        d = slot[t_hrow[i]]
+        t_start[i], t_count[i], t_income[i] = start[d], start[d + 1] - start[d], income_of[d]
+    return members, t_start, t_count, t_income
+
+
+def copies(members, start, count):
+    """The members of each template, one template after the other: members[start[i]:start[i] + count[i]]
+    concatenated."""
+    if use_compiled(members.size):
+        return _copies_loop(members, start, count)
+    # (np.arange(a, b) for each template, concatenated)
+    idx = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(start, count)
+    return members.take(idx)
+
+
+@njit
+def _copies_loop(members, start, count):  # pragma: no cover - compiled
+    """copies: the runs copied one after the other."""
+    out = np.empty(count.sum(), dtype=members.dtype)
+    k = 0
+    for i in range(start.size):
+        for j in range(start[i], start[i] + count[i]):
+            out[k] = members[j]
+            k += 1
+    return out

@@ -106,3 +106,46 @@ def test_person_members_are_the_members():
         assert np.array_equal(member, p.peek("alive") & (p.peek("household_id") >= 0))
         assert np.array_equal(member, person_household_rows(m.state) >= 0)
         m.step()
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 17, 1000, 50_000])
+def test_template_members_equal_numpy(monkeypatch, n):
+    """The members of each template household (repeats, households without other members, none at all) and
+    their incomes, then their copies for some of the templates, as numpy finds them."""
+    rng = np.random.default_rng(n)
+    slots = max(n // 3, 1)
+    hrow_of = np.where(rng.random(n) < 0.1, -1, np.sort(rng.integers(0, slots, n)))
+    hrow_of[rng.random(n) < 0.05] = rng.integers(0, slots)  # out of household order
+    member = hrow_of >= 0
+    size = np.bincount(hrow_of[member], minlength=slots).astype(np.int64)
+    income = rng.choice([0.0, 1e4, 2.5e4, 3.3e4], n) * rng.random(n)
+    for n_t in (0, 1, 5, 300):
+        t_hrow = rng.choice(np.flatnonzero(size), n_t) if size.any() else np.zeros(0, np.int64)
+        got = km.template_members(member, hrow_of, income, size, t_hrow, slots)
+        with monkeypatch.context() as mp:
+            mp.setattr(km, "use_compiled", lambda n: False)
+            want = km.template_members(member, hrow_of, income, size, t_hrow, slots)
+        housed = rng.random(t_hrow.size) < 0.7
+        copies = []
+        for members, t_start, t_count, _ in (got, want):
+            assert np.array_equal(t_count, size.take(t_hrow))
+            copies.append(km.copies(members, t_start[housed], t_count[housed]))
+        assert np.array_equal(got[3], want[3])  # the incomes, to the bit
+        with monkeypatch.context() as mp:
+            mp.setattr(km, "use_compiled", lambda n: False)
+            copies.append(km.copies(want[0], want[1][housed], want[2][housed]))
+        assert all(c.dtype == np.int64 and np.array_equal(c, copies[0]) for c in copies)
+        for i in np.flatnonzero(housed)[:20]:  # each template's copies are its household's members, ascending
+            rows = got[0][got[1][i]:got[1][i] + got[2][i]]
+            assert np.array_equal(rows, np.flatnonzero(member & (hrow_of == t_hrow[i])))
+
+
+@needs_numba
+def test_template_members_fall_back_where_the_sizes_are_short():
+    """The compiled pass lists the members into room for the households' sizes; where they do not fit (a stale
+    size), the numpy code gives the members."""
+    hrow_of = np.array([0, 0, 1, 1, 1], dtype=np.int64)
+    member = hrow_of >= 0
+    got = km.template_members(member, hrow_of, np.ones(5), np.array([2, 1]), np.array([1, 0]), 2)
+    assert np.array_equal(km.copies(got[0], got[1], got[2]), [2, 3, 4, 0, 1])
