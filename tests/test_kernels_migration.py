@@ -149,3 +149,26 @@ def test_template_members_fall_back_where_the_sizes_are_short():
     member = hrow_of >= 0
     got = km.template_members(member, hrow_of, np.ones(5), np.array([2, 1]), np.array([1, 0]), 2)
     assert np.array_equal(km.copies(got[0], got[1], got[2]), [2, 3, 4, 0, 1])
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [0, 1, 17, 50_000])
+def test_changed_persons_equal_numpy(monkeypatch, n):
+    """The persons whose household id, role or alive changed since the copies (in one of them, several, none),
+    then those added, with their columns, as numpy finds them."""
+    rng = np.random.default_rng(n)
+    hid = rng.integers(-1, max(n, 1), n)
+    role = rng.integers(NO_HOUSEHOLD, 3, n).astype(np.int8)
+    alive = rng.random(n) < 0.9
+    for n0 in {0, n // 2, n}:
+        copies = [hid.copy(), role.copy(), alive.copy()]
+        for copy in copies:
+            changed = rng.random(n0) < 0.05
+            copy[:n0][changed] = np.roll(copy[:n0], 1)[changed] if copy.dtype != np.bool_ else ~copy[:n0][changed]
+        got = km.changed_persons(hid, role, alive, *copies, n0)
+        with monkeypatch.context() as mp:
+            mp.setattr(km, "use_compiled", lambda n: False)
+            want = km.changed_persons(hid, role, alive, *copies, n0)
+        for x, y in zip(got, want, strict=True):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+        assert np.array_equal(got[0][got[0] >= n0], np.arange(n0, n))
