@@ -10,6 +10,16 @@ fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
   remaining size). It draws from the municipality's numpy Generator through its bit generator's C interface
   (model/kernels_allocation.py: ``Generator.random`` is one ``next_double`` per number), so it gives the same
   numbers and leaves the generator in the same state as the numpy code (tests/test_kernels_migration.py).
+- :func:`template_members` and :func:`copies`: the members of the drawn template households and their incomes
+  in one pass over the persons, then the members of the housed ones copied one household after the other
+  (numpy: a pass over the persons, gathers, a bincount over all household slots, a stable sort, searches and
+  the index arithmetic of the copies; 2.5 -> 1.4 ms on the full region).
+- :func:`changed_persons`: for the member index (model.income._MemberIndex.update), the persons whose household
+  id, role or alive changed since its copies, in one pass without branches on the data (numpy: some ten passes;
+  0.76 -> 0.55 ms on the full region at in_migration, where the index is brought up to date once a year).
+
+In a full-region in_migration (medians over 8 years, on a busy machine) the time outside compiled loops went from
+12.6 to 4.7 ms and the time in them from 5.2 to 9.7 ms: 17.8 -> 14.8 ms.
 """
 
 from __future__ import annotations
