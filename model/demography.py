@@ -433,23 +433,24 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     member, hrow_of, size = person_members(state), person_household_rows(state), member_counts(state)[0]
     start, heads, head_w, head_size = km.heads_by_municipality(member, hrow_of, p.peek("role"), p.peek("municipality"),
                                                                age, weight, youngest, size, N_MUN)
-    compiled = km.use_compiled(p.n)
-    drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
-    for m in range(N_MUN):
-        target = int(target_persons[m])
-        a, b = int(start[m]), int(start[m + 1])
-        if target <= 0 or a == b:
-            continue
-        rng = model.streams.generator("in_migration", model.year, sub=m)
-        w, hm_size = head_w[a:b], head_size[a:b]
-        # draw templates with replacement until the persons add up to the target (the weighted mean size as
-        # np.average computes it)
-        w_sum = w.sum()
-        mean_size = max(1.0, float(np.multiply(hm_size, w).sum() / w_sum))
-        k = int(np.ceil(target / mean_size * 1.2)) + 1
-        if compiled:
-            pick = km.templates(rng, k, target, w, w_sum, hm_size)
-        else:
+    # the municipalities with a target and heads, each with its generator; their templates drawn with replacement
+    # until the persons add up to the target (positions into the heads)
+    muns = [m for m in range(N_MUN) if target_persons[m] > 0 and start[m] < start[m + 1]]
+    if not muns:
+        return
+    rngs = [model.streams.generator("in_migration", model.year, sub=m) for m in muns]
+    if km.use_compiled(p.n):
+        pick, n_tmpl = km.draw_templates(rngs, target_persons[muns], start[muns], start[[m + 1 for m in muns]],
+                                         head_w, head_size)
+    else:
+        picks = []
+        for m, rng in zip(muns, rngs, strict=True):
+            target, a = int(target_persons[m]), int(start[m])
+            w, hm_size = head_w[a:start[m + 1]], head_size[a:start[m + 1]]
+            # the mean size weighted by w as np.average computes it
+            w_sum = w.sum()
+            mean_size = max(1.0, float(np.multiply(hm_size, w).sum() / w_sum))
+            k = int(np.ceil(target / mean_size * 1.2)) + 1
             pick = _choice(rng, k, w / w_sum)
             tsize = hm_size.take(pick)
             # the households whose persons fit in the target, then one of exactly the remaining size if any
@@ -460,14 +461,11 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
                 fits = np.flatnonzero(hm_size == rest)
                 if fits.size:
                     pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        tmpl = heads[a:b].take(pick)
-        drawn.append((m, rng, tmpl, hrow_of.take(tmpl)))
-    if not drawn:
-        return
-    tmpl = np.concatenate([t for _, _, t, _ in drawn])
-    t_hrow = np.concatenate([t for *_, t in drawn])
-    n_tmpl = [t.size for _, _, t, _ in drawn]
-    t_mun = np.repeat(np.array([m for m, *_ in drawn], dtype=h.peek("municipality").dtype), n_tmpl)
+            picks.append(pick + a)
+        pick, n_tmpl = np.concatenate(picks), np.array([x.size for x in picks])
+    tmpl = heads.take(pick)
+    t_hrow = hrow_of.take(tmpl)
+    t_mun = np.repeat(np.array(muns, dtype=h.peek("municipality").dtype), n_tmpl)
     # the members of each template household (ascending person rows) and its income (summed in that order, as
     # np.bincount over the members adds them), in one pass over the persons
     members, t_start, t_count, t_income = km.template_members(member, hrow_of, p.peek("income_eur"), size, t_hrow,
@@ -486,7 +484,7 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
         # (the ledger takes their sum): one allocation per municipality, as the households arrive
         ends = np.cumsum(n_tmpl)
         housed = np.concatenate([allocate_dwellings(model, new_rows[e - n:e], "in_migration", budget[e - n:e], offer)
-                                 for n, e in zip(n_tmpl, ends, strict=True)])
+                                 for n, e in zip(n_tmpl.tolist(), ends.tolist(), strict=True)])
     else:
         housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
     h.remove_rows(new_rows[~housed])
@@ -497,8 +495,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     src_mun = np.repeat(t_mun, counts)
     # each municipality's generator draws for its persons (in municipality order, as src is)
     n_src = np.bincount(src_mun, minlength=N_MUN)
-    step = np.concatenate([rng.integers(-2, 3, n_src[m]) for m, rng, _, _ in drawn])
-    factor = np.concatenate([rng.lognormal(0, 0.2, n_src[m]) for m, rng, _, _ in drawn])
+    step = np.concatenate([rng.integers(-2, 3, n_src[m]) for m, rng in zip(muns, rngs, strict=True)])
+    factor = np.concatenate([rng.lognormal(0, 0.2, n_src[m]) for m, rng in zip(muns, rngs, strict=True)])
     src_age = p.peek("age").take(src)
     new_age = np.clip(src_age + step, 0, 100)
     new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))

@@ -5,11 +5,12 @@ fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
   with their weights by age and household sizes: one pass over the person slots listing the heads, then a
   counting sort of them. numpy: a mask of five passes, np.flatnonzero, and per municipality a compress and three
   gathers (about 1.5 ms a year on the full region).
-- :func:`templates`: one municipality's draw of template households, in one call instead of about fifteen numpy
-  calls (``_choice``'s cumulative sum and search, the households that fit the target, the one of exactly the
-  remaining size). It draws from the municipality's numpy Generator through its bit generator's C interface
-  (model/kernels_allocation.py: ``Generator.random`` is one ``next_double`` per number), so it gives the same
-  numbers and leaves the generator in the same state as the numpy code (tests/test_kernels_migration.py).
+- :func:`draw_templates`: every municipality's draw of template households, in one call instead of about twenty
+  numpy calls per municipality (the weighted mean size, ``_choice``'s cumulative sum and search, the households
+  that fit the target, the one of exactly the remaining size). It draws from each municipality's numpy
+  Generator through its bit generator's C interface (model/kernels_allocation.py: ``Generator.random`` is one
+  ``next_double`` per number), so it gives the same numbers and leaves the generators in the same state as the
+  numpy code, and it sums as np.sum does (numpy's pairwise summation; tests/test_kernels_migration.py).
 - :func:`template_members` and :func:`copies`: the members of the drawn template households and their incomes
   in one pass over the persons, then the members of the housed ones copied one household after the other
   (numpy: a pass over the persons, gathers, a bincount over all household slots, a stable sort, searches and
@@ -30,7 +31,7 @@ from .kernels import njit, use_compiled
 from .kernels_allocation import _next_double, bitgen_address
 from .state import HEAD
 
-__all__ = ["heads_by_municipality", "templates", "use_compiled"]
+__all__ = ["changed_persons", "copies", "draw_templates", "heads_by_municipality", "template_members", "use_compiled"]
 
 
 def heads_by_municipality(member, hrow_of, role, municipality, age, weight, youngest, size, n_mun):
@@ -84,20 +85,119 @@ def _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size
     return start, rows, w, sizes
 
 
-def templates(rng, k, target, w, wsum, size):
-    """One municipality's template households, as positions into its heads (finite weights ``w``, float64, summing
-    to ``wsum``; ``size``, int64: their households' sizes): ``k`` heads drawn with replacement with probabilities
-    w / wsum (demography._choice: the cumulative sum scaled to end at 1, one uniform each, the first bin to the
-    right), of which the first ones whose sizes add up to at most ``target``; then, if persons remain, one head
-    whose household has exactly that many (the largest weight x uniform, one uniform for each such head, the
-    first of equal ones). Draws from the Generator ``rng`` what the numpy code of in_migration draws. Compiled
-    only: the caller keeps the numpy code."""
-    return _templates(bitgen_address(rng), k, target, w, wsum, size)
+def draw_templates(rngs, targets, lo, hi, w, size):
+    """Each municipality's template households (in_migration), as positions into the heads' weights ``w``
+    (finite, float64) and their households' sizes ``size`` (int64): municipality g, with the Generator rngs[g],
+    a target of targets[g] > 0 persons and its heads at lo[g]:hi[g] (at least one), draws k = ceil(target /
+    mean size x 1.2) + 1 heads with replacement with probabilities w / w.sum() (demography._choice: the
+    cumulative sum scaled to end at 1, one uniform each, the first bin to the right), the mean size weighted
+    by w as np.average computes it (numpy's pairwise sums of w and of size x w; at least 1); of these it keeps
+    the first ones whose sizes add up to at most the target, then, if persons remain, one head whose household
+    has exactly that many (the largest weight x uniform, one uniform for each such head, the first of equal
+    ones). Returns all municipalities' positions, one municipality after the other, and how many each has.
+    Draws from each Generator what the numpy code of in_migration draws. Compiled only: the caller keeps the
+    numpy code."""
+    bgs = np.array([bitgen_address(rng) for rng in rngs], dtype=np.int64)
+    return _draw_all(bgs, np.asarray(targets, dtype=np.int64), np.asarray(lo, dtype=np.int64),
+                     np.asarray(hi, dtype=np.int64), w, size)
+
+
+@njit
+def _block_sum(a, lo, n):  # pragma: no cover - compiled
+    """numpy's pairwise sum of a[lo:lo + n] for n <= 128: below 8 values in order from 0, else eight interleaved
+    partial sums, added in pairs, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    end = lo + n - n % 8
+    while i < end:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@njit
+def _pairwise_sum(a, lo, n):  # pragma: no cover - compiled
+    """The sum of a[lo:lo + n] as np.sum adds a contiguous float64 array: numpy's pairwise summation, blocks of up
+    to 128 values (_block_sum), above that the sum of the two halves (split at a multiple of 8), left + right.
+    The recursion walked with a stack of its own (the kernels here are compiled at their first call, which does
+    not allow a kernel to call itself)."""
+    los, ns = np.empty(128, dtype=np.int64), np.empty(128, dtype=np.int64)
+    lefts, stage = np.empty(128, dtype=np.float64), np.empty(128, dtype=np.int64)
+    d = 0
+    los[0], ns[0], stage[0] = lo, n, 0
+    total = 0.0
+    while d >= 0:
+        if ns[d] > 128:  # split: the left half first
+            half = ns[d] // 2
+            half -= half % 8
+            stage[d] = 1
+            d += 1
+            los[d], ns[d], stage[d] = los[d - 1], half, 0
+            continue
+        total = _block_sum(a, los[d], ns[d])
+        d -= 1
+        while d >= 0:  # hand the sum up: a left half's waits for its right half, a right half's completes the pair
+            if stage[d] == 1:
+                lefts[d] = total
+                stage[d] = 2
+                half = ns[d] // 2
+                half -= half % 8
+                d += 1
+                los[d], ns[d], stage[d] = los[d - 1] + half, ns[d - 1] - half, 0
+                break
+            total = lefts[d] + total
+            d -= 1
+    return total
+
+
+@njit
+def _draw_all(bgs, targets, lo, hi, w, size):  # pragma: no cover - compiled
+    """draw_templates, drawing from the bit generators at the addresses bgs."""
+    n_pick = np.zeros(bgs.size, dtype=np.int64)
+    parts = []
+    for g in range(bgs.size):
+        wg, sg = w[lo[g]:hi[g]], size[lo[g]:hi[g]]
+        w_sum = _pairwise_sum(wg, 0, wg.size)
+        product = np.empty(wg.size, dtype=np.float64)
+        for i in range(wg.size):  # np.multiply(size, w): the sizes as float64
+            product[i] = np.float64(sg[i]) * wg[i]
+        mean_size = _pairwise_sum(product, 0, product.size) / w_sum
+        if not mean_size > 1.0:  # max(1.0, mean_size)
+            mean_size = 1.0
+        target = targets[g]
+        k = np.int64(np.ceil(target / mean_size * 1.2)) + 1
+        pick = _templates(bgs[g], k, target, wg, w_sum, sg) + lo[g]
+        n_pick[g] = pick.size
+        parts.append(pick)
+    out = np.empty(n_pick.sum(), dtype=np.int64)
+    at = 0
+    for pick in parts:
+        out[at:at + pick.size] = pick
+        at += pick.size
+    return out, n_pick
 
 
 @njit
 def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
-    """templates, drawing from the bit generator at address bg."""
+    """One municipality of draw_templates (its heads' weights w, summing to wsum, and sizes; its k and target),
+    drawing from the bit generator at address bg: positions into w."""
     n = w.size
     cdf = w / wsum  # (the divisions in loops of their own, which the compiler vectorises)
     acc = 0.0

@@ -56,8 +56,11 @@ def test_heads_by_municipality_equals_numpy(monkeypatch, n):
         assert np.array_equal(w, weight[age[rows] - 2]) and np.array_equal(hsize, size[hrow_of[rows]])
 
 
-def _templates_numpy(rng, k, target, w, w_sum, size):
-    """The numpy code of in_migration that kernels_migration.templates replaces."""
+def _draw_numpy(rng, target, w, size):
+    """The numpy code of in_migration that kernels_migration.draw_templates replaces, for one municipality."""
+    w_sum = w.sum()
+    mean_size = max(1.0, float(np.multiply(size, w).sum() / w_sum))
+    k = int(np.ceil(target / mean_size * 1.2)) + 1
     pick = demography._choice(rng, k, w / w_sum)
     tsize = size.take(pick)
     k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
@@ -71,26 +74,41 @@ def _templates_numpy(rng, k, target, w, w_sum, size):
 
 
 @needs_numba
-@pytest.mark.parametrize("seed", range(6))
-def test_templates_equal_numpy(seed):
-    """The same picks and the same generator state afterwards, with weights with ties and of very different
-    sizes, targets that the draws overshoot or not, remainders with and without a household of that size."""
+@pytest.mark.parametrize("seed", range(4))
+def test_draw_templates_equal_numpy(seed):
+    """The same picks and the same generator states afterwards, for municipalities of 1 to 4096 heads with
+    weights with ties and of very different sizes (and equal ones: cumulative probabilities on the edges of the
+    search's buckets), targets that the draws overshoot or not, remainders with and without a household of that
+    size."""
     rng = np.random.default_rng(seed)
-    for n in (1, 2, 5, 40, 3000, 4096):
-        w = rng.choice([1e-9, 0.5, 1.0, 2.0], n) * rng.choice([1.0, 1.0, 3.7], n)
-        w[rng.random(n) < 0.3] = 1.0  # ties
-        if n == 4096:
-            w[:] = 1.0  # the cumulative probabilities on the edges of the search's buckets
-        for sizes in ((1,), (1, 2), (2, 3), (1, 2, 3, 4, 5, 6)):
-            size = rng.choice(sizes, n).astype(np.int64)
-            for target in (1, 2, 7, 50, 999):
-                w_sum = w.sum()
-                mean_size = max(1.0, float(np.multiply(size, w).sum() / w_sum))
-                k = int(np.ceil(target / mean_size * rng.choice([0.3, 1.2]))) + 1
-                a, b = np.random.default_rng([seed, n, target]), np.random.default_rng([seed, n, target])
-                got, want = km.templates(a, k, target, w, w_sum, size), _templates_numpy(b, k, target, w, w_sum, size)
-                assert got.dtype == want.dtype and np.array_equal(got, want)
-                assert a.bit_generator.state == b.bit_generator.state
+    for sizes in ((1,), (1, 2), (2, 3), (1, 2, 3, 4, 5, 6)):
+        n_heads = [1, 2, 5, 40, 3000, 4096]
+        w = np.concatenate([rng.choice([1e-9, 0.5, 1.0, 2.0], n) * rng.choice([1.0, 1.0, 3.7], n) for n in n_heads])
+        w[rng.random(w.size) < 0.3] = 1.0  # ties
+        w[-4096:] = 1.0
+        size = rng.choice(sizes, w.size).astype(np.int64)
+        hi = np.cumsum(n_heads)
+        lo = hi - n_heads
+        targets = rng.choice([1, 2, 7, 50, 999, 5000], len(n_heads))
+        a = [np.random.default_rng([seed, g, len(sizes)]) for g in range(len(n_heads))]
+        b = [np.random.default_rng([seed, g, len(sizes)]) for g in range(len(n_heads))]
+        pick, n_pick = km.draw_templates(a, targets, lo, hi, w, size)
+        want = [_draw_numpy(rng_b, int(t), w[x:y], size[x:y]) + x
+                for rng_b, t, x, y in zip(b, targets, lo, hi, strict=True)]
+        assert pick.dtype == np.int64 and np.array_equal(pick, np.concatenate(want))
+        assert np.array_equal(n_pick, [x.size for x in want])
+        assert [g.bit_generator.state for g in a] == [g.bit_generator.state for g in b]
+
+
+@needs_numba
+def test_pairwise_sum_is_numpys():
+    """_pairwise_sum adds as np.sum does, to the bit, at every length around numpy's block sizes and beyond."""
+    rng = np.random.default_rng(7)
+    for n in [*range(0, 300), 1000, 4097, 8191, 8192, 8193, 23_456, 100_001]:
+        a = rng.random(n) * rng.choice([1e-9, 1.0, 1e6], n)
+        assert km._pairwise_sum(a, 0, n) == a.sum()
+        if n > 3:
+            assert km._pairwise_sum(a, 3, n - 3) == a[3:].sum()
 
 
 def test_person_members_are_the_members():
