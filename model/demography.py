@@ -30,18 +30,7 @@ from . import kernels_migration as km
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
 from .income import member_counts, member_table, person_household_rows, person_members
-from .state import (
-    CHILD,
-    CORPORATION_FUND,
-    FUND,
-    HEAD,
-    NO_HOUSEHOLD,
-    OCCUPIED,
-    OTHER_UNIT,
-    PARTNER,
-    VACANT,
-    State,
-)
+from .state import CHILD, CORPORATION_FUND, FUND, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
 OUT_AGE_BANDS = np.array([25, 35, 55, 75])  # upper bounds of the bands 18-24, 25-34, 35-54, 55-74, 75+
