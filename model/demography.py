@@ -26,10 +26,11 @@ import numpy as np
 from scipy.special import ndtri
 
 from . import kernels_demography as kd
+from . import kernels_migration as km
 from .allocation import allocate_dwellings, homes_on_offer
 from .data import MUNICIPALITY_CODES
-from .income import member_counts, member_table
-from .state import CHILD, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
+from .income import member_counts, member_table, person_household_rows, person_members
+from .state import CHILD, CORPORATION_FUND, FUND, HEAD, NO_HOUSEHOLD, OCCUPIED, OTHER_UNIT, PARTNER, VACANT, State
 
 N_MUN = len(MUNICIPALITY_CODES)
 OUT_AGE_BANDS = np.array([25, 35, 55, 75])  # upper bounds of the bands 18-24, 25-34, 35-54, 55-74, 75+
@@ -404,87 +405,98 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     """Create in-migrant households by copying local households with a young head (ages, sexes, roles,
     incomes), until each municipality's target number of persons is reached, where dwellings are vacant.
 
-    First every municipality draws its templates (from its own generator), then the members of all template
-    households are found in one pass over the persons (their incomes summed in the order of ``np.bincount``
-    over all members: the same budgets), then municipality by municipality the new households
-    look for a dwelling and the housed ones get copies of their template's members. The templates are persons
-    and households that exist at the start, so finding them first changes nothing."""
+    First every municipality draws its templates (from its own generator; the heads and what the draw reads of
+    them found in one compiled pass, kernels_migration), then the members of all template households are found
+    in one pass over the persons (their incomes summed in the order of ``np.bincount`` over all members: the
+    same budgets), then the new households of all municipalities are added, look for a dwelling (each
+    municipality's allocation draws from its own generators and takes only its own homes) and the housed ones
+    get copies of their template's members. The templates are persons and households that exist at the start,
+    so finding them first changes nothing; the new households and persons get the ids, rows and keys that
+    adding them municipality by municipality, as they find homes, gives them, and each municipality's generator
+    draws what it drew then, in the same order."""
     state = model.state
     p, h = state.persons, state.households
     mig = model.scenario.migration
-    size = member_counts(state)[0]
-    hid, age = p.peek("household_id"), p.peek("age")
-    # the heads (members of a household: alive, household_id >= 0), by municipality
-    head_rows = np.flatnonzero((p.peek("role") == HEAD) & p.peek("alive") & (hid >= 0))
-    head_m = p.peek("municipality").take(head_rows)
-    drawn = []  # per municipality with a target: (m, its generator, template head rows, their household rows)
-    for m in range(N_MUN):
-        rng = model.streams.generator("in_migration", model.year, sub=m)
-        target = int(target_persons[m])
-        if target <= 0:
-            continue
-        hm = np.compress(head_m == m, head_rows)
-        if hm.size == 0:
-            continue
-        # the heads' weights by age, computed once per age (the same operations as head by head) and gathered
-        hm_age = age.take(hm)
-        youngest = int(hm_age.min())
-        ages = np.arange(youngest, int(hm_age.max()) + 1, dtype=hm_age.dtype)
-        w = (np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2)
-             + 1e-9).take(hm_age - youngest)
-        # the heads' household rows and sizes, looked up once (pick: positions in hm)
-        hm_hrow = h.row_of.take(hid.take(hm))
-        hm_size = size.take(hm_hrow)
-        # draw templates with replacement until the persons add up to the target
-        mean_size = max(1.0, float(np.average(hm_size, weights=w)))
-        k = int(np.ceil(target / mean_size * 1.2)) + 1
-        pick = _choice(rng, k, w / w.sum())
-        tsize = hm_size.take(pick)
-        # the households whose persons fit in the target, then one of exactly the remaining size if any
-        k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
-        rest = target - int(tsize[:k].sum())
-        pick = pick[:k]
-        if rest > 0:
-            fits = np.flatnonzero(hm_size == rest)
-            if fits.size:
-                pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-        drawn.append((m, rng, hm.take(pick), hm_hrow.take(pick)))
-    if not drawn:
+    age = p.peek("age")
+    # the heads' weights by age, computed once per age (the same operations as head by head)
+    youngest = int(age.min()) if age.size else 0
+    ages = np.arange(youngest, int(age.max()) + 1 if age.size else 1, dtype=age.dtype)
+    weight = np.exp(-0.5 * ((ages - mig.in_migrant_head_age_mean) / mig.in_migrant_head_age_sd) ** 2) + 1e-9
+    # the heads (members of a household) grouped by municipality, with their weights and household sizes
+    member, hrow_of, size = person_members(state), person_household_rows(state), member_counts(state)[0]
+    start, heads, head_w, head_size = km.heads_by_municipality(member, hrow_of, p.peek("role"), p.peek("municipality"),
+                                                               age, weight, youngest, size, N_MUN)
+    # the municipalities with a target and heads, each with its generator; their templates drawn with replacement
+    # until the persons add up to the target (positions into the heads)
+    muns = [m for m in range(N_MUN) if target_persons[m] > 0 and start[m] < start[m + 1]]
+    if not muns:
         return
-    # the members of all template households (ascending person rows), grouped by household row (stable: in
-    # ascending person rows within a household), and the income of each template household
-    members = kd.members_of(p.peek("alive"), hid, h.id_mask(np.concatenate([hid.take(t) for _, _, t, _ in drawn])))
-    mhrow = h.row_of.take(hid.take(members))
-    income_of = np.bincount(mhrow, weights=p.peek("income_eur").take(members), minlength=h.n)
-    order = np.argsort(mhrow, kind="stable")
-    members, mhrow = members.take(order), mhrow.take(order)
+    rngs = [model.streams.generator("in_migration", model.year, sub=m) for m in muns]
+    if km.use_compiled(p.n):
+        pick, n_tmpl = km.draw_templates(rngs, target_persons[muns], start[muns], start[[m + 1 for m in muns]],
+                                         head_w, head_size)
+    else:
+        picks = []
+        for m, rng in zip(muns, rngs, strict=True):
+            target, a = int(target_persons[m]), int(start[m])
+            w, hm_size = head_w[a:start[m + 1]], head_size[a:start[m + 1]]
+            # the mean size weighted by w as np.average computes it
+            w_sum = w.sum()
+            mean_size = max(1.0, float(np.multiply(hm_size, w).sum() / w_sum))
+            k = int(np.ceil(target / mean_size * 1.2)) + 1
+            pick = _choice(rng, k, w / w_sum)
+            tsize = hm_size.take(pick)
+            # the households whose persons fit in the target, then one of exactly the remaining size if any
+            k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
+            rest = target - int(tsize[:k].sum())
+            pick = pick[:k]
+            if rest > 0:
+                fits = np.flatnonzero(hm_size == rest)
+                if fits.size:
+                    pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
+            picks.append(pick + a)
+        pick, n_tmpl = np.concatenate(picks), np.array([x.size for x in picks])
+    tmpl = heads.take(pick)
+    t_hrow = hrow_of.take(tmpl)
+    t_mun = np.repeat(np.array(muns, dtype=h.peek("municipality").dtype), n_tmpl)
+    # the members of each template household (ascending person rows) and its income (summed in that order, as
+    # np.bincount over the members adds them), in one pass over the persons
+    members, t_start, t_count, t_income = km.template_members(member, hrow_of, p.peek("income_eur"), size, t_hrow,
+                                                              h.n)
+    t_savings = h.peek("savings_eur").take(t_hrow)
     offer = homes_on_offer(model)  # each municipality's allocation leaves the others' homes alone
-    for m, rng, tmpl, t_hrow in drawn:
-        age = p.peek("age")  # (p.add may have moved the columns; the template persons keep their values)
-        t_income = income_of.take(t_hrow)
-        t_savings = h.peek("savings_eur").take(t_hrow)
-        new_ids = h.add(tmpl.size, municipality=m, dwelling_id=-1, tenure=0, savings_eur=t_savings,
-                        mortgage_eur=0.0, moved_in_year=model.year + 1)
-        new_rows = h.rows(new_ids)
-        budget = model.scenario.housing.max_price_to_income * t_income + t_savings
+    # all municipalities' new households in one add (the ids, rows and keys that one add per municipality gives)
+    new_ids = h.add(tmpl.size, municipality=t_mun, dwelling_id=-1, tenure=0, savings_eur=t_savings,
+                    mortgage_eur=0.0, moved_in_year=model.year + 1)
+    new_rows = h.rows(new_ids)
+    budget = model.scenario.housing.max_price_to_income * t_income + t_savings
+    owner = state.dwellings.peek("owner").take(offer.rows)
+    fund_mun = offer.municipality[(owner == FUND) | (owner == CORPORATION_FUND)]
+    if fund_mun.size and (fund_mun != fund_mun[0]).any():
+        # a fund paid for its homes in several municipalities at once would add up their prices in another order
+        # (the ledger takes their sum): one allocation per municipality, as the households arrive
+        ends = np.cumsum(n_tmpl)
+        housed = np.concatenate([allocate_dwellings(model, new_rows[e - n:e], "in_migration", budget[e - n:e], offer)
+                                 for n, e in zip(n_tmpl.tolist(), ends.tolist(), strict=True)])
+    else:
         housed = allocate_dwellings(model, new_rows, "in_migration", budget, offer)
-        t_hrow, new_ids = t_hrow[housed], new_ids[housed]
-        h.remove_rows(new_rows[~housed])
-        if t_hrow.size == 0:
-            continue
-        # copy the members of each template household
-        starts = np.searchsorted(mhrow, t_hrow, side="left")
-        counts = np.searchsorted(mhrow, t_hrow, side="right") - starts
-        # the member positions of each template household, in order (np.arange(a, b) for each, concatenated)
-        idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-        src = members.take(idx)
-        src_age = age.take(src)
-        new_age = np.clip(src_age + rng.integers(-2, 3, src.size), 0, 100)
-        new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
-        p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
-              role=p.peek("role").take(src), municipality=m, institution=False,
-              income_eur=p.peek("income_eur").take(src) * rng.lognormal(0, 0.2, src.size), origin=2)
-        flows.in_migrants[m] += src.size
+    h.remove_rows(new_rows[~housed])
+    # copy the members of each housed template household (their persons are added after the allocation, which
+    # does not read them)
+    counts, new_ids, t_mun = t_count[housed], new_ids[housed], t_mun[housed]
+    src = km.copies(members, t_start[housed], counts)
+    src_mun = np.repeat(t_mun, counts)
+    # each municipality's generator draws for its persons (in municipality order, as src is)
+    n_src = np.bincount(src_mun, minlength=N_MUN)
+    step = np.concatenate([rng.integers(-2, 3, n_src[m]) for m, rng in zip(muns, rngs, strict=True)])
+    factor = np.concatenate([rng.lognormal(0, 0.2, n_src[m]) for m, rng in zip(muns, rngs, strict=True)])
+    src_age = p.peek("age").take(src)
+    new_age = np.clip(src_age + step, 0, 100)
+    new_age = np.where(src_age < 18, np.minimum(new_age, 17), np.maximum(new_age, 18))
+    p.add(src.size, age=new_age, female=p.peek("female").take(src), household_id=np.repeat(new_ids, counts),
+          role=p.peek("role").take(src), municipality=src_mun, institution=False,
+          income_eur=p.peek("income_eur").take(src) * factor, origin=2)
+    flows.in_migrants += n_src
 
 
 def ageing(model) -> None:
