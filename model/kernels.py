@@ -14,9 +14,11 @@ Kernels here:
   one.
 - :func:`label_of`: the energy label of one EP2 value, for the loops of the other kernel modules.
 
-The other kernels sit beside the code they speed up: model/kernels_demography.py (mortality),
-kernels_households.py (household facts, savings, the member table), kernels_market.py (indicators, matching),
-kernels_renovation.py (maintenance, renovation) and kernels_stock.py (prices, construction).
+The other kernels sit beside the code they speed up: model/kernels_demography.py (mortality, care, births and
+the persons drawn by the demographic processes), kernels_migration.py (in-migration, the member index's changed
+persons), kernels_households.py (household facts, savings, the member table), kernels_market.py (indicators,
+matching), kernels_allocation.py (a whole allocation or matching in one call), kernels_renovation.py
+(maintenance, renovation) and kernels_stock.py (prices, construction, the homes on offer).
 """
 
 from __future__ import annotations
