@@ -73,15 +73,6 @@ def _in_sorted(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     return sorted_ids.take(at) == values
 
 
-def _choice(rng, size: int, p: np.ndarray) -> np.ndarray:
-    """``rng.choice(p.size, size=size, p=p)`` (with replacement) for valid probabilities ``p``: the same steps
-    (the cumulative sum scaled to end at 1, one uniform per draw, the first bin to the right) without its
-    checks of ``p`` (three passes over it; the weights here are positive and sum to 1 by construction)."""
-    cdf = p.cumsum()
-    cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(size), side="right").astype(np.int64, copy=False)
-
-
 def remove_persons(state: State, rows: np.ndarray) -> None:
     """Persons leave the population (death or emigration); their households are fixed afterwards."""
     p = state.persons
@@ -432,30 +423,8 @@ def in_migration(model, flows: Flows, target_persons: np.ndarray) -> None:
     if not muns:
         return
     rngs = [model.streams.generator("in_migration", model.year, sub=m) for m in muns]
-    if km.use_compiled(p.n):
-        pick, n_tmpl = km.draw_templates(rngs, target_persons[muns], start[muns], start[[m + 1 for m in muns]],
-                                         head_w, head_size)
-    else:
-        picks = []
-        for m, rng in zip(muns, rngs, strict=True):
-            target, a = int(target_persons[m]), int(start[m])
-            w, hm_size = head_w[a:start[m + 1]], head_size[a:start[m + 1]]
-            # the mean size weighted by w as np.average computes it
-            w_sum = w.sum()
-            mean_size = max(1.0, float(np.multiply(hm_size, w).sum() / w_sum))
-            k = int(np.ceil(target / mean_size * 1.2)) + 1
-            pick = _choice(rng, k, w / w_sum)
-            tsize = hm_size.take(pick)
-            # the households whose persons fit in the target, then one of exactly the remaining size if any
-            k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
-            rest = target - int(tsize[:k].sum())
-            pick = pick[:k]
-            if rest > 0:
-                fits = np.flatnonzero(hm_size == rest)
-                if fits.size:
-                    pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-            picks.append(pick + a)
-        pick, n_tmpl = np.concatenate(picks), np.array([x.size for x in picks])
+    pick, n_tmpl = km.draw_templates(rngs, target_persons[muns], start[muns], start[[m + 1 for m in muns]], head_w,
+                                     head_size)
     tmpl = heads.take(pick)
     t_hrow = hrow_of.take(tmpl)
     t_mun = np.repeat(np.array(muns, dtype=h.peek("municipality").dtype), n_tmpl)

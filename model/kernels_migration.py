@@ -31,7 +31,7 @@ from .kernels import njit, use_compiled
 from .kernels_allocation import _next_double, bitgen_address
 from .state import HEAD
 
-__all__ = ["changed_persons", "copies", "draw_templates", "heads_by_municipality", "template_members", "use_compiled"]
+__all__ = ["changed_persons", "copies", "draw_templates", "heads_by_municipality", "template_members"]
 
 
 def heads_by_municipality(member, hrow_of, role, municipality, age, weight, youngest, size, n_mun):
@@ -101,17 +101,50 @@ def draw_templates(rngs, targets, lo, hi, w, size):
     """Each municipality's template households (in_migration), as positions into the heads' weights ``w``
     (finite, float64) and their households' sizes ``size`` (int64): municipality g, with the Generator rngs[g],
     a target of targets[g] > 0 persons and its heads at lo[g]:hi[g] (at least one), draws k = ceil(target /
-    mean size x 1.2) + 1 heads with replacement with probabilities w / w.sum() (demography._choice: the
-    cumulative sum scaled to end at 1, one uniform each, the first bin to the right), the mean size weighted
+    mean size x 1.2) + 1 heads with replacement with probabilities w / w.sum() (_choice: the cumulative
+    sum scaled to end at 1, one uniform each, the first bin to the right), the mean size weighted
     by w as np.average computes it (numpy's pairwise sums of w and of size x w; at least 1); of these it keeps
     the first ones whose sizes add up to at most the target, then, if persons remain, one head whose household
     has exactly that many (the largest weight x uniform, one uniform for each such head, the first of equal
     ones). Returns all municipalities' positions, one municipality after the other, and how many each has.
-    Draws from each Generator what the numpy code of in_migration draws. Compiled only: the caller keeps the
-    numpy code."""
-    bgs = np.array([bitgen_address(rng) for rng in rngs], dtype=np.int64)
-    return _draw_all(bgs, np.asarray(targets, dtype=np.int64), np.asarray(lo, dtype=np.int64),
-                     np.asarray(hi, dtype=np.int64), w, size)
+    Compiled, it draws from each Generator what the numpy code (:func:`_draw_numpy`, municipality by
+    municipality) draws."""
+    if use_compiled(w.size):
+        bgs = np.array([bitgen_address(rng) for rng in rngs], dtype=np.int64)
+        return _draw_all(bgs, np.asarray(targets, dtype=np.int64), np.asarray(lo, dtype=np.int64),
+                         np.asarray(hi, dtype=np.int64), w, size)
+    picks = [_draw_numpy(rng, int(t), w[a:b], size[a:b]) + a
+             for rng, t, a, b in zip(rngs, targets, np.asarray(lo).tolist(), np.asarray(hi).tolist(), strict=True)]
+    return np.concatenate(picks), np.array([x.size for x in picks], dtype=np.int64)
+
+
+def _choice(rng, size: int, p: np.ndarray) -> np.ndarray:
+    """``rng.choice(p.size, size=size, p=p)`` (with replacement) for valid probabilities ``p``: the same steps
+    (the cumulative sum scaled to end at 1, one uniform per draw, the first bin to the right) without its
+    checks of ``p`` (three passes over it; the weights here are positive and sum to 1 by construction)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right").astype(np.int64, copy=False)
+
+
+def _draw_numpy(rng, target: int, w: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """One municipality of draw_templates in numpy (the fallback): positions into its heads' w and size."""
+    w_sum = w.sum()
+    mean_size = max(1.0, float(np.multiply(size, w).sum() / w_sum))  # the mean size weighted by w as np.average
+    k = int(np.ceil(target / mean_size * 1.2)) + 1
+    pick = _choice(rng, k, w / w_sum)
+    tsize = size.take(pick)
+    # the households whose persons fit in the target, then one of exactly the remaining size if any
+    k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
+    rest = target - int(tsize[:k].sum())
+    pick = pick[:k]
+    if rest > 0:
+        fits = np.flatnonzero(size == rest)
+        if fits.size:
+            pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
+    return pick
+
+
 
 
 @njit

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from model import HousingModel, demography
+from model import kernels_migration as km
 from model.data import MUNICIPALITY_CODES
 from tests.invariants import population_by_municipality
 
@@ -247,6 +248,6 @@ def test_choice_is_generator_choice(n, size):
     w = np.exp(-0.5 * ((np.random.default_rng(n).integers(18, 90, n) - 30) / 5.0) ** 2) + 1e-9
     p = w / w.sum()
     a, b = np.random.default_rng(size), np.random.default_rng(size)
-    got, expected = demography._choice(a, size, p), b.choice(n, size=size, p=p)
+    got, expected = km._choice(a, size, p), b.choice(n, size=size, p=p)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)
     assert a.random() == b.random()  # the same draws used

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import demography, kernels
+from model import kernels
 from model import kernels_migration as km
 from model.state import HEAD, NO_HOUSEHOLD
 
@@ -56,23 +56,6 @@ def test_heads_by_municipality_equals_numpy(monkeypatch, n):
         assert np.array_equal(w, weight[age[rows] - 2]) and np.array_equal(hsize, size[hrow_of[rows]])
 
 
-def _draw_numpy(rng, target, w, size):
-    """The numpy code of in_migration that kernels_migration.draw_templates replaces, for one municipality."""
-    w_sum = w.sum()
-    mean_size = max(1.0, float(np.multiply(size, w).sum() / w_sum))
-    k = int(np.ceil(target / mean_size * 1.2)) + 1
-    pick = demography._choice(rng, k, w / w_sum)
-    tsize = size.take(pick)
-    k = int(np.searchsorted(np.cumsum(tsize), target, side="right"))
-    rest = target - int(tsize[:k].sum())
-    pick = pick[:k]
-    if rest > 0:
-        fits = np.flatnonzero(size == rest)
-        if fits.size:
-            pick = np.append(pick, fits[np.argmax(w[fits] * rng.random(fits.size))])
-    return pick
-
-
 @needs_numba
 @pytest.mark.parametrize("seed", range(4))
 def test_draw_templates_equal_numpy(seed):
@@ -93,7 +76,7 @@ def test_draw_templates_equal_numpy(seed):
         a = [np.random.default_rng([seed, g, len(sizes)]) for g in range(len(n_heads))]
         b = [np.random.default_rng([seed, g, len(sizes)]) for g in range(len(n_heads))]
         pick, n_pick = km.draw_templates(a, targets, lo, hi, w, size)
-        want = [_draw_numpy(rng_b, int(t), w[x:y], size[x:y]) + x
+        want = [km._draw_numpy(rng_b, int(t), w[x:y], size[x:y]) + x
                 for rng_b, t, x, y in zip(b, targets, lo, hi, strict=True)]
         assert pick.dtype == np.int64 and np.array_equal(pick, np.concatenate(want))
         assert np.array_equal(n_pick, [x.size for x in want])
