@@ -329,17 +329,20 @@ def calibration_record(scenario: Scenario, sha256: dict[str, str | None]) -> dic
 
 @cache
 def code_version() -> str:
-    """Git commit of the model code (with '+dirty' when the work tree differs), or the package version."""
+    """Git commit of the model code (with '+dirty' when the model or its data differ from it, untracked files
+    included), or the package version. One ``git status`` gives both: its ``# branch.oid`` header line is the
+    commit, any other line a change."""
+    no_git = f"zodrenthe-housing {__version__} (no git)"
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                                timeout=5)
-        if commit.returncode != 0:
-            return f"zodrenthe-housing {__version__} (no git)"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "model", "calibration/data"],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5).stdout.strip()
-        return commit.stdout.strip() + ("+dirty" if dirty else "")
+        status = subprocess.run(["git", "status", "--porcelain=v2", "--branch", "--", "model", "calibration/data"],
+                                cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return f"zodrenthe-housing {__version__} (no git)"
+        return no_git
+    lines = status.stdout.splitlines()
+    commit = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if status.returncode != 0 or commit is None or commit == "(initial)":
+        return no_git
+    return commit + ("+dirty" if any(not line.startswith("#") for line in lines) else "")
 
 
 def simulate(scenario: str | Path | Scenario | None = None, seed: int = 0, scale: float | None = None,

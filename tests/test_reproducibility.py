@@ -78,6 +78,41 @@ def test_manifest_contents(seed1):
         assert man[key]
 
 
+def test_code_version_is_the_commit_and_dirty_when_model_or_data_differ(tmp_path, monkeypatch):
+    """code_version in a git work tree of its own: the commit, '+dirty' for a change (untracked files too)
+    under model/ or calibration/data/ but not elsewhere; without a commit or without git, the package version."""
+    from model import core
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    def version():
+        core.code_version.cache_clear()
+        return core.code_version()
+
+    monkeypatch.setattr(core, "PROJECT_ROOT", tmp_path)
+    try:
+        assert version().endswith("(no git)")  # not a git work tree
+        git("init", "-q")
+        (tmp_path / "model").mkdir()
+        (tmp_path / "model" / "a.py").write_text("x = 1\n")
+        assert version().endswith("(no git)")  # no commit yet
+        git("add", "-A")
+        git("commit", "-q", "-m", "one")
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout
+        assert version() == head.strip()
+        (tmp_path / "README.md").write_text("elsewhere\n")
+        assert version() == head.strip()
+        (tmp_path / "model" / "b.py").write_text("y = 2\n")
+        assert version() == head.strip() + "+dirty"
+        (tmp_path / "model" / "b.py").unlink()
+        (tmp_path / "model" / "a.py").write_text("x = 2\n")
+        assert version() == head.strip() + "+dirty"
+    finally:
+        core.code_version.cache_clear()
+
+
 def test_manifest_reproduces_the_run():
     """Parameters and seed read back from the manifest give the same table (non-default values included)."""
     sc = Scenario().with_overrides(end_year=2023, scale=0.05, total_fertility_rate=1.4,
