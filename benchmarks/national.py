@@ -54,7 +54,7 @@ def _replicate_table(t: EntityTable, copies: int, links: dict[str, int]) -> None
     t._cap = t._cap * copies
     t.n = n * copies
     t.next_id = next_id * copies
-    t.row_of = np.full(max(t.row_of.size * copies, t.next_id), -1, dtype=np.int64)
+    t.row_of = np.full(max(t.row_of.size * copies, t.next_id), -1, dtype=t.row_of.dtype)
     alive = cols["alive"][: t.n]
     t.row_of[cols["id"][: t.n][alive]] = np.flatnonzero(alive)
     t._key_next = {m: kmax * copies for m in t._key_next}

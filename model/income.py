@@ -108,7 +108,7 @@ class _MemberIndex:
         else:
             self.hid, self.role = np.empty(cap, dtype=hid.dtype), np.empty(cap, dtype=role.dtype)
             self.alive, self.member = np.empty(cap, dtype=bool), np.empty(cap, dtype=bool)
-            self.hrow = np.empty(cap, dtype=np.int64)
+            self.hrow = np.empty(cap, dtype=np.int32)
         buffers = None
         if old is not None:
             old.table = old.counts = None  # its views go (unless someone else holds them)

@@ -295,7 +295,7 @@ if COMPILED:
         for r in range(alive.size):
             dw = dwelling_id[r]
             ok = dw >= 0 and dw < next_id
-            dr = row_of[dw if ok else 0]
+            dr = np.int64(row_of[dw if ok else 0])  # (widened: an int32 row here made the loop 25 % slower)
             ok = ok and dr >= 0
             dr = dr if ok else 0
             gathered[r, 0] = homes[dr, 0]

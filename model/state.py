@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .entities import EntityTable
+from .entities import ID, EntityTable
 from .kernels import njit, use_compiled
 
 # Person roles in their household
@@ -68,13 +68,13 @@ def label_of(ep2: np.ndarray) -> np.ndarray:
 
 def new_persons() -> EntityTable:
     return EntityTable("persons", dict(
-        age=np.int16, female=bool, household_id=np.int64, role=np.int8, municipality=np.int8,
+        age=np.int16, female=bool, household_id=ID, role=np.int8, municipality=np.int8,
         institution=bool, income_eur=np.float64, origin=np.int8))
 
 
 def new_households() -> EntityTable:
     return EntityTable("households", dict(
-        municipality=np.int8, dwelling_id=np.int64, tenure=np.int8, savings_eur=np.float64,
+        municipality=np.int8, dwelling_id=ID, tenure=np.int8, savings_eur=np.float64,
         mortgage_eur=np.float64, moved_in_year=np.int16,
         renovation_loan_eur=np.float64, renovation_loan_year=np.int16))
 
@@ -83,7 +83,7 @@ def new_dwellings() -> EntityTable:
     return EntityTable("dwellings", dict(
         municipality=np.int8, wijk=np.int16, type=np.int8, built_year=np.int16, floor_area_m2=np.float32,
         ep2_kwh_m2=np.float32, condition=np.float32, lifetime_proof=bool, owner=np.int8, status=np.int8,
-        value_eur=np.float64, years_vacant=np.int16, household_id=np.int64, in_stock=bool,
+        value_eur=np.float64, years_vacant=np.int16, household_id=ID, in_stock=bool,
         last_sale_year=np.int16, written_off=bool, priced_condition=np.float32, fund_status=np.int8,
         fund_until=np.int16, energy_connected=bool))
 

@@ -285,3 +285,37 @@ def test_columns_stamp_moves_with_the_columns_changes_only():
     old = EntityTable.__new__(EntityTable)
     old.__setstate__(state)
     assert old.columns_stamp(("weight",)) == (t.version, t.layout)
+
+
+def test_ids_and_rows_are_int32_and_rows_hands_out_int64():
+    t = table()
+    ids = t.add(5, value=np.arange(5))
+    assert t.id.dtype == t.row_of.dtype == entities.ID == np.int32
+    assert t.id.tolist() == ids.tolist()
+    rows = t.rows(ids[1:4])
+    assert rows.dtype == np.int64 and rows.tolist() == [1, 2, 3]
+
+
+def test_reserve_refuses_ids_beyond_int32():
+    t = table()
+    with pytest.raises(OverflowError, match="things"):
+        t._reserve(0, int(np.iinfo(entities.ID).max) + 1)
+
+
+def test_persons_and_households_compact_together():
+    """core.COMPACT_AT / COMPACT_WITH: in a year where either table is compacted, the other keeps fewer than
+    COMPACT_WITH of its slots dead; neither ends a year with COMPACT_AT or more dead."""
+    from model import core
+
+    m = core.HousingModel("scenarios/baseline.toml", rng=1, scale=0.05, end_year=2045)
+    p, h = m.state.persons, m.state.households
+    together = 0
+    while m.running:
+        before = (p.compactions, h.compactions)
+        m.step()
+        dead = [1.0 - t.count() / t.n for t in (p, h)]
+        assert max(dead) < core.COMPACT_AT
+        if (p.compactions, h.compactions) != before:
+            assert max(dead) < core.COMPACT_WITH
+            together += p.compactions != before[0] and h.compactions != before[1]
+    assert together > 0
