@@ -97,7 +97,8 @@ class _MemberIndex:
 
     def __init__(self, state, old: _MemberIndex | None = None):
         """The index from scratch; ``old``, the index it replaces (after a compaction), lends its memory where nothing
-        else holds it (compiled: one pass, kernels_households.build_members; else numpy)."""
+        else holds it (compiled: one pass, kernels_households.build_members, the members listed when asked for;
+        else numpy, with the listing)."""
         p, h = state.persons, state.households
         hid, role, alive = p.peek("household_id"), p.peek("role"), p.peek("alive")
         self.compactions = (p.compactions, h.compactions)
@@ -119,13 +120,14 @@ class _MemberIndex:
         self.buffers = buffers or (*(np.empty(cap, dtype=np.int64) for _ in range(2)),
                                    *(np.empty(slots, dtype=np.int64) for _ in range(3)))
         self.spare = None
-        rows_buf, hrow_buf, *counts = self.buffers
+        counts = self.buffers[2:]
         for buf in counts:
             buf[: h.n] = 0
         self.members = kernels_households.build_members(hid, role, alive, h.row_of, h.n, self.hid, self.role,
-                                                        self.alive, self.member, self.hrow, rows_buf, hrow_buf,
+                                                        self.alive, self.member, self.hrow,
                                                         *(buf[: h.n] for buf in counts))
-        if self.members < 0:
+        listed = self.members < 0
+        if listed:
             member = alive & (hid >= 0)
             rows = np.flatnonzero(member)
             hrow = h.row_of.take(hid.take(rows))
@@ -139,7 +141,7 @@ class _MemberIndex:
             self.members = rows.size
         self.hrow[p.n:] = -1
         self.counts = self._views(self.buffers[2:], self.slots)
-        self.table = self._views(self.buffers[:2], self.members) + self.counts
+        self.table = self._views(self.buffers[:2], self.members) + self.counts if listed else None
 
     @staticmethod
     def _views(buffers, used: int) -> tuple[np.ndarray, ...]:

@@ -31,7 +31,7 @@ loop: one pass without branches on the data, about as fast as copying its output
 processes read only the counts and the persons' household rows, so a run never asks for it.
 
 After a compaction the table is built from scratch: :func:`build_members` copies the columns, looks up the
-household rows, lists the members and counts them in one pass, into the old table's memory where it is free
+household rows and counts the members in one pass, into the old table's memory where it is free
 (numpy: about 18 ms on the full region in a dozen passes and fresh arrays, the loop 6-8 ms). (A loop for the
 count alone, model.income.role_counts, was tried too: no faster than its numpy code, which is bound by the
 scattered reads of ``row_of`` and the scattered counts, not by the number of passes; the gain is in the passes
@@ -301,8 +301,8 @@ def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int, rows: np.ndar
 
 
 @njit
-def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, rows, hrow,
-                size, heads, partners):  # pragma: no cover - compiled
+def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, size, heads,
+                partners):  # pragma: no cover - compiled
     """See build_members; -1 (with the arrays half written) for a member whose household has no row."""
     k = 0
     for i in range(hid.size):
@@ -319,8 +319,6 @@ def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_co
             hr = row_of[h]
             if hr < 0 or hr >= n_slots:
                 return -1
-            rows[k] = i
-            hrow[k] = hr
             k += 1
             size[hr] += 1
             heads[hr] += np.int64(r == HEAD)
@@ -331,24 +329,25 @@ def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_co
 
 def build_members(hid: np.ndarray, role: np.ndarray, alive: np.ndarray, row_of: np.ndarray, n_slots: int,
                   hid_copy: np.ndarray, role_copy: np.ndarray, alive_copy: np.ndarray, member_copy: np.ndarray,
-                  hrow_of: np.ndarray, rows: np.ndarray, hrow: np.ndarray, size: np.ndarray, heads: np.ndarray,
-                  partners: np.ndarray) -> int:
+                  hrow_of: np.ndarray, size: np.ndarray, heads: np.ndarray, partners: np.ndarray) -> int:
     """The member table from scratch (model.income._MemberIndex after a compaction) in one compiled pass over the
     persons (their columns ``hid``, ``role``, ``alive``; the households' ``row_of`` and ``n_slots``): copies the
     columns to the first slots of ``hid_copy``, ``role_copy``, ``alive_copy``, writes whether each person is a
-    member (alive, with a household) to ``member_copy`` and its household row (-1 for none) to ``hrow_of``,
-    lists the members (ascending) and their household rows at the front of ``rows`` and ``hrow`` and counts per
-    household slot its members, heads and partners into ``size``, ``heads`` and ``partners`` (zeros on entry,
-    ``n_slots`` long). Returns the number of members; -1 where the loop is not used or a member's household has
-    no row (the caller then runs its numpy code, which raises: the arrays are then partly written).
+    member (alive, with a household) to ``member_copy`` and its household row (-1 for none) to ``hrow_of``, and
+    counts per household slot its members, heads and partners into ``size``, ``heads`` and ``partners`` (zeros on
+    entry, ``n_slots`` long). The members are not listed (model.income.member_table lists them when asked for;
+    the model's processes read the counts and household rows): writing the list too, 16 bytes a member, took a
+    quarter of the pass (6.8 -> 5.3 ms on the full region with cold caches). Returns the number of members; -1
+    where the loop is not used or a member's household has no row (the caller then runs its numpy code, which
+    raises: the arrays are then partly written).
 
     In numpy the same takes a dozen passes and fresh arrays (about 18 ms on the full region; the gathers through
     ``row_of`` and the bincount of the roles are scattered reads and counts): the loop makes one pass, into the
     old table's memory."""
     if not use_compiled(hid.size):
         return -1
-    return _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, rows,
-                       hrow, size, heads, partners)
+    return _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, size,
+                       heads, partners)
 
 
 @njit
