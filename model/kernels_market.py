@@ -332,17 +332,16 @@ if COMPILED:
     def _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
                              ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
                              gas_per_ep2, gas_price, tariff, efg_bound, status_code, owner_code, fs_code, n_mun, out,
-                             labels, flags, homes, sums, by_mun, count):  # pragma: no cover - compiled
+                             labels, flags, homes, sums, by_mun, stride, count):  # pragma: no cover - compiled
         """One pass over the slots: the flags and homes of every slot, and for the stock rows (alive, in the stock, not
         demolished) the cell code, the label, the sums, their number per municipality (``count``, zeros on entry)
-        and their values, each appended to its municipality's region of ``by_mun`` (n_mun x slots: municipality m's
-        values from m x slots on, in row order). The classes of status, owner and fund status come from the
+        and their values, each appended to its municipality's region of ``by_mun`` (municipality m's values from
+        m x ``stride`` on, in row order). The classes of status, owner and fund status come from the
         lookup tables (indexed by the uint8 view of the int8 value) rather than from branches on the data.
         (The values were grouped by a stable counting sort over a list of the stock rows after the pass, which
         wrote and read the list and read the rows' municipality and value again: a third of the loop's bytes.)"""
         n_w = active.size
-        n = flags.size
-        for r in range(n):
+        for r in range(flags.size):
             w = wijk[r]
             if w < 0:  # numpy's indexing from the end
                 w += n_w
@@ -360,7 +359,7 @@ if COMPILED:
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            by_mun[m * n + count[m]] = value[r]
+            by_mun[m * stride + count[m]] = value[r]
             count[m] += 1
             yv = years_vacant[r]
             vacant = st == VACANT
@@ -485,14 +484,18 @@ def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_statu
     flags = _kept("flags", alive.size, np.uint8)
     homes = _kept("homes", alive.size, np.float64, 2)
     sums = np.zeros((N_MUN, N_SUMS))
-    n = alive.size
-    by_mun = _kept("by_mun", N_MUN * n, value.dtype)
+    # the values per municipality: a region of the kept buffer each, at offsets that stay the same from year to year
+    # while the buffer does (the pages written last year, not fresh ones as the number of slots changes)
+    _kept("by_mun", N_MUN * alive.size, value.dtype)
+    by_mun = _KEPT["by_mun"]
+    stride = by_mun.size // N_MUN
     count = np.zeros(N_MUN, dtype=np.int64)
     _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
                          floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
                          float(gas_per_ep2), float(gas_price), float(tariff), EP2_BOUNDS[EFG - 1], _STATUS_CODE,
-                         _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun, count)
-    return cells, labels, flags, homes, sums, tuple(by_mun[m * n:m * n + c] for m, c in enumerate(count.tolist()))
+                         _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun, stride, count)
+    return cells, labels, flags, homes, sums, tuple(by_mun[m * stride:m * stride + c]
+                                                    for m, c in enumerate(count.tolist()))
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:
