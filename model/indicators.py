@@ -297,10 +297,8 @@ def measure(model) -> dict[str, np.ndarray]:
     out["owner_households"] = hn["owner"]
     out["core_target_owner_households"] = hn["owner_core"]
     out["mean_value_eur"] = sums[:, km.S_VALUE] / np.maximum(out["dwellings"], 1)
-    # median per municipality: the values of each municipality in stock order (grouped by municipality)
-    ends = np.cumsum(out["dwellings"])
-    out["median_value_eur"] = np.array([median(by_mun[e - n:e]) if n else np.nan
-                                        for n, e in zip(out["dwellings"].tolist(), ends.tolist(), strict=True)])
+    # median per municipality: the values of each municipality in stock order
+    out["median_value_eur"] = np.array([median(v) if v.size else np.nan for v in by_mun])
     out["owners_under_water"] = hn["owner_under_water"]
     out["unsellable"] = dn["unsellable"]
     out["low_income_households"] = hn["low"]

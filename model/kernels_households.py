@@ -18,20 +18,21 @@ in numpy some ten passes over the household slots with fresh temporaries (the co
 years left, the masks), about 5 ms a year on the full region; the loop makes one and writes in place. The
 same arithmetic, value by value, so the same results.
 
-The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its
-last use: :func:`update_members` moves the changed members' contributions to the per-household counts and
-looks up their household rows in one loop over them (numpy, its fallback: gathers, np.subtract.at and
-np.add.at, fancy writes; the in-migration update of a full-region year 4.3 -> 3.3 ms with the listing left
-out, see below). (The comparison of the columns with their copies that finds the changed persons stays in numpy:
-its vectorised passes beat a loop, 0.4 against 0.9 ms; a loop over all persons doing the rest at each changed
-one waited for its scattered reads one after the other.) :func:`shift_counts` is the counts' part of the
-numpy fallback. :func:`member_arrays` lists the members and their household rows into the table's buffers
-when the listing is asked for (numpy: np.flatnonzero, a copy and a gather, 1.7 ms on the full region; the
-loop: one pass without branches on the data, about as fast as copying its output, 0.8 ms warm); the model's
-processes read only the counts and the persons' household rows, so a run never asks for it.
+The member table (model.income._MemberIndex) is brought up to date from the persons that changed since its last
+use: :func:`update_members` moves the changed members' contributions to the per-household counts and looks up
+their household rows in one call, the lookups in a pass of their own (numpy, its fallback: gathers,
+np.subtract.at and np.add.at, fancy writes; the in-migration update of a full-region year 4.3 -> 3.3 ms with the
+listing left out, see below). (The comparison of the columns with their copies that finds the changed persons
+stays in numpy: its vectorised passes beat a loop, 0.4 against 0.9 ms; a loop over all persons doing the rest at
+each changed one waited for its scattered reads one after the other.) :func:`shift_counts` is the counts' part of
+the numpy fallback. :func:`member_arrays` lists the members and their household rows into the table's buffers
+when the listing is asked for (numpy: np.flatnonzero, a copy and a gather, 1.7 ms on the full region; the loop:
+one pass without branches on the data, about as fast as copying its output, 0.8 ms warm); the model's processes
+read only the counts and the persons' household rows, so a run never asks for it.
 
-After a compaction the table is built from scratch: :func:`build_members` copies the columns, looks up the
-household rows, lists the members and counts them in one pass, into the old table's memory where it is free
+After a compaction the table is built from scratch (unless only the persons were compacted while it was up to
+date: model.income._MemberIndex.compact): :func:`build_members` copies the columns, looks up the
+household rows and counts the members in one pass, into the old table's memory where it is free
 (numpy: about 18 ms on the full region in a dozen passes and fresh arrays, the loop 6-8 ms). (A loop for the
 count alone, model.income.role_counts, was tried too: no faster than its numpy code, which is bound by the
 scattered reads of ``row_of`` and the scattered counts, not by the number of passes; the gain is in the passes
@@ -301,8 +302,8 @@ def member_arrays(member: np.ndarray, hrow_of: np.ndarray, n: int, rows: np.ndar
 
 
 @njit
-def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, rows, hrow,
-                size, heads, partners):  # pragma: no cover - compiled
+def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, size, heads,
+                partners):  # pragma: no cover - compiled
     """See build_members; -1 (with the arrays half written) for a member whose household has no row."""
     k = 0
     for i in range(hid.size):
@@ -319,8 +320,6 @@ def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_co
             hr = row_of[h]
             if hr < 0 or hr >= n_slots:
                 return -1
-            rows[k] = i
-            hrow[k] = hr
             k += 1
             size[hr] += 1
             heads[hr] += np.int64(r == HEAD)
@@ -331,55 +330,72 @@ def _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_co
 
 def build_members(hid: np.ndarray, role: np.ndarray, alive: np.ndarray, row_of: np.ndarray, n_slots: int,
                   hid_copy: np.ndarray, role_copy: np.ndarray, alive_copy: np.ndarray, member_copy: np.ndarray,
-                  hrow_of: np.ndarray, rows: np.ndarray, hrow: np.ndarray, size: np.ndarray, heads: np.ndarray,
-                  partners: np.ndarray) -> int:
+                  hrow_of: np.ndarray, size: np.ndarray, heads: np.ndarray, partners: np.ndarray) -> int:
     """The member table from scratch (model.income._MemberIndex after a compaction) in one compiled pass over the
     persons (their columns ``hid``, ``role``, ``alive``; the households' ``row_of`` and ``n_slots``): copies the
     columns to the first slots of ``hid_copy``, ``role_copy``, ``alive_copy``, writes whether each person is a
-    member (alive, with a household) to ``member_copy`` and its household row (-1 for none) to ``hrow_of``,
-    lists the members (ascending) and their household rows at the front of ``rows`` and ``hrow`` and counts per
-    household slot its members, heads and partners into ``size``, ``heads`` and ``partners`` (zeros on entry,
-    ``n_slots`` long). Returns the number of members; -1 where the loop is not used or a member's household has
-    no row (the caller then runs its numpy code, which raises: the arrays are then partly written).
+    member (alive, with a household) to ``member_copy`` and its household row (-1 for none) to ``hrow_of``, and
+    counts per household slot its members, heads and partners into ``size``, ``heads`` and ``partners`` (zeros on
+    entry, ``n_slots`` long). The members are not listed (model.income.member_table lists them when asked for;
+    the model's processes read the counts and household rows): writing the list too, 16 bytes a member, took a
+    quarter of the pass (6.8 -> 5.3 ms on the full region with cold caches). Returns the number of members; -1
+    where the loop is not used or a member's household has no row (the caller then runs its numpy code, which
+    raises: the arrays are then partly written).
 
     In numpy the same takes a dozen passes and fresh arrays (about 18 ms on the full region; the gathers through
     ``row_of`` and the bincount of the roles are scattered reads and counts): the loop makes one pass, into the
     old table's memory."""
     if not use_compiled(hid.size):
         return -1
-    return _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, rows,
-                       hrow, size, heads, partners)
+    return _build_loop(hid, role, alive, row_of, n_slots, hid_copy, role_copy, alive_copy, member_copy, hrow_of, size,
+                       heads, partners)
 
 
 @njit
-def _update_loop(changed, hid, role, alive, row_of, n0, role_copy, member_copy, hrow_of, size, heads,
-                 partners):  # pragma: no cover - compiled
-    """See update_members: False (with the arrays partly written) for a row out of range."""
+def _update_loop(changed, hid, role, alive, row_of, n0, role_copy, member_copy, hrow_of, size, heads, partners, was_row,
+                 new_row):  # pragma: no cover - compiled
+    """See update_members: False (with the arrays partly written) for a row out of range.
+
+    Two passes over the changed persons: the first only looks up (their old household rows and whether they were
+    members, their new household rows through ``row_of``: scattered reads) into ``was_row`` and ``new_row`` (-1 for
+    none, -2 for a row out of range); the second moves the counts and writes the persons' entries. A loop doing
+    both waited at each person for its lookups before its counts (1.28 -> 1.12 ms for the 16,000 persons of a
+    full-region in-migration update with cold caches)."""
     n_slots = size.size
     for j in range(changed.size):
         i = changed[j]
-        if i < n0 and member_copy[i]:  # the old contribution to the counts
+        was = -1
+        if i < n0 and member_copy[i]:
             was = hrow_of[i]
             if was < 0 or was >= n_slots:
-                return False
+                was = -2
+        was_row[j] = was
+        h = hid[j]
+        hr = -1
+        if alive[j] and h >= 0:
+            hr = row_of[h] if h < row_of.size else -2
+            if hr < 0 or hr >= n_slots:
+                hr = -2
+        new_row[j] = hr
+    for j in range(changed.size):
+        i = changed[j]
+        was = was_row[j]
+        if was == -2:
+            return False
+        if was >= 0:  # the old contribution to the counts
             was_role = role_copy[i]
             size[was] -= 1
             heads[was] -= np.int64(was_role == HEAD)
             partners[was] -= np.int64(was_role == PARTNER)
-        h = hid[j]
-        r = role[j]
-        member = alive[j] and h >= 0
-        hr = -1
-        if member:
-            if h >= row_of.size:
-                return False
-            hr = row_of[h]
-            if hr < 0 or hr >= n_slots:
-                return False
+        hr = new_row[j]
+        if hr == -2:
+            return False
+        if hr >= 0:
+            r = role[j]
             size[hr] += 1
             heads[hr] += np.int64(r == HEAD)
             partners[hr] += np.int64(r == PARTNER)
-        member_copy[i], hrow_of[i] = member, hr
+        member_copy[i], hrow_of[i] = hr >= 0, hr
     return True
 
 
@@ -398,7 +414,8 @@ def update_members(changed: np.ndarray, hid: np.ndarray, role: np.ndarray, alive
 
     numpy takes a dozen passes over the changed persons (gathers, np.ufunc.at, fancy writes); the counts are
     integers, so their order does not matter. Gated by the caller (use_compiled of the persons' number)."""
-    return _update_loop(changed, hid, role, alive, row_of, n0, role_copy, member_copy, hrow_of, size, heads, partners)
+    return _update_loop(changed, hid, role, alive, row_of, n0, role_copy, member_copy, hrow_of, size, heads, partners,
+                        np.empty(changed.size, dtype=np.int64), np.empty(changed.size, dtype=np.int64))
 
 
 @njit

@@ -9,7 +9,7 @@ make one pass over the rows.
 - :func:`person_cells`: institution, 65+, 75+; and the persons 75+ in a home that is not lifetime-proof.
 - :func:`dwelling_stock`: one pass over the dwelling slots for the stock's cells (status, vacancy, owner and
   fund-status classes, written off, connected), the counts per energy label, the sums of value, condition and
-  gas use per municipality and the values grouped by municipality (for the medians); and what the households'
+  gas use per municipality and the values of each municipality (for the medians); and what the households'
   counts read of their homes, per dwelling slot: one byte of flags and the value and gas or heat cost.
 - :func:`household_cells`: tenure, the income limits, debt above the home's value, home in the stock and its
   label, renovation loan, proeftuin wijk; the energy-poor households; which homes are not lifetime-proof. The
@@ -201,7 +201,8 @@ def _dwelling_sums_numpy(drow, mun, status, connected, ep2, floor_area, value, c
     om = mun.take(occ)
     sums[:, S_GAS] = np.bincount(om[~conn], weights=gas[~conn], minlength=N_MUN)
     sums[:, S_HEAT] = np.bincount(om[conn], weights=gas[conn], minlength=N_MUN)
-    return sums, v[np.argsort(dm, kind="stable")]
+    grouped = v[np.argsort(dm, kind="stable")]
+    return sums, tuple(np.split(grouped, np.cumsum(np.bincount(dm, minlength=N_MUN))[:-1]))
 
 
 # -- compiled loops ----------------------------------------------------------------------------------------
@@ -331,15 +332,15 @@ if COMPILED:
     def _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
                              ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
                              gas_per_ep2, gas_price, tariff, efg_bound, status_code, owner_code, fs_code, n_mun, out,
-                             labels, flags, homes, sums, by_mun, rows):  # pragma: no cover - compiled
+                             labels, flags, homes, sums, by_mun, stride, count):  # pragma: no cover - compiled
         """One pass over the slots: the flags and homes of every slot, and for the stock rows (alive, in the stock, not
-        demolished; listed in ``rows``) the cell code, the label, the sums and their number per municipality;
-        then the values grouped by municipality (a stable counting sort over the stock rows). The classes of
-        status, owner and fund status come from the lookup tables (indexed by the uint8 view of the int8 value)
-        rather than from branches on the data; returns the number of stock rows."""
+        demolished) the cell code, the label, the sums, their number per municipality (``count``, zeros on entry)
+        and their values, each appended to its municipality's region of ``by_mun`` (municipality m's values from
+        m x ``stride`` on, in row order). The classes of status, owner and fund status come from the
+        lookup tables (indexed by the uint8 view of the int8 value) rather than from branches on the data.
+        (The values were grouped by a stable counting sort over a list of the stock rows after the pass, which
+        wrote and read the list and read the rows' municipality and value again: a third of the loop's bytes.)"""
         n_w = active.size
-        count = np.zeros(n_mun, dtype=np.int64)
-        k = 0
         for r in range(flags.size):
             w = wijk[r]
             if w < 0:  # numpy's indexing from the end
@@ -358,8 +359,7 @@ if COMPILED:
             m = mun[r]
             if m < 0 or m >= n_mun:
                 raise ValueError("municipality index out of range")
-            rows[k] = r
-            k += 1
+            by_mun[m * stride + count[m]] = value[r]
             count[m] += 1
             yv = years_vacant[r]
             vacant = st == VACANT
@@ -376,15 +376,6 @@ if COMPILED:
                     sums[m, S_HEAT] += gas
                 else:
                     sums[m, S_GAS] += gas
-        start = np.zeros(n_mun, dtype=np.int64)
-        for m in range(1, n_mun):
-            start[m] = start[m - 1] + count[m - 1]
-        for i in range(k):  # the values by municipality, each in row order (a stable counting sort)
-            r = rows[i]
-            m = mun[r]
-            by_mun[start[m]] = value[r]
-            start[m] += 1
-        return k
 
 # -- entry points ----------------------------------------------------------------------------------------
 _NO_HOUSEHOLD = np.zeros(1, dtype=bool)  # the person loop's not_lp without households (it reads row 0 for non-members)
@@ -471,8 +462,9 @@ def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_statu
     ``labels`` per municipality x energy label, (N_MUN, 7); ``sums`` per municipality (N_MUN, N_SUMS) of their
     value (S_VALUE) and condition (S_CONDITION), and of the gas use (``gas_per_ep2`` x EP2 x floor area) of the
     occupied ones, heated by gas (S_GAS) or connected to a collective supply (S_HEAT), each added in row order as
-    np.bincount does; and ``by_mun``, their values grouped by municipality, each group in row order (as a stable
-    sort by municipality puts them).
+    np.bincount does; and ``by_mun``, their values per municipality (a tuple of N_MUN arrays, each in row order,
+    as a stable sort by municipality groups them; the compiled loop's are views of memory it writes again at its
+    next call, which the caller may reorder).
     For every slot, what household_cells reads of the households' homes (scattered over the slots), in two
     arrays instead of seven columns: ``flags``, one byte: F_STOCK, F_EFG (label E-G), F_ACTIVE (in a wijk where
     ``active``), F_NOT_LP (not lifetime-proof); and ``homes`` (slots x 2): the value (HOME_VALUE) and the gas or
@@ -492,13 +484,18 @@ def dwelling_stock(alive, in_stock, mun, status, years_vacant, owner, fund_statu
     flags = _kept("flags", alive.size, np.uint8)
     homes = _kept("homes", alive.size, np.float64, 2)
     sums = np.zeros((N_MUN, N_SUMS))
-    by_mun = _kept("by_mun", alive.size, value.dtype)
-    k = _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected,
-                             ep2, floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
-                             float(gas_per_ep2), float(gas_price), float(tariff), EP2_BOUNDS[EFG - 1], _STATUS_CODE,
-                             _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun,
-                             _kept("rows", alive.size, np.int64))
-    return cells, labels, flags, homes, sums, by_mun[:k]
+    # the values per municipality: a region of the kept buffer each, at offsets that stay the same from year to year
+    # while the buffer does (the pages written last year, not fresh ones as the number of slots changes)
+    _kept("by_mun", N_MUN * alive.size, value.dtype)
+    by_mun = _KEPT["by_mun"]
+    stride = by_mun.size // N_MUN
+    count = np.zeros(N_MUN, dtype=np.int64)
+    _dwelling_stock_loop(alive, in_stock, mun, status, years_vacant, owner, fund_status, written_off, connected, ep2,
+                         floor_area, value, condition, wijk, active, lifetime_proof, unsellable_years,
+                         float(gas_per_ep2), float(gas_price), float(tariff), EP2_BOUNDS[EFG - 1], _STATUS_CODE,
+                         _OWNER_CODE, _FS_CODE, N_MUN, cells, labels, flags, homes, sums, by_mun, stride, count)
+    return cells, labels, flags, homes, sums, tuple(by_mun[m * stride:m * stride + c]
+                                                    for m, c in enumerate(count.tolist()))
 
 # -- matching buyers to homes (model/allocation.py) --------------------------------------------------------
 if COMPILED:

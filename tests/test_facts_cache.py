@@ -107,3 +107,43 @@ def test_arrays_held_are_not_overwritten(model, monkeypatch):
     assert same(third, kept)
     if kernels.COMPILED:
         assert st.persons.__dict__["_facts_buffers"] is buffers  # nothing held them: the same memory again
+
+
+@pytest.mark.parametrize("numba", [False, True])
+def test_member_index_compacted_with_the_persons(monkeypatch, numba):
+    # a compaction of the persons alone, the member index up to date at it: the index is compacted (not built
+    # again) and gives a recount's table, counts and household rows; a listing held through it keeps its values
+    from model import income, kernels
+    from model.income import member_table, person_household_rows
+
+    if numba and not kernels.COMPILED:
+        pytest.skip("numba is not in use")
+    monkeypatch.setattr(kernels, "COMPILED", numba)
+    monkeypatch.setattr(kernels, "MIN_SIZE", 0)
+    m = HousingModel("scenarios/baseline.toml", rng=7, scale=0.02, end_year=2021)
+    st = m.state
+    p, h = st.persons, st.households
+    rows = p.alive_rows()
+    p.remove_rows(rows[p.household_id[rows] >= 0][::7].copy())
+    held = member_table(st)  # up to date after the removal
+    kept = [v.copy() for v in held]
+    index = p.__dict__["_member_index"]
+    built = []
+    build = income._MemberIndex.__init__
+    monkeypatch.setattr(income._MemberIndex, "__init__", lambda *a: built.append(build(*a)))
+    assert p.compact(0.0)
+    table = member_table(st)
+    assert not built and p.__dict__["_member_index"] is index
+    hid = p.peek("household_id")
+    members = np.flatnonzero(p.peek("alive") & (hid >= 0))
+    hrow = h.row_of[hid[members]]
+    want = np.full(p.n, -1)
+    want[members] = hrow
+    assert np.array_equal(person_household_rows(st), want)
+    assert all(np.array_equal(x, y) for x, y in zip(table, (members, hrow, *income.role_counts(
+        hrow, p.peek("role")[members], h.n)), strict=True))
+    assert all(np.array_equal(x, y) for x, y in zip(held, kept, strict=True))
+    p.remove_rows(p.alive_rows()[:3].copy())
+    assert p.compact(0.0)  # not up to date at the compaction: built again
+    member_table(st)
+    assert len(built) == 1

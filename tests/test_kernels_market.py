@@ -112,7 +112,7 @@ def test_dwelling_stock(seed, unsellable):
     got = km.dwelling_stock(*args)
     assert _equal(got, _numpy_path(km.dwelling_stock, *args))
     stock = (alive & in_stock & (status != 2)).sum()
-    assert got[0].sum() == got[1].sum() == got[5].size == stock
+    assert got[0].sum() == got[1].sum() == sum(v.size for v in got[5]) == stock
     assert np.array_equal((got[2] & km.F_NOT_LP) != 0, ~lifetime_proof)
     assert np.array_equal(got[3][:, km.HOME_VALUE], value, equal_nan=True)
     none = np.zeros(n, dtype=bool)
