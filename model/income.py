@@ -80,8 +80,7 @@ class _MemberIndex:
     their new ones and looks up their household row. The counts are integers, so they come out the same as a
     recount (role_counts); the member rows are those alive with a household, ascending, and a household row
     once looked up stays right until the households table is compacted (an add appends rows). A compaction of
-    the households rebuilds the index, and one of the persons too unless the index was up to date at it (then
-    it is compacted alike: compact).
+    either table rebuilds the index.
 
     The members are listed only when asked for (listing(): member_table, member_rows): the model's processes
     read the counts (member_counts) and the persons' household rows (person_household_rows), and a listing at
@@ -186,35 +185,6 @@ class _MemberIndex:
             new[: self.n] = old[: self.n]
             setattr(self, key, new)
 
-    def compact(self, state) -> bool:
-        """After a compaction of the persons alone, the index up to date at it (nothing else changed since the last
-        update: see _compacted_alone): the index compacted as the persons were, by its copy of alive, instead of
-        built from scratch (the same arrays: the kept persons' copies, members and household rows, in order, and
-        the same counts; the members listed again when asked for). False (and nothing changed) where the persons
-        were not compacted once since or the households were (their rows moved), or the persons kept are not those
-        the copies say were alive: only a rebuild can.
-
-        The year's end compacts the persons every few years, and the next use of the index (the indicators')
-        rebuilt it: one pass over the persons gathering every member's household row, 11-16 ms on the full region
-        in a run; the compaction moves five arrays in order, about 3 ms in numpy (a compiled pass, 1.4 ms, was
-        not worth loading for a call every few years)."""
-        p, h = state.persons, state.households
-        if (p.compactions - 1, h.compactions) != self.compactions or h.n != self.slots:
-            return False
-        keep = np.flatnonzero(self.alive[: self.n])
-        if keep.size != p.n:
-            return False  # (not the persons alive at the last update)
-        for a in (self.hid, self.role, self.alive, self.member, self.hrow):
-            a[: p.n] = a[keep]
-        self.hrow[p.n: self.n] = -1
-        self.member[p.n: self.n] = False
-        self.table = None  # the listing of the old rows goes (unless someone else holds it)
-        if _references(self.buffers)[:2] != [_ALONE] * 2:  # held: the next listing goes to new memory
-            self.buffers = (np.empty_like(self.buffers[0]), np.empty_like(self.buffers[1]), *self.buffers[2:])
-        self.n = p.n
-        self.compactions = (p.compactions, h.compactions)
-        return True
-
     def update(self, state, compare: bool = True) -> bool:
         """Bring the counts and the persons' household rows up to date with the persons and households (the members
         are listed when asked for); False where only a rebuild can (after a compaction, or for a member whose
@@ -291,19 +261,10 @@ def _member_index(state) -> _MemberIndex:
     index = d.get("_member_index")
     if index is not None and d["_member_stamp"] == stamp:
         return index
-    if index is None or not (_compacted_alone(d["_member_stamp"], stamp) and index.compact(state)
-                             or index.update(state, compare=d["_member_stamp"][0][0] != stamp[0][0])):
+    if index is None or not index.update(state, compare=d["_member_stamp"][0][0] != stamp[0][0]):
         index = d["_member_index"] = _MemberIndex(state, index)
     d["_member_stamp"] = stamp
     return index
-
-
-def _compacted_alone(old, new) -> bool:
-    """Whether, between the member index's stamps ``old`` and ``new``, the persons table changed only by layout, one
-    step on (a compaction or an add: _MemberIndex.compact tells them apart by the compactions), with none of the
-    index's columns handed out or written and the households' layout the same."""
-    ((version, layout), households), ((version_now, layout_now), households_now) = old, new
-    return version_now == version and layout_now == layout + 1 and households_now == households
 
 
 def member_table(state) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -30,8 +30,8 @@ when the listing is asked for (numpy: np.flatnonzero, a copy and a gather, 1.7 m
 one pass without branches on the data, about as fast as copying its output, 0.8 ms warm); the model's processes
 read only the counts and the persons' household rows, so a run never asks for it.
 
-After a compaction the table is built from scratch (unless only the persons were compacted while it was up to
-date: model.income._MemberIndex.compact): :func:`build_members` copies the columns, looks up the
+After a compaction the table is built from scratch (the persons and the households are compacted together,
+model.core.COMPACT_AT, so one build serves both): :func:`build_members` copies the columns, looks up the
 household rows and counts the members in one pass, into the old table's memory where it is free
 (numpy: about 18 ms on the full region in a dozen passes and fresh arrays, the loop 6-8 ms). (A loop for the
 count alone, model.income.role_counts, was tried too: no faster than its numpy code, which is bound by the
