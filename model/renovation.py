@@ -27,6 +27,8 @@ renovated by their owners.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from . import kernels_renovation
@@ -208,6 +210,29 @@ def repay_renovation_loans(model) -> None:
                                    h.peek("renovation_loan_year"), rp.renovation_loan_term_years, model.year)
 
 
+class FactsAt(Mapping):
+    """household_facts at some household rows, one array per fact as ``{k: v.take(rows)}`` has them, each taken
+    when it is asked for and not kept: only the facts in use are in memory, not the five arrays of all owners
+    through the whole of owner_renovation (at national scale 330 MB at the peak of its first year, where the
+    process's heap grows to and every new page costs its first touch). :meth:`at` gives the facts at positions
+    of these rows."""
+
+    def __init__(self, facts: Mapping, rows: np.ndarray):
+        self._facts, self._rows = facts, rows
+
+    def __getitem__(self, k: str) -> np.ndarray:
+        return self._facts[k].take(self._rows)
+
+    def __iter__(self):
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def at(self, positions: np.ndarray) -> FactsAt:
+        return FactsAt(self._facts, self._rows.take(positions))
+
+
 def owner_renovation(model) -> None:
     """Owner-occupiers improve their label by one or more steps, or make their home lifetime-proof."""
     st = model.state
@@ -217,7 +242,7 @@ def owner_renovation(model) -> None:
                                                 d.peek("in_stock"), d.peek("owner"), d.peek("written_off"))
     if hrow.size == 0:
         return
-    facts = {k: v.take(hrow) for k, v in household_facts(st).items()}
+    facts = FactsAt(household_facts(st), hrow)
     base = household_levers(model, hrow)
     from .policies import proeftuin_levers
 
@@ -315,7 +340,9 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     logistic."""
     rp, e = model.scenario.renovation, model.scenario.energy
     h, d = model.state.households, model.state.dwellings
-    facts = {k: facts[k] if at is None else facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
+    if at is not None:
+        facts = facts.at(at) if isinstance(facts, FactsAt) else {k: v.take(at) for k, v in facts.items()}
+    facts = {k: facts[k] for k in ("income", "adults", "size", "head_age")}
     n = hrow.size
     # the levers at the positions, one row each (a lever with one value for all, a read-only broadcast, filled)
     lev = np.empty((len(kernels_renovation.DECIDE_LEVERS), n))
@@ -458,19 +485,20 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     h, d = model.state.households, model.state.dwellings
     # the logistic of the age term once per age (whole years) instead of once per household
     lo = kernels_renovation.ADAPT_AGE
-    top = int(facts["oldest"].max())
+    oldest = facts["oldest"]
+    top = int(oldest.max())
     if top < lo:
         return
     by_age = _logistic(rp.adaptation_intercept
-                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=facts["oldest"].dtype) - lo))
+                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=oldest.dtype) - lo))
     # only a household whose draw is below its probability may adapt (the probability does not depend on the
     # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
-    cand, u = kernels_renovation.may_adapt(facts["oldest"], drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
+    cand, u = kernels_renovation.may_adapt(oldest, drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
                                            levers["outreach_multiplier"], by_age,
                                            model.streams.salts("renovation", model.year, _SUB_ADAPT))
     if cand.size == 0:
         return
-    hr, oldest = hrow[cand], facts["oldest"][cand]
+    hr, oldest = hrow[cand], oldest[cand]
 
     def probability(outreach):
         return np.minimum(outreach * by_age.take(oldest - lo), 1.0)
