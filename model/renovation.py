@@ -232,6 +232,10 @@ class FactsAt(Mapping):
     def at(self, positions: np.ndarray) -> FactsAt:
         return FactsAt(self._facts, self._rows.take(positions))
 
+    def per_row(self) -> tuple[Mapping, np.ndarray]:
+        """The facts per household slot and the rows: position j's facts are at row ``rows[j]``."""
+        return self._facts, self._rows
+
 
 def owner_renovation(model) -> None:
     """Owner-occupiers improve their label by one or more steps, or make their home lifetime-proof."""
@@ -317,9 +321,12 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
                     rp.renovation_low_income_weight, rp.renovation_core_income_weight, _BOUND_MARGIN,
                     rp.renovation_intercept, rp.renovation_bcr_weight], dtype=np.float64)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    # the facts as the kernel reads them, position j's at fact_rows[j]: per household slot at the owners' rows
+    # (no gathers of all owners' facts), else per position
+    facts, fact_rows = facts.per_row() if isinstance(facts, FactsAt) else (facts, np.arange(hrow.size))
     return kernels_renovation.may_renovate(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
-        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
+        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"], fact_rows,
         levers["outreach_multiplier"], h.peek("key"), model.streams.salts("renovation", model.year, _SUB_DECIDE),
         model.year, prm, core_limit(model, one_two),
         daeb_limit(model, one_two), EP2_BOUNDS)

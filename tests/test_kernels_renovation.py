@@ -107,6 +107,12 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     rng = np.random.default_rng(seed)
     args = _bound_inputs(rng)
     n = args[0].size
+    # the facts per position, read at an arange, and the same facts per household slot, read at the rows
+    per_slot = [np.full(args[5].size, -7, dtype=a.dtype) for a in args[6:10]]
+    for a, b in zip(per_slot, args[6:10], strict=True):
+        a[args[0]] = b
+    slot_args = (*args[:6], *per_slot, args[0])
+    args = (*args, np.arange(n))
     outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
     key = rng.integers(-2**62, 2**62, args[5].size)  # per household slot
     salts = (int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)))
@@ -120,9 +126,12 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
     got = kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS)
     assert 0 < got.size < k
+    assert np.array_equal(got, kr.may_renovate(*slot_args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
     with monkeypatch.context() as m:
         m.setattr(kr, "use_compiled", lambda size: False)
         assert np.array_equal(got, kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
+        assert np.array_equal(got, kr.may_renovate(*slot_args, outreach, key, salts, 2030, prm, core2, daeb2,
+                                                   EP2_BOUNDS))
     # other salts, other draws
     other = (salts[0] + 1, salts[1])
     assert not np.array_equal(got, kr.may_renovate(*args, outreach, key, other, 2030, prm, core2, daeb2, EP2_BOUNDS))
