@@ -613,9 +613,10 @@ OPTION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant")
 
 
 def _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                          loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds,
-                          curve, type_factor, period_factor, period_starts, crf_pair):
+                          loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
+                          bounds, curve, type_factor, period_factor, period_starts, crf_pair):
     """Fallback of energy_options: the numpy code of the decision (model.renovation._energy_decide)."""
+    income, adults, size, head_age = (a.take(fact_rows) for a in (income, adults, size, head_age))
     (margin, deep_ep2, deep_label, gas_m3, price, tariff, w_moved, w_retired, w_age, w_low, w_core, fixed, buffer,
      multiple, floor, ltv, wf_interest, crf_own, hassle, year, apartment) = prm.tolist()
     (isde, isde_deep, wf_limit, wf_max, no_capacity, _, discount, local_grant, pt_lever, _, zero) = lev
@@ -699,9 +700,9 @@ def _divide(a, b):  # pragma: no cover - compiled
 
 @njit
 def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
-                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
-                         label_out, low_out, subsidised):  # pragma: no cover - compiled
+                         loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
+                         bounds, at, slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable,
+                         best, terms, label_out, low_out, subsidised):  # pragma: no cover - compiled
     """Two passes over the positions (see _energy_options_numpy for the same arithmetic, operation by operation):
     the first gathers what the decision reads of the homes and the households, in a loop of its own (loads that
     do not wait for one another: the homes are at random rows, mostly cache misses), the second decides."""
@@ -730,15 +731,16 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
     for j in range(n):
         e0 = g_ep2[j]
         label = _label(e0, bounds)
-        inc = income[j]
-        core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
-        low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
+        f = fact_rows[j]
+        inc = income[f]
+        core = inc <= (core2[0] if adults[f] <= 1 else core2[1])
+        low = inc < (daeb2[0] if size[f] <= 1 else daeb2[1])
         step_to = _fmin(_bound_below(e0, bounds) - margin, e0) if label >= 1 else e0
         deep_ok = deep_label < label - 1
         deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
         area = g_area[j]
         heat = tariff if g_connected[j] else 1.0
-        age = head_age[j]
+        age = head_age[f]
         terms[0, j] = w_moved * (1.0 if g_moved[j] >= year - 1 else 0.0)
         terms[1, j] = w_retired * (1.0 if age == 67 else 0.0)
         terms[2, j] = w_age * np.float64(max(age - 55, 0))
@@ -797,13 +799,14 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
 
 
 def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage, loan_col,
-                   moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, curve, type_factor,
-                   period_factor, period_starts, crf_pair):
+                   moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2, bounds, curve,
+                   type_factor, period_factor, period_starts, crf_pair):
     """The two renovation options of owner households (rows ``hrow`` in dwellings ``drow``) as
     model.renovation._energy_decide weighs them: one step to just inside the next better label, and deep to
     label B (from D or worse), each costed, with grants and financing. ``ep2`` .. ``value``: dwelling columns
     (per slot; ``dtype``: the dwelling type); ``savings``, ``mortgage``, ``loan_col`` (renovation loan),
-    ``moved_in_year``: household columns; ``income`` .. ``head_age``: household facts per position; ``lev``:
+    ``moved_in_year``: household columns; ``income`` .. ``head_age``: household facts, those of position j at
+    ``fact_rows[j]`` (as in may_renovate: per household slot with the rows, or per position with an arange); ``lev``:
     the levers of DECIDE_LEVERS per position (rows, float); ``prm``: see model.renovation._energy_decide;
     ``core2``/``daeb2``: the income limits for one adult (person) and for more; ``bounds``: EP2_BOUNDS;
     ``curve``: model.renovation.band_cost_curve; ``type_factor``/``period_factor``/``period_starts``: the cost
@@ -818,8 +821,8 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
     core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
     if not use_compiled(drow.size):
         return _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings,
-                                     mortgage, loan_col, moved_in_year, income, adults, size, head_age, lev, prm,
-                                     core2, daeb2, bounds, curve, type_factor, period_factor, period_starts,
+                                     mortgage, loan_col, moved_in_year, income, adults, size, head_age, fact_rows,
+                                     lev, prm, core2, daeb2, bounds, curve, type_factor, period_factor, period_starts,
                                      crf_pair)
     n = drow.size
     opt, usable, best = np.empty((2, len(OPTION_FIELDS), n)), np.empty((2, n), dtype=bool), np.empty(n)
@@ -827,7 +830,7 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
         n, dtype=bool)
     at, slope, anchor = (np.ascontiguousarray(a, dtype=np.float64) for a in curve)
     _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2,
+                         loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
                          bounds_tuple(bounds), at, slope, anchor, type_factor, period_factor, period_starts, crf_pair,
                          opt, usable, best, terms, label, low, subsidised)
     return opt, usable, best, terms, label, low, subsidised

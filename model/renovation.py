@@ -349,7 +349,8 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     h, d = model.state.households, model.state.dwellings
     if at is not None:
         facts = facts.at(at) if isinstance(facts, FactsAt) else {k: v.take(at) for k, v in facts.items()}
-    facts = {k: facts[k] for k in ("income", "adults", "size", "head_age")}
+    if not isinstance(facts, FactsAt):  # (FactsAt: the facts stay per household slot, read at the rows)
+        facts = {k: facts[k] for k in ("income", "adults", "size", "head_age")}
     n = hrow.size
     # the levers at the positions, one row each (a lever with one value for all, a read-only broadcast, filled)
     lev = np.empty((len(kernels_renovation.DECIDE_LEVERS), n))
@@ -360,7 +361,7 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     if not bounded and _bound_applies(rp):  # the households that may go; the others do not
         sel = _may_renovate(model, hrow, drow, facts, dict(outreach_multiplier=lev[_OUTREACH]))
         hrow, drow = hrow.take(sel), drow.take(sel)
-        facts = {k: v.take(sel) for k, v in facts.items()}
+        facts = facts.at(sel) if isinstance(facts, FactsAt) else {k: v.take(sel) for k, v in facts.items()}
         lev = lev.take(sel, axis=1)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     inc = model.scenario.income
@@ -374,11 +375,12 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
         rp.borrowing_income_floor_eur * income_limit_factor(model, inc.income_limits_year), rp.borrowing_ltv_max,
         rp.warmtefonds_interest_rate, crf_own, rp.renovation_hassle_eur, model.year, APARTMENT], dtype=np.float64)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    facts, fact_rows = facts.per_row() if isinstance(facts, FactsAt) else (facts, np.arange(hrow.size))
     opt, usable, best, terms, label, low, subsidised = kernels_renovation.energy_options(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"), d.peek("type"),
         d.peek("built_year"), d.peek("value_eur"), h.peek("savings_eur"), h.peek("mortgage_eur"),
         h.peek("renovation_loan_eur"), h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"],
-        facts["head_age"], lev, prm, core_limit(model, one_two), daeb_limit(model, one_two), EP2_BOUNDS,
+        facts["head_age"], fact_rows, lev, prm, core_limit(model, one_two), daeb_limit(model, one_two), EP2_BOUNDS,
         band_cost_curve(rp.renovation_cost_eur_per_kwh), np.array(rp.renovation_cost_type_factor, dtype=float),
         np.array(rp.renovation_cost_period_factor, dtype=float), np.array(PERIOD_STARTS, dtype=np.int64),
         capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years))
