@@ -14,7 +14,8 @@ fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
 - :func:`template_members` and :func:`copies`: the members of the drawn template households and their incomes
   in one pass over the persons, then the members of the housed ones copied one household after the other
   (numpy: a pass over the persons, gathers, a bincount over all household slots, a stable sort, searches and
-  the index arithmetic of the copies; 2.5 -> 1.4 ms on the full region).
+  the index arithmetic of the copies; 2.5 -> 1.4 ms on the full region). Above BITMAP_SLOTS household slots
+  (national scale) the templates are marked in a bitmap that stays in the cache (_members_bits_loop).
 - :func:`changed_persons`: for the member index (model.income._MemberIndex.update), the persons whose household
   id, role or alive changed since its copies, in one pass without branches on the data (numpy: some ten passes;
   0.76 -> 0.55 ms on the full region at in_migration, where the index is brought up to date once a year).
@@ -38,7 +39,9 @@ def heads_by_municipality(member, hrow_of, role, municipality, age, weight, youn
     """The heads (role HEAD, members of a household: ``member``; ``hrow_of``: the members' household rows) of
     municipalities 0..n_mun-1, grouped by municipality in ascending rows: (start, rows, w, hsize), the heads of
     municipality m at positions start[m]:start[m + 1], with their weights by age (``weight``: per age from
-    ``youngest`` on, covering every head's age) and their households' sizes (``size``: per household slot)."""
+    ``youngest`` on, covering every head's age) and their households' sizes (``size``: per household slot). The
+    rows and sizes are int32 (4 bytes a head instead of 8: at national scale, 7.8 million heads, 60 MB less that
+    the year's passes write and read and that the first year's heap grows by)."""
     if use_compiled(member.size):
         return _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size, n_mun)
     rows = np.flatnonzero((role == HEAD) & member)
@@ -49,7 +52,8 @@ def heads_by_municipality(member, hrow_of, role, municipality, age, weight, youn
     start = np.zeros(n_mun + 1, dtype=np.int64)
     np.cumsum(np.bincount(mun, minlength=n_mun), out=start[1:])
     rows = rows.take(np.argsort(mun, kind="stable"))
-    return start, rows, weight.take(age.take(rows) - youngest), size.take(hrow_of.take(rows))
+    return (start, rows.astype(np.int32), weight.take(age.take(rows) - youngest),
+            size.take(hrow_of.take(rows)).astype(np.int32))
 
 
 @njit
@@ -82,7 +86,7 @@ def _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size
     for m in range(n_mun):
         start[m + 1] += start[m]
     total = start[n_mun]
-    rows, w, sizes = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.float64), np.empty(total, size.dtype)
+    rows, w, sizes = np.empty(total, dtype=np.int32), np.empty(total, dtype=np.float64), np.empty(total, np.int32)
     at = start[:n_mun].copy()
     for q in range(n_runs):
         m = run_mun[q]
@@ -99,7 +103,7 @@ def _heads_loop(member, hrow_of, role, municipality, age, weight, youngest, size
 
 def draw_templates(rngs, targets, lo, hi, w, size):
     """Each municipality's template households (in_migration), as positions into the heads' weights ``w``
-    (finite, float64) and their households' sizes ``size`` (int64): municipality g, with the Generator rngs[g],
+    (finite, float64) and their households' sizes ``size`` (integers): municipality g, with the Generator rngs[g],
     a target of targets[g] > 0 persons and its heads at lo[g]:hi[g] (at least one), draws k = ceil(target /
     mean size x 1.2) + 1 heads with replacement with probabilities w / w.sum() (_choice: the cumulative
     sum scaled to end at 1, one uniform each, the first bin to the right), the mean size weighted
@@ -302,6 +306,13 @@ def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
     return pick[:kept]
 
 
+#: Household slots above which template_members marks the templates in a bitmap (_members_bits_loop) rather than
+#: in an index per slot (_members_loop): the index of the full region (176,000 slots, 0.7 MB) stays in the cache
+#: and its test is one load (bitmap 1.73 -> 2.09 ms there); that of 20 national copies (3.5 million slots, 14 MB)
+#: does not (83 -> 56 ms with the bitmap).
+BITMAP_SLOTS = 1 << 21
+
+
 def template_members(member, hrow_of, income, size, t_hrow, n_slots):
     """The members of the template households (household rows ``t_hrow``, repeats allowed, of ``n_slots``
     slots): (members, t_start, t_count, t_income): each template's members are
@@ -310,7 +321,8 @@ def template_members(member, hrow_of, income, size, t_hrow, n_slots):
     belong to a household, ``hrow_of`` their household rows; ``size``: the households' numbers of members (the
     member table's, up to date: the compiled pass lists the members into that much room)."""
     if use_compiled(member.size):
-        out = _members_loop(member, hrow_of, income, size, t_hrow, n_slots)
+        loop = _members_bits_loop if n_slots > BITMAP_SLOTS else _members_loop
+        out = loop(member, hrow_of, income, size, t_hrow, n_slots)
         if out[0].size or not t_hrow.size:
             return out
     mark = np.zeros(n_slots, dtype=bool)
@@ -364,6 +376,74 @@ def _members_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no
     t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
     for i in range(n):
         d = slot[t_hrow[i]]
+        t_start[i], t_count[i], t_income[i] = start[d], start[d + 1] - start[d], income_of[d]
+    return members, t_start, t_count, t_income
+
+
+
+_ONE = np.uint64(1)
+_M1, _M2, _M4, _H01 = (np.uint64(0x5555555555555555), np.uint64(0x3333333333333333), np.uint64(0x0F0F0F0F0F0F0F0F),
+                       np.uint64(0x0101010101010101))
+
+
+@njit
+def _popcount(x):  # pragma: no cover - compiled
+    """The number of bits set in the uint64 ``x`` (the SWAR count: a few shifts, masks and a product)."""
+    x = x - ((x >> _ONE) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    return np.int64((x * _H01) >> np.uint64(56))
+
+
+@njit
+def _members_bits_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no cover - compiled
+    """_members_loop with the template households marked in a bitmap over the household slots instead of an index
+    per slot (one bit a slot: 1.3 MB for the national stock, which stays in the cache, where the index, 40 MB,
+    was written in full and read at every member) and numbered in ascending rows (a row's number: the marks
+    before it, from a count per word of the bitmap)."""
+    n_words = (n_slots + 63) >> 6
+    bits = np.zeros(n_words, dtype=np.uint64)
+    room = 0
+    for hr in t_hrow:
+        bit = _ONE << np.uint64(hr & 63)
+        if not bits[hr >> 6] & bit:
+            bits[hr >> 6] |= bit
+            room += size[hr]
+    before = np.empty(n_words, dtype=np.int64)  # the marked rows before each word
+    n_d = 0
+    for i in range(n_words):
+        before[i] = n_d
+        n_d += _popcount(bits[i])
+    listed, of = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int32)
+    income_of = np.zeros(n_d, dtype=np.float64)
+    start = np.zeros(n_d + 1, dtype=np.int64)
+    k = 0
+    for r in range(member.size):
+        if member[r]:
+            hr = hrow_of[r]
+            word = bits[hr >> 6]
+            sh = np.uint64(hr & 63)
+            if (word >> sh) & _ONE:
+                if k == room:
+                    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+                d = before[hr >> 6] + _popcount(word & ((_ONE << sh) - _ONE))
+                listed[k], of[k] = r, d
+                k += 1
+                income_of[d] += income[r]
+                start[d + 1] += 1
+    for d in range(n_d):
+        start[d + 1] += start[d]
+    members = np.empty(k, dtype=np.int64)
+    at = start[:n_d].copy()
+    for j in range(k):
+        d = of[j]
+        members[at[d]] = listed[j]
+        at[d] += 1
+    n = t_hrow.size
+    t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
+    for i in range(n):
+        hr = t_hrow[i]
+        d = before[hr >> 6] + _popcount(bits[hr >> 6] & ((_ONE << np.uint64(hr & 63)) - _ONE))
         t_start[i], t_count[i], t_income[i] = start[d], start[d + 1] - start[d], income_of[d]
     return members, t_start, t_count, t_income
 

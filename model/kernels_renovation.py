@@ -277,7 +277,7 @@ def maintain(alive, in_stock, key, salts, year, built_year, status, condition, f
 
 
 def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
-                        year, prm, core2, daeb2, bounds):
+                        fact_rows, year, prm, core2, daeb2, bounds):
     """Fallback of the loop of may_renovate: the same operations in numpy."""
     margin, deep_ep2, deep_label, gas_m3, price, tariff, inv_hassle, w_moved, w_retired, w_age, w_low, w_core = (
         prm.tolist())
@@ -291,19 +291,20 @@ def _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, i
     heat = np.where(connected.take(dr), tariff, 1.0)
     ratio = np.maximum(gas_m3 * (e0 - step_to) * area * price * heat,
                        gas_m3 * (e0 - deep_to) * area * price * heat) * inv_hassle
-    age = head_age.take(pos)
-    inc = income.take(pos)
+    at = fact_rows.take(pos)
+    age = head_age.take(at)
+    inc = income.take(at)
     terms = w_moved * (moved_in_year.take(hr) >= year - 1)
     terms += w_retired * (age == 67)
     terms += w_age * np.maximum(age - 55, 0)
-    terms += w_low * (inc < np.where(size.take(pos) <= 1, daeb2[0], daeb2[1]))
-    terms += w_core * (inc <= np.where(adults.take(pos) <= 1, core2[0], core2[1]))
+    terms += w_low * (inc < np.where(size.take(at) <= 1, daeb2[0], daeb2[1]))
+    terms += w_core * (inc <= np.where(adults.take(at) <= 1, core2[0], core2[1]))
     return pos, ratio, terms
 
 
 @njit
 def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age,
-                       year, prm, core2, daeb2, bounds, pos, ratio, terms):  # pragma: no cover - compiled
+                       fact_rows, year, prm, core2, daeb2, bounds, pos, ratio, terms):  # pragma: no cover - compiled
     """The positions in label B-G homes, their ratio and the sum of their other terms into ``pos``, ``ratio`` and
     ``terms``; returns how many (see _bound_inputs_numpy: the same operations in the same order). What is read of
     the homes (at random rows) and the households is gathered first, in a loop of its own (see
@@ -333,13 +334,14 @@ def _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, in
         a = gas_m3 * (e0 - step_to) * area * price * heat
         b = gas_m3 * (e0 - deep_to) * area * price * heat
         best = _fmax(a, b)
-        age = head_age[j]
-        inc = income[j]
+        f = fact_rows[j]
+        age = head_age[f]
+        inc = income[f]
         t = w_moved * (g_moved[j] >= year - 1)
         t += w_retired * (age == 67)
         t += w_age * max(age - 55, 0)
-        t += w_low * (inc < (daeb2[0] if size[j] <= 1 else daeb2[1]))
-        t += w_core * (inc <= (core2[0] if adults[j] <= 1 else core2[1]))
+        t += w_low * (inc < (daeb2[0] if size[f] <= 1 else daeb2[1]))
+        t += w_core * (inc <= (core2[0] if adults[f] <= 1 else core2[1]))
         pos[k] = j
         ratio[k] = best * inv_hassle
         terms[k] = t
@@ -373,17 +375,19 @@ def _below_bound_loop(e, pos, hrow, key, outreach, s0, s1, margin, out):  # prag
     return k
 
 
-def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age, outreach,
-                 key, salts, year, prm, core2, daeb2, bounds):
+def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size, head_age, fact_rows,
+                 outreach, key, salts, year, prm, core2, daeb2, bounds):
     """The positions of the owner households (rows ``hrow`` in dwellings ``drow``) in homes of label B-G whose
     draw is below the upper bound of their renovation probability (model.renovation._energy_decide: the
     probability with the benefit-cost ratio saving / hassle, as if the renovation cost nothing), with the
     bound's margins; a NaN bound keeps the position. Only these can decide to renovate. ``ep2``,
     ``floor_area``, ``connected``: per dwelling slot; ``moved_in_year``, ``key``: per household slot; ``income``,
-    ``adults``, ``size``, ``head_age``, ``outreach``: per position; ``salts``: the two salts of the draws
-    (model.streams.Streams.salts: the draw of a position is the uniform of its household's ``key``); ``prm``:
-    see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult (person) and for
-    more; ``bounds``: EP2_BOUNDS.
+    ``adults``, ``size``, ``head_age``: the household facts, those of position j at ``fact_rows[j]`` (the facts per
+    household slot and ``fact_rows`` = ``hrow``, or the facts per position and an arange: owner_renovation
+    passes the first, which needs no arrays of all owners' facts); ``outreach``: per position; ``salts``: the two
+    salts of the draws (model.streams.Streams.salts: the draw of a position is the uniform of its household's
+    ``key``); ``prm``: see model.renovation._may_renovate; ``core2``/``daeb2``: the income limits for one adult
+    (person) and for more; ``bounds``: EP2_BOUNDS.
 
     The loop (or its numpy fallback) gathers the ratio and adds the other terms of the index; numpy takes the
     logarithm and the exponential, two more loops the arithmetic around them and the draws (in numpy: some
@@ -396,7 +400,7 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
     if use_compiled(drow.size):
         pos, ratio, terms = np.empty(drow.size, dtype=np.int64), np.empty(drow.size), np.empty(drow.size)
         k = _bound_inputs_loop(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults, size,
-                               head_age, year, prm[:12], core2, daeb2, bounds_tuple(bounds), pos, ratio,
+                               head_age, fact_rows, year, prm[:12], core2, daeb2, bounds_tuple(bounds), pos, ratio,
                                terms)
         pos, x, terms = pos[:k], ratio[:k], terms[:k]
         x *= 1.0 + bound_margin
@@ -410,7 +414,7 @@ def may_renovate(hrow, drow, ep2, floor_area, connected, moved_in_year, income, 
                               bound_margin, out)
         return out[:n]
     pos, ratio, terms = _bound_inputs_numpy(hrow, drow, ep2, floor_area, connected, moved_in_year, income, adults,
-                                            size, head_age, year, prm[:12], core2, daeb2, bounds)
+                                            size, head_age, fact_rows, year, prm[:12], core2, daeb2, bounds)
     ratio *= 1.0 + bound_margin
     x = np.log(np.maximum(ratio, 1e-300))
     x *= w_bcr
@@ -609,9 +613,10 @@ OPTION_FIELDS = ("target", "cost", "grant", "own", "loan", "pt_grant")
 
 
 def _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                          loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds,
-                          curve, type_factor, period_factor, period_starts, crf_pair):
+                          loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
+                          bounds, curve, type_factor, period_factor, period_starts, crf_pair):
     """Fallback of energy_options: the numpy code of the decision (model.renovation._energy_decide)."""
+    income, adults, size, head_age = (a.take(fact_rows) for a in (income, adults, size, head_age))
     (margin, deep_ep2, deep_label, gas_m3, price, tariff, w_moved, w_retired, w_age, w_low, w_core, fixed, buffer,
      multiple, floor, ltv, wf_interest, crf_own, hassle, year, apartment) = prm.tolist()
     (isde, isde_deep, wf_limit, wf_max, no_capacity, _, discount, local_grant, pt_lever, _, zero) = lev
@@ -695,9 +700,9 @@ def _divide(a, b):  # pragma: no cover - compiled
 
 @njit
 def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, at,
-                         slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable, best, terms,
-                         label_out, low_out, subsidised):  # pragma: no cover - compiled
+                         loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
+                         bounds, at, slope, anchor, type_factor, period_factor, period_starts, crf_pair, opt, usable,
+                         best, terms, label_out, low_out, subsidised):  # pragma: no cover - compiled
     """Two passes over the positions (see _energy_options_numpy for the same arithmetic, operation by operation):
     the first gathers what the decision reads of the homes and the households, in a loop of its own (loads that
     do not wait for one another: the homes are at random rows, mostly cache misses), the second decides."""
@@ -726,15 +731,16 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
     for j in range(n):
         e0 = g_ep2[j]
         label = _label(e0, bounds)
-        inc = income[j]
-        core = inc <= (core2[0] if adults[j] <= 1 else core2[1])
-        low = inc < (daeb2[0] if size[j] <= 1 else daeb2[1])
+        f = fact_rows[j]
+        inc = income[f]
+        core = inc <= (core2[0] if adults[f] <= 1 else core2[1])
+        low = inc < (daeb2[0] if size[f] <= 1 else daeb2[1])
         step_to = _fmin(_bound_below(e0, bounds) - margin, e0) if label >= 1 else e0
         deep_ok = deep_label < label - 1
         deep_to = _fmin(deep_ep2, e0) if deep_ok else e0
         area = g_area[j]
         heat = tariff if g_connected[j] else 1.0
-        age = head_age[j]
+        age = head_age[f]
         terms[0, j] = w_moved * (1.0 if g_moved[j] >= year - 1 else 0.0)
         terms[1, j] = w_retired * (1.0 if age == 67 else 0.0)
         terms[2, j] = w_age * np.float64(max(age - 55, 0))
@@ -793,13 +799,14 @@ def _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_ye
 
 
 def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage, loan_col,
-                   moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2, bounds, curve, type_factor,
-                   period_factor, period_starts, crf_pair):
+                   moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2, bounds, curve,
+                   type_factor, period_factor, period_starts, crf_pair):
     """The two renovation options of owner households (rows ``hrow`` in dwellings ``drow``) as
     model.renovation._energy_decide weighs them: one step to just inside the next better label, and deep to
     label B (from D or worse), each costed, with grants and financing. ``ep2`` .. ``value``: dwelling columns
     (per slot; ``dtype``: the dwelling type); ``savings``, ``mortgage``, ``loan_col`` (renovation loan),
-    ``moved_in_year``: household columns; ``income`` .. ``head_age``: household facts per position; ``lev``:
+    ``moved_in_year``: household columns; ``income`` .. ``head_age``: household facts, those of position j at
+    ``fact_rows[j]`` (as in may_renovate: per household slot with the rows, or per position with an arange); ``lev``:
     the levers of DECIDE_LEVERS per position (rows, float); ``prm``: see model.renovation._energy_decide;
     ``core2``/``daeb2``: the income limits for one adult (person) and for more; ``bounds``: EP2_BOUNDS;
     ``curve``: model.renovation.band_cost_curve; ``type_factor``/``period_factor``/``period_starts``: the cost
@@ -814,8 +821,8 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
     core2, daeb2 = np.asarray(core2, dtype=np.float64), np.asarray(daeb2, dtype=np.float64)
     if not use_compiled(drow.size):
         return _energy_options_numpy(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings,
-                                     mortgage, loan_col, moved_in_year, income, adults, size, head_age, lev, prm,
-                                     core2, daeb2, bounds, curve, type_factor, period_factor, period_starts,
+                                     mortgage, loan_col, moved_in_year, income, adults, size, head_age, fact_rows,
+                                     lev, prm, core2, daeb2, bounds, curve, type_factor, period_factor, period_starts,
                                      crf_pair)
     n = drow.size
     opt, usable, best = np.empty((2, len(OPTION_FIELDS), n)), np.empty((2, n), dtype=bool), np.empty(n)
@@ -823,7 +830,7 @@ def energy_options(hrow, drow, ep2, floor_area, connected, dtype, built_year, va
         n, dtype=bool)
     at, slope, anchor = (np.ascontiguousarray(a, dtype=np.float64) for a in curve)
     _energy_options_loop(hrow, drow, ep2, floor_area, connected, dtype, built_year, value, savings, mortgage,
-                         loan_col, moved_in_year, income, adults, size, head_age, lev, prm, core2, daeb2,
+                         loan_col, moved_in_year, income, adults, size, head_age, fact_rows, lev, prm, core2, daeb2,
                          bounds_tuple(bounds), at, slope, anchor, type_factor, period_factor, period_starts, crf_pair,
                          opt, usable, best, terms, label, low, subsidised)
     return opt, usable, best, terms, label, low, subsidised

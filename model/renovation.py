@@ -27,6 +27,8 @@ renovated by their owners.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from . import kernels_renovation
@@ -208,6 +210,33 @@ def repay_renovation_loans(model) -> None:
                                    h.peek("renovation_loan_year"), rp.renovation_loan_term_years, model.year)
 
 
+class FactsAt(Mapping):
+    """household_facts at some household rows, one array per fact as ``{k: v.take(rows)}`` has them, each taken
+    when it is asked for and not kept: only the facts in use are in memory, not the five arrays of all owners
+    through the whole of owner_renovation (at national scale 330 MB at the peak of its first year, where the
+    process's heap grows to and every new page costs its first touch). :meth:`at` gives the facts at positions
+    of these rows."""
+
+    def __init__(self, facts: Mapping, rows: np.ndarray):
+        self._facts, self._rows = facts, rows
+
+    def __getitem__(self, k: str) -> np.ndarray:
+        return self._facts[k].take(self._rows)
+
+    def __iter__(self):
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def at(self, positions: np.ndarray) -> FactsAt:
+        return FactsAt(self._facts, self._rows.take(positions))
+
+    def per_row(self) -> tuple[Mapping, np.ndarray]:
+        """The facts per household slot and the rows: position j's facts are at row ``rows[j]``."""
+        return self._facts, self._rows
+
+
 def owner_renovation(model) -> None:
     """Owner-occupiers improve their label by one or more steps, or make their home lifetime-proof."""
     st = model.state
@@ -217,7 +246,7 @@ def owner_renovation(model) -> None:
                                                 d.peek("in_stock"), d.peek("owner"), d.peek("written_off"))
     if hrow.size == 0:
         return
-    facts = {k: v.take(hrow) for k, v in household_facts(st).items()}
+    facts = FactsAt(household_facts(st), hrow)
     base = household_levers(model, hrow)
     from .policies import proeftuin_levers
 
@@ -292,9 +321,12 @@ def _may_renovate(model, hrow, drow, facts, levers) -> np.ndarray:
                     rp.renovation_low_income_weight, rp.renovation_core_income_weight, _BOUND_MARGIN,
                     rp.renovation_intercept, rp.renovation_bcr_weight], dtype=np.float64)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    # the facts as the kernel reads them, position j's at fact_rows[j]: per household slot at the owners' rows
+    # (no gathers of all owners' facts), else per position
+    facts, fact_rows = facts.per_row() if isinstance(facts, FactsAt) else (facts, np.arange(hrow.size))
     return kernels_renovation.may_renovate(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"),
-        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"],
+        h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"], facts["head_age"], fact_rows,
         levers["outreach_multiplier"], h.peek("key"), model.streams.salts("renovation", model.year, _SUB_DECIDE),
         model.year, prm, core_limit(model, one_two),
         daeb_limit(model, one_two), EP2_BOUNDS)
@@ -315,7 +347,10 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     logistic."""
     rp, e = model.scenario.renovation, model.scenario.energy
     h, d = model.state.households, model.state.dwellings
-    facts = {k: facts[k] if at is None else facts[k].take(at) for k in ("income", "adults", "size", "head_age")}
+    if at is not None:
+        facts = facts.at(at) if isinstance(facts, FactsAt) else {k: v.take(at) for k, v in facts.items()}
+    if not isinstance(facts, FactsAt):  # (FactsAt: the facts stay per household slot, read at the rows)
+        facts = {k: facts[k] for k in ("income", "adults", "size", "head_age")}
     n = hrow.size
     # the levers at the positions, one row each (a lever with one value for all, a read-only broadcast, filled)
     lev = np.empty((len(kernels_renovation.DECIDE_LEVERS), n))
@@ -326,7 +361,7 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
     if not bounded and _bound_applies(rp):  # the households that may go; the others do not
         sel = _may_renovate(model, hrow, drow, facts, dict(outreach_multiplier=lev[_OUTREACH]))
         hrow, drow = hrow.take(sel), drow.take(sel)
-        facts = {k: v.take(sel) for k, v in facts.items()}
+        facts = facts.at(sel) if isinstance(facts, FactsAt) else {k: v.take(sel) for k, v in facts.items()}
         lev = lev.take(sel, axis=1)
     crf_own = capital_recovery(rp.renovation_discount_rate, rp.renovation_lifetime_years)
     inc = model.scenario.income
@@ -340,11 +375,12 @@ def _energy_decide(model, hrow, drow, facts, levers, at=None, bounded=False) -> 
         rp.borrowing_income_floor_eur * income_limit_factor(model, inc.income_limits_year), rp.borrowing_ltv_max,
         rp.warmtefonds_interest_rate, crf_own, rp.renovation_hassle_eur, model.year, APARTMENT], dtype=np.float64)
     one_two = np.array([1, 2])  # the limits for one adult (person) and for more
+    facts, fact_rows = facts.per_row() if isinstance(facts, FactsAt) else (facts, np.arange(hrow.size))
     opt, usable, best, terms, label, low, subsidised = kernels_renovation.energy_options(
         hrow, drow, d.peek("ep2_kwh_m2"), d.peek("floor_area_m2"), d.peek("energy_connected"), d.peek("type"),
         d.peek("built_year"), d.peek("value_eur"), h.peek("savings_eur"), h.peek("mortgage_eur"),
         h.peek("renovation_loan_eur"), h.peek("moved_in_year"), facts["income"], facts["adults"], facts["size"],
-        facts["head_age"], lev, prm, core_limit(model, one_two), daeb_limit(model, one_two), EP2_BOUNDS,
+        facts["head_age"], fact_rows, lev, prm, core_limit(model, one_two), daeb_limit(model, one_two), EP2_BOUNDS,
         band_cost_curve(rp.renovation_cost_eur_per_kwh), np.array(rp.renovation_cost_type_factor, dtype=float),
         np.array(rp.renovation_cost_period_factor, dtype=float), np.array(PERIOD_STARTS, dtype=np.int64),
         capital_recovery(np.array([0.0, rp.warmtefonds_interest_rate]), rp.renovation_lifetime_years))
@@ -458,19 +494,20 @@ def adaptation(model, hrow, drow, facts, levers, support=None, base=None) -> Non
     h, d = model.state.households, model.state.dwellings
     # the logistic of the age term once per age (whole years) instead of once per household
     lo = kernels_renovation.ADAPT_AGE
-    top = int(facts["oldest"].max())
+    oldest = facts["oldest"]
+    top = int(oldest.max())
     if top < lo:
         return
     by_age = _logistic(rp.adaptation_intercept
-                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=facts["oldest"].dtype) - lo))
+                       + rp.adaptation_age_weight * (np.arange(lo, top + 1, dtype=oldest.dtype) - lo))
     # only a household whose draw is below its probability may adapt (the probability does not depend on the
     # proeftuin's money: a household decides again with the outreach it had): the rest is looked at for those
-    cand, u = kernels_renovation.may_adapt(facts["oldest"], drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
+    cand, u = kernels_renovation.may_adapt(oldest, drow, d.peek("lifetime_proof"), hrow, h.peek("key"),
                                            levers["outreach_multiplier"], by_age,
                                            model.streams.salts("renovation", model.year, _SUB_ADAPT))
     if cand.size == 0:
         return
-    hr, oldest = hrow[cand], facts["oldest"][cand]
+    hr, oldest = hrow[cand], oldest[cand]
 
     def probability(outreach):
         return np.minimum(outreach * by_age.take(oldest - lo), 1.0)

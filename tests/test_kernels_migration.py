@@ -111,9 +111,13 @@ def test_person_members_are_the_members():
 
 @needs_numba
 @pytest.mark.parametrize("n", [0, 1, 17, 1000, 50_000])
-def test_template_members_equal_numpy(monkeypatch, n):
+@pytest.mark.parametrize("bitmap", [False, True])
+def test_template_members_equal_numpy(monkeypatch, n, bitmap):
     """The members of each template household (repeats, households without other members, none at all) and
-    their incomes, then their copies for some of the templates, as numpy finds them."""
+    their incomes, then their copies for some of the templates, as numpy finds them; the templates marked in an
+    index per slot or in a bitmap (_members_bits_loop, above BITMAP_SLOTS slots)."""
+    if bitmap:
+        monkeypatch.setattr(km, "BITMAP_SLOTS", 0)
     rng = np.random.default_rng(n)
     slots = max(n // 3, 1)
     hrow_of = np.where(rng.random(n) < 0.1, -1, np.sort(rng.integers(0, slots, n)))
@@ -143,9 +147,12 @@ def test_template_members_equal_numpy(monkeypatch, n):
 
 
 @needs_numba
-def test_template_members_fall_back_where_the_sizes_are_short():
+@pytest.mark.parametrize("bitmap", [False, True])
+def test_template_members_fall_back_where_the_sizes_are_short(monkeypatch, bitmap):
     """The compiled pass lists the members into room for the households' sizes; where they do not fit (a stale
     size), the numpy code gives the members."""
+    if bitmap:
+        monkeypatch.setattr(km, "BITMAP_SLOTS", 0)
     hrow_of = np.array([0, 0, 1, 1, 1], dtype=np.int64)
     member = hrow_of >= 0
     got = km.template_members(member, hrow_of, np.ones(5), np.array([2, 1]), np.array([1, 0]), 2)

@@ -107,6 +107,12 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
     rng = np.random.default_rng(seed)
     args = _bound_inputs(rng)
     n = args[0].size
+    # the facts per position, read at an arange, and the same facts per household slot, read at the rows
+    per_slot = [np.full(args[5].size, -7, dtype=a.dtype) for a in args[6:10]]
+    for a, b in zip(per_slot, args[6:10], strict=True):
+        a[args[0]] = b
+    slot_args = (*args[:6], *per_slot, args[0])
+    args = (*args, np.arange(n))
     outreach = rng.choice([0.0, 1.0, 3.0, np.nan], n, p=[0.2, 0.6, 0.15, 0.05])
     key = rng.integers(-2**62, 2**62, args[5].size)  # per household slot
     salts = (int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)))
@@ -120,9 +126,12 @@ def test_may_renovate(seed, w_bcr, monkeypatch):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
     got = kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS)
     assert 0 < got.size < k
+    assert np.array_equal(got, kr.may_renovate(*slot_args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
     with monkeypatch.context() as m:
         m.setattr(kr, "use_compiled", lambda size: False)
         assert np.array_equal(got, kr.may_renovate(*args, outreach, key, salts, 2030, prm, core2, daeb2, EP2_BOUNDS))
+        assert np.array_equal(got, kr.may_renovate(*slot_args, outreach, key, salts, 2030, prm, core2, daeb2,
+                                                   EP2_BOUNDS))
     # other salts, other draws
     other = (salts[0] + 1, salts[1])
     assert not np.array_equal(got, kr.may_renovate(*args, outreach, key, other, 2030, prm, core2, daeb2, EP2_BOUNDS))
@@ -196,15 +205,23 @@ def test_energy_options(seed, changes, monkeypatch):
             band_cost_curve(rp.renovation_cost_eur_per_kwh), np.array(rp.renovation_cost_type_factor, dtype=float),
             np.array(rp.renovation_cost_period_factor, dtype=float), np.array([1900, 1945, 1965, 1975, 1992, 2006]),
             capital_recovery(np.array([0.0, prm[16]]), 30))
+    # the facts per position, read at an arange, and the same facts per household slot, read at the rows
+    per_slot = [np.full(args[8].size, -7, dtype=a.dtype) for a in args[12:16]]
+    for a, b in zip(per_slot, args[12:16], strict=True):
+        a[args[0]] = b
+    slot_args = (*args[:12], *per_slot, args[0], args[16])
+    args = (*args[:16], np.arange(args[0].size), args[16])
     got = kr.energy_options(*args, *rest)
     with monkeypatch.context() as m:
         m.setattr(kr, "use_compiled", lambda size: False)
         want = kr.energy_options(*args, *rest)
+        assert all(g.tobytes() == w.tobytes() for g, w in zip(kr.energy_options(*slot_args, *rest), want, strict=True))
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape and g.tobytes() == w.tobytes()
+    assert all(g.tobytes() == w.tobytes() for g, w in zip(kr.energy_options(*slot_args, *rest), got, strict=True))
     assert got[1].any(axis=1).all() and not got[1].all()  # some usable options of both kinds, not all
     empty = np.zeros(0, dtype=np.int64)
-    a = (empty, empty, *args[2:12], *(x[:0] for x in args[12:16]), args[16][:, :0])
+    a = (empty, empty, *args[2:12], *(x[:0] for x in args[12:17]), args[17][:, :0])
     for g, w in zip(kr.energy_options(*a, *rest), kr._energy_options_numpy(*a, *rest), strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape
 
