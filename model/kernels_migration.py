@@ -337,6 +337,22 @@ def template_members(member, hrow_of, income, size, t_hrow, n_slots):
 
 
 @njit
+def _grouped(listed, of, start, k, n_d):  # pragma: no cover - compiled
+    """The counting sort that ends both members loops: the first ``k`` persons ``listed``, of template ``of``,
+    grouped by template in listing order; ``start`` (the members per template, shifted by one) becomes the
+    templates' start offsets in place."""
+    for d in range(n_d):
+        start[d + 1] += start[d]
+    members = np.empty(k, dtype=np.int64)
+    at = start[:n_d].copy()
+    for j in range(k):
+        d = of[j]
+        members[at[d]] = listed[j]
+        at[d] += 1
+    return members
+
+
+@njit
 def _members_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no cover - compiled
     """template_members: the distinct template households numbered in order of first appearance, one pass over
     the persons listing their members (into room for their sizes) with their incomes summed, then the members
@@ -364,14 +380,7 @@ def _members_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no
                 k += 1
                 income_of[d] += income[r]
                 start[d + 1] += 1
-    for d in range(n_d):
-        start[d + 1] += start[d]
-    members = np.empty(k, dtype=np.int64)
-    at = start[:n_d].copy()
-    for j in range(k):
-        d = of[j]
-        members[at[d]] = listed[j]
-        at[d] += 1
+    members = _grouped(listed, of, start, k, n_d)
     n = t_hrow.size
     t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
     for i in range(n):
@@ -431,14 +440,7 @@ def _members_bits_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragm
                 k += 1
                 income_of[d] += income[r]
                 start[d + 1] += 1
-    for d in range(n_d):
-        start[d + 1] += start[d]
-    members = np.empty(k, dtype=np.int64)
-    at = start[:n_d].copy()
-    for j in range(k):
-        d = of[j]
-        members[at[d]] = listed[j]
-        at[d] += 1
+    members = _grouped(listed, of, start, k, n_d)
     n = t_hrow.size
     t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
     for i in range(n):
