@@ -15,7 +15,7 @@ fallback (see model/kernels.py: ``ZODRENTHE_NUMBA=0`` uses the fallbacks).
   in one pass over the persons, then the members of the housed ones copied one household after the other
   (numpy: a pass over the persons, gathers, a bincount over all household slots, a stable sort, searches and
   the index arithmetic of the copies; 2.5 -> 1.4 ms on the full region). Above BITMAP_SLOTS household slots
-  (national scale) the templates are marked in a bitmap that stays in the cache (_members_bits_loop).
+  (national scale) the templates are marked in a bitmap that stays in the cache (_members_loop with by_bits).
 - :func:`changed_persons`: for the member index (model.income._MemberIndex.update), the persons whose household
   id, role or alive changed since its copies, in one pass without branches on the data (numpy: some ten passes;
   0.76 -> 0.55 ms on the full region at in_migration, where the index is brought up to date once a year).
@@ -306,8 +306,8 @@ def _templates(bg, k, target, w, wsum, size):  # pragma: no cover - compiled
     return pick[:kept]
 
 
-#: Household slots above which template_members marks the templates in a bitmap (_members_bits_loop) rather than
-#: in an index per slot (_members_loop): the index of the full region (176,000 slots, 0.7 MB) stays in the cache
+#: Household slots above which template_members marks the templates in a bitmap rather than in an index per slot
+#: (_members_loop): the index of the full region (176,000 slots, 0.7 MB) stays in the cache
 #: and its test is one load (bitmap 1.73 -> 2.09 ms there); that of 20 national copies (3.5 million slots, 14 MB)
 #: does not (83 -> 56 ms with the bitmap).
 BITMAP_SLOTS = 1 << 21
@@ -321,8 +321,7 @@ def template_members(member, hrow_of, income, size, t_hrow, n_slots):
     belong to a household, ``hrow_of`` their household rows; ``size``: the households' numbers of members (the
     member table's, up to date: the compiled pass lists the members into that much room)."""
     if use_compiled(member.size):
-        loop = _members_bits_loop if n_slots > BITMAP_SLOTS else _members_loop
-        out = loop(member, hrow_of, income, size, t_hrow, n_slots)
+        out = _members_loop(member, hrow_of, income, size, t_hrow, n_slots, n_slots > BITMAP_SLOTS)
         if out[0].size or not t_hrow.size:
             return out
     mark = np.zeros(n_slots, dtype=bool)
@@ -334,60 +333,6 @@ def template_members(member, hrow_of, income, size, t_hrow, n_slots):
     members, mhrow = rows.take(order), mhrow.take(order)
     t_start = np.searchsorted(mhrow, t_hrow, side="left")
     return members, t_start, np.searchsorted(mhrow, t_hrow, side="right") - t_start, income_of.take(t_hrow)
-
-
-@njit
-def _grouped(listed, of, start, k, n_d):  # pragma: no cover - compiled
-    """The counting sort that ends both members loops: the first ``k`` persons ``listed``, of template ``of``,
-    grouped by template in listing order; ``start`` (the members per template, shifted by one) becomes the
-    templates' start offsets in place."""
-    for d in range(n_d):
-        start[d + 1] += start[d]
-    members = np.empty(k, dtype=np.int64)
-    at = start[:n_d].copy()
-    for j in range(k):
-        d = of[j]
-        members[at[d]] = listed[j]
-        at[d] += 1
-    return members
-
-
-@njit
-def _members_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no cover - compiled
-    """template_members: the distinct template households numbered in order of first appearance, one pass over
-    the persons listing their members (into room for their sizes) with their incomes summed, then the members
-    grouped by household (a counting sort). Empty arrays where the members do not fit their sizes (the caller
-    then takes the numpy code)."""
-    slot = np.full(n_slots, -1, dtype=np.int32)
-    n_d = 0
-    room = 0
-    for hr in t_hrow:
-        if slot[hr] < 0:
-            slot[hr] = n_d
-            n_d += 1
-            room += size[hr]
-    listed, of = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int32)
-    income_of = np.zeros(n_d, dtype=np.float64)
-    start = np.zeros(n_d + 1, dtype=np.int64)
-    k = 0
-    for r in range(member.size):
-        if member[r]:
-            d = slot[hrow_of[r]]
-            if d >= 0:
-                if k == room:
-                    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-                listed[k], of[k] = r, d
-                k += 1
-                income_of[d] += income[r]
-                start[d + 1] += 1
-    members = _grouped(listed, of, start, k, n_d)
-    n = t_hrow.size
-    t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
-    for i in range(n):
-        d = slot[t_hrow[i]]
-        t_start[i], t_count[i], t_income[i] = start[d], start[d + 1] - start[d], income_of[d]
-    return members, t_start, t_count, t_income
-
 
 
 _ONE = np.uint64(1)
@@ -405,47 +350,77 @@ def _popcount(x):  # pragma: no cover - compiled
 
 
 @njit
-def _members_bits_loop(member, hrow_of, income, size, t_hrow, n_slots):  # pragma: no cover - compiled
-    """_members_loop with the template households marked in a bitmap over the household slots instead of an index
-    per slot (one bit a slot: 1.3 MB for the national stock, which stays in the cache, where the index, 40 MB,
-    was written in full and read at every member) and numbered in ascending rows (a row's number: the marks
-    before it, from a count per word of the bitmap)."""
-    n_words = (n_slots + 63) >> 6
-    bits = np.zeros(n_words, dtype=np.uint64)
-    room = 0
-    for hr in t_hrow:
-        bit = _ONE << np.uint64(hr & 63)
-        if not bits[hr >> 6] & bit:
-            bits[hr >> 6] |= bit
-            room += size[hr]
-    before = np.empty(n_words, dtype=np.int64)  # the marked rows before each word
+def _template_number(hr, by_bits, slot, bits, before):  # pragma: no cover - compiled
+    """The number of the template household at row ``hr``, -1 for a household that is no template: from the index
+    per slot, or (``by_bits``) from the bitmap, where a row's number is the marks before it (``before`` counts
+    them per word)."""
+    if not by_bits:
+        return np.int64(slot[hr])
+    word = bits[hr >> 6]
+    sh = np.uint64(hr & 63)
+    if (word >> sh) & _ONE:
+        return before[hr >> 6] + _popcount(word & ((_ONE << sh) - _ONE))
+    return np.int64(-1)
+
+
+@njit
+def _members_loop(member, hrow_of, income, size, t_hrow, n_slots, by_bits):  # pragma: no cover - compiled
+    """template_members: the distinct template households numbered, one pass over the persons listing their
+    members (into room for their sizes) with their incomes summed, then the members grouped by household (a
+    counting sort). The templates are numbered in order of first appearance in an index per slot, or
+    (``by_bits``) marked in a bitmap over the household slots and numbered in ascending rows (one bit a slot:
+    1.3 MB for the national stock, which stays in the cache, where the index, 40 MB, was written in full and
+    read at every member). Empty arrays where the members do not fit their sizes (the caller then takes the
+    numpy code)."""
     n_d = 0
-    for i in range(n_words):
-        before[i] = n_d
-        n_d += _popcount(bits[i])
+    room = 0
+    if by_bits:
+        slot = np.empty(0, dtype=np.int32)
+        n_words = (n_slots + 63) >> 6
+        bits = np.zeros(n_words, dtype=np.uint64)
+        for hr in t_hrow:
+            bit = _ONE << np.uint64(hr & 63)
+            if not bits[hr >> 6] & bit:
+                bits[hr >> 6] |= bit
+                room += size[hr]
+        before = np.empty(n_words, dtype=np.int64)  # the marked rows before each word
+        for i in range(n_words):
+            before[i] = n_d
+            n_d += _popcount(bits[i])
+    else:
+        bits, before = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        slot = np.full(n_slots, -1, dtype=np.int32)
+        for hr in t_hrow:
+            if slot[hr] < 0:
+                slot[hr] = n_d
+                n_d += 1
+                room += size[hr]
     listed, of = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int32)
     income_of = np.zeros(n_d, dtype=np.float64)
     start = np.zeros(n_d + 1, dtype=np.int64)
     k = 0
     for r in range(member.size):
         if member[r]:
-            hr = hrow_of[r]
-            word = bits[hr >> 6]
-            sh = np.uint64(hr & 63)
-            if (word >> sh) & _ONE:
+            d = _template_number(hrow_of[r], by_bits, slot, bits, before)
+            if d >= 0:
                 if k == room:
                     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-                d = before[hr >> 6] + _popcount(word & ((_ONE << sh) - _ONE))
                 listed[k], of[k] = r, d
                 k += 1
                 income_of[d] += income[r]
                 start[d + 1] += 1
-    members = _grouped(listed, of, start, k, n_d)
+    for d in range(n_d):
+        start[d + 1] += start[d]
+    members = np.empty(k, dtype=np.int64)
+    at = start[:n_d].copy()
+    for j in range(k):
+        d = of[j]
+        members[at[d]] = listed[j]
+        at[d] += 1
     n = t_hrow.size
     t_start, t_count, t_income = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
     for i in range(n):
-        hr = t_hrow[i]
-        d = before[hr >> 6] + _popcount(bits[hr >> 6] & ((_ONE << np.uint64(hr & 63)) - _ONE))
+        d = _template_number(t_hrow[i], by_bits, slot, bits, before)
         t_start[i], t_count[i], t_income[i] = start[d], start[d + 1] - start[d], income_of[d]
     return members, t_start, t_count, t_income
 

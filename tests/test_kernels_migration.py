@@ -115,7 +115,7 @@ def test_person_members_are_the_members():
 def test_template_members_equal_numpy(monkeypatch, n, bitmap):
     """The members of each template household (repeats, households without other members, none at all) and
     their incomes, then their copies for some of the templates, as numpy finds them; the templates marked in an
-    index per slot or in a bitmap (_members_bits_loop, above BITMAP_SLOTS slots)."""
+    index per slot or in a bitmap (_members_loop with by_bits, above BITMAP_SLOTS slots)."""
     if bitmap:
         monkeypatch.setattr(km, "BITMAP_SLOTS", 0)
     rng = np.random.default_rng(n)
