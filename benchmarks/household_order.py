@@ -1,0 +1,91 @@
+"""What would persons stored in household order save? A measurement for a design decision, not a model option.
+
+    python -m benchmarks.household_order [--year 2040] [--years 2] [--repeat 6] [--scale 1.0]
+
+Runs the baseline to 1 January of ``--year``, then either compacts the persons in their stored order (as the
+model does) or sorts them by their household's row (stable, so each household keeps its members' order; persons
+without a household last), and times the next ``--years`` years in process time. The two arms alternate (which
+goes first alternates too) so that both meet the same state of this shared machine; it prints each repeat and
+the median per process.
+
+After the sort the model runs another realisation: processes that draw from a generator over a list of persons
+(partnership, in-migration's templates, ...) see them in another order. So this measures time only; the outputs
+of the two arms differ, and the model itself keeps its order (see the README's Speed section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from benchmarks.bench import timed_processes
+from model.core import HousingModel
+from model.income import person_household_rows
+
+
+def reorder_persons(model: HousingModel, by_household: bool) -> None:
+    """Keep the alive persons only, in their stored order or sorted by household row; row_of follows, and the
+    caches keyed on the table's layout and compactions are rebuilt at their next use."""
+    p = model.state.persons
+    rows = np.flatnonzero(p.peek("alive"))
+    if by_household:
+        hrow = person_household_rows(model.state)[rows].astype(np.int64)
+        rows = rows[np.argsort(np.where(hrow >= 0, hrow, np.iinfo(np.int64).max), kind="stable")]
+    p._touch(layout=True)
+    p.compactions += 1
+    ids = p._cols["id"]
+    p.row_of[ids[: p.n]] = -1
+    for arr in p._cols.values():
+        arr[: rows.size] = arr[: p.n][rows]
+    p.n = rows.size
+    p.row_of[ids[: p.n]] = np.arange(p.n, dtype=p.row_of.dtype)
+
+
+def measure(scenario: str, seed: int, scale: float, year: int, years: int, repeat: int) -> dict:
+    totals, restore = timed_processes()
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    per: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}
+    try:
+        for rep in range(repeat):
+            for arm in ((False, True) if rep % 2 == 0 else (True, False)):
+                model = HousingModel(scenario, rng=seed, scale=scale)
+                while model.year < year:
+                    model.step()
+                reorder_persons(model, arm)
+                totals.clear()
+                t = time.process_time()
+                for _ in range(years):
+                    model.step()
+                runs[arm].append(time.process_time() - t)
+                for name, s in totals.items():
+                    per[arm].setdefault(name, []).append(s)
+                print(f"repeat {rep}: {'household order' if arm else 'stored order   '} {runs[arm][-1]:.3f} s")
+    finally:
+        restore()
+    return {"runs": runs, "per": per}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--year", type=int, default=2040, help="the state's year (1 January) at which to reorder")
+    ap.add_argument("--years", type=int, default=2, help="years timed after the reordering")
+    ap.add_argument("--repeat", type=int, default=6)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", default="scenarios/baseline.toml")
+    a = ap.parse_args(argv)
+    r = measure(a.scenario, a.seed, a.scale, a.year, a.years, a.repeat)
+    stored, sorted_ = (statistics.median(r["runs"][k]) for k in (False, True))
+    print(f"\n{a.years} years from 1 January {a.year}, scale {a.scale}, median of {a.repeat}: stored order "
+          f"{stored:.3f} s, household order {sorted_:.3f} s, ratio {sorted_ / stored:.3f}")
+    print(f"{'process':32s} {'stored s':>9s} {'household s':>12s} {'ratio':>6s}")
+    for name in sorted(r["per"][False], key=lambda k: -statistics.median(r["per"][False][k])):
+        a_s, b_s = (statistics.median(r["per"][k][name]) for k in (False, True))
+        print(f"{name:32s} {a_s:9.4f} {b_s:12.4f} {b_s / a_s if a_s else float('nan'):6.2f}")
+
+
+if __name__ == "__main__":
+    main()
