@@ -41,19 +41,22 @@ from model import allocation as allocation_mod
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
+#: The yearly processes, by module (and the indicators: core.measure, called by HousingModel._collect).
+PROCESSES = ((demography, ("mortality", "care", "fertility", "separation", "partnership", "leave_home",
+                           "out_migration", "in_migration", "ageing")),
+             (income, ("yearly_means",)),
+             (market, ("update_prices", "moves")),
+             (renovation, ("maintenance", "owner_renovation", "corporation_renovation")),
+             (stock_change, ("corporation_sales", "structural_vacancy_demolition", "demolition", "construction")),
+             (allocation_mod, ("tenant_moves",)),
+             (core, ("measure",)))
+
+
 def timed_processes():
     """Wrap the yearly process functions to accumulate their wall time."""
     totals: dict[str, float] = defaultdict(float)
     originals = []
-    for mod, names in ((demography, ("mortality", "care", "fertility", "separation", "partnership", "leave_home",
-                                     "out_migration", "in_migration", "ageing")),
-                       (income, ("yearly_means",)),
-                       (market, ("update_prices", "moves")),
-                       (renovation, ("maintenance", "owner_renovation", "corporation_renovation")),
-                       (stock_change, ("corporation_sales", "structural_vacancy_demolition", "demolition",
-                                       "construction")),
-                       (allocation_mod, ("tenant_moves",)),
-                       (core, ("measure",))):  # the yearly indicators (HousingModel._collect)
+    for mod, names in PROCESSES:
         for name in names:
             fn = getattr(mod, name)
             originals.append((mod, name, fn))

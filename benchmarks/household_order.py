@@ -1,6 +1,7 @@
 """What would persons stored in household order save? A measurement for a design decision, not a model option.
 
     python -m benchmarks.household_order [--year 2040] [--years 2] [--repeat 6] [--scale 1.0]
+    python -m benchmarks.household_order --which [--scale 0.1] [--years 3]
 
 Runs the baseline to 1 January of ``--year``, then either compacts the persons in their stored order (as the
 model does) or sorts them by their household's row (stable, so each household keeps its members' order; persons
@@ -11,17 +12,22 @@ the median per process.
 After the sort the model runs another realisation: processes that draw from a generator over a list of persons
 (partnership, in-migration's templates, ...) see them in another order. So this measures time only; the outputs
 of the two arms differ, and the model itself keeps its order (see the README's Speed section).
+
+``--which`` says which processes those are: from the base year, before each process (and each computation of
+the indicators) of ``--years`` years, a copy of the model with its persons sorted by household runs it too, and
+every table (alive entities by id, every column) or indicator is compared with the original's.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import statistics
 import time
 
 import numpy as np
 
-from benchmarks.bench import timed_processes
+from benchmarks.bench import PROCESSES, timed_processes
 from model.core import HousingModel
 from model.income import person_household_rows
 
@@ -68,6 +74,58 @@ def measure(scenario: str, seed: int, scale: float, year: int, years: int, repea
     return {"runs": runs, "per": per}
 
 
+def _tables(model: HousingModel) -> dict[str, np.ndarray]:
+    """Every column of the alive entities of each table, in id order."""
+    out = {}
+    for name in ("persons", "households", "dwellings"):
+        t = getattr(model.state, name)
+        alive = t.peek("alive")
+        order = np.argsort(t.peek("id")[alive])
+        out.update((f"{name}.{k}", t.peek(k)[alive][order]) for k in t.dtypes if k != "alive")
+    return out
+
+
+def _differ(a: dict, b: dict) -> set[str]:
+    return {k for k, x in a.items() if not np.array_equal(x, b[k], equal_nan=np.asarray(x).dtype.kind == "f")}
+
+
+def which(scenario: str, seed: int, scale: float, years: int) -> dict[str, set[str]]:
+    """Per process (and "measure"): the columns or indicators that differ when the persons are stored in
+    household order before it runs; an empty set: the same results in either order."""
+    found: dict[str, set[str]] = {}
+    originals = []
+
+    def probe(model, *args, __fn, __name, **kwargs):
+        if getattr(model, "_twin", False):
+            return __fn(model, *args, **kwargs)
+        twin = pickle.loads(pickle.dumps(model))
+        twin._twin = True
+        reorder_persons(twin, by_household=True)
+        twin_args, twin_kwargs = pickle.loads(pickle.dumps((args, kwargs)))  # (flows and targets are changed)
+        result = __fn(model, *args, **kwargs)
+        twin_result = __fn(twin, *twin_args, **twin_kwargs)
+        if __name == "measure":
+            diff = _differ(result, twin_result)
+        else:
+            diff = _differ(_tables(model), _tables(twin))
+        found.setdefault(__name, set()).update(diff)
+        return result
+
+    try:
+        for mod, names in PROCESSES:
+            for name in names:
+                fn = getattr(mod, name)
+                originals.append((mod, name, fn))
+                setattr(mod, name, lambda *a, __fn=fn, __name=name, **k: probe(*a, __fn=__fn, __name=__name, **k))
+        model = HousingModel(scenario, rng=seed, scale=scale)
+        for _ in range(years):
+            model.step()
+    finally:
+        for mod, name, fn in originals:
+            setattr(mod, name, fn)
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--year", type=int, default=2040, help="the state's year (1 January) at which to reorder")
@@ -76,7 +134,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenario", default="scenarios/baseline.toml")
+    ap.add_argument("--which", action="store_true", help="say which processes depend on the persons' order")
     a = ap.parse_args(argv)
+    if a.which:
+        for name, cols in which(a.scenario, a.seed, a.scale, a.years).items():
+            print(f"{name:32s} {'differs: ' + ', '.join(sorted(cols)) if cols else 'the same in either order'}")
+        return
     r = measure(a.scenario, a.seed, a.scale, a.year, a.years, a.repeat)
     stored, sorted_ = (statistics.median(r["runs"][k]) for k in (False, True))
     print(f"\n{a.years} years from 1 January {a.year}, scale {a.scale}, median of {a.repeat}: stored order "

@@ -3,6 +3,7 @@
 import numpy as np
 
 from benchmarks import household_order
+from benchmarks.bench import PROCESSES
 from model import checks
 from model.core import HousingModel
 from model.income import person_household_rows
@@ -43,3 +44,14 @@ def test_stored_order_is_a_compaction():
     ref.state.persons.compact(0.0)
     for col in ("id", "household_id", "age", "income_eur"):
         assert np.array_equal(m.state.persons.peek(col), ref.state.persons.peek(col))
+
+
+def test_which_processes_depend_on_the_persons_order():
+    found = household_order.which("scenarios/baseline.toml", seed=1, scale=0.01, years=3)
+    names = {n for _, names in PROCESSES for n in names}
+    assert set(found) == names  # every process (and the indicators) was probed
+    # fertility numbers the newborns in the order of their mothers' rows; the processes that read only the
+    # persons' own rows (and the indicators' counts and sums per household) do not depend on it
+    assert found["fertility"] & {"persons.household_id", "persons.key"}
+    for name in ("mortality", "care", "ageing", "yearly_means", "measure", "maintenance"):
+        assert found[name] == set(), name
