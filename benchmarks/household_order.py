@@ -3,15 +3,15 @@
     python -m benchmarks.household_order [--year 2040] [--years 2] [--repeat 6] [--scale 1.0]
     python -m benchmarks.household_order --which [--scale 0.1] [--years 3]
 
-Runs the baseline to 1 January of ``--year``, then either compacts the persons in their stored order (as the
-model does) or sorts them by their household's row (stable, so each household keeps its members' order; persons
-without a household last), and times the next ``--years`` years in process time. The two arms alternate (which
-goes first alternates too) so that both meet the same state of this shared machine; it prints each repeat and
-the median per process.
+Runs the baseline to 1 January of ``--year``, then compacts the persons in their stored order (as the model does)
+and either leaves them so or sorts them by their household's row (stable, so each household keeps its members'
+order; persons without a household last), and times the next ``--years`` years in process time. The two arms
+alternate (which goes first alternates too) so that both meet the same state of this shared machine; it prints
+each repeat and the median per process.
 
-After the sort the model runs another realisation: processes that draw from a generator over a list of persons
-(partnership, in-migration's templates, ...) see them in another order. So this measures time only; the outputs
-of the two arms differ, and the model itself keeps its order (see the README's Speed section).
+After the sort the model runs another realisation: the processes that list persons in row order (fertility,
+separation, partnership, leave-home, in-migration; ``--which``) see them in another order. So this measures time
+only; the outputs of the two arms differ, and the model itself keeps its order (see the README's Speed section).
 
 ``--which`` says which processes those are: from the base year, before each process (and each computation of
 the indicators) of ``--years`` years, a copy of the model with its persons sorted by household runs it too, and
@@ -33,21 +33,20 @@ from model.income import person_household_rows
 
 
 def reorder_persons(model: HousingModel, by_household: bool) -> None:
-    """Keep the alive persons only, in their stored order or sorted by household row; row_of follows, and the
-    caches keyed on the table's layout and compactions are rebuilt at their next use."""
+    """Compact the persons (every dead slot dropped, the order kept), then, ``by_household``, sort them by household
+    row; row_of follows, and the caches keyed on the table's layout and compactions are rebuilt at their next use,
+    as after a compaction."""
     p = model.state.persons
-    rows = np.flatnonzero(p.peek("alive"))
-    if by_household:
-        hrow = person_household_rows(model.state)[rows].astype(np.int64)
-        rows = rows[np.argsort(np.where(hrow >= 0, hrow, np.iinfo(np.int64).max), kind="stable")]
+    p.compact(0.0)
+    if not by_household:
+        return
+    hrow = person_household_rows(model.state).astype(np.int64)
+    order = np.argsort(np.where(hrow >= 0, hrow, np.iinfo(np.int64).max), kind="stable")
+    for arr in p._cols.values():
+        arr[: p.n] = arr[: p.n][order]
+    p.row_of[p._cols["id"][: p.n]] = np.arange(p.n, dtype=p.row_of.dtype)
     p._touch(layout=True)
     p.compactions += 1
-    ids = p._cols["id"]
-    p.row_of[ids[: p.n]] = -1
-    for arr in p._cols.values():
-        arr[: rows.size] = arr[: p.n][rows]
-    p.n = rows.size
-    p.row_of[ids[: p.n]] = np.arange(p.n, dtype=p.row_of.dtype)
 
 
 def measure(scenario: str, seed: int, scale: float, year: int, years: int, repeat: int) -> dict:

@@ -22,7 +22,7 @@ def test_household_order_sorts_members_and_keeps_their_order():
     alive = p.peek("alive")
     before = dict(zip(p.peek("id")[alive].tolist(), p.peek("household_id")[alive].tolist(), strict=True))
     order_in = {}
-    for i in p.peek("id")[p.peek("alive")]:
+    for i in p.peek("id")[alive]:
         order_in.setdefault(before[int(i)], []).append(int(i))
     household_order.reorder_persons(m, by_household=True)
     p.check()
@@ -36,14 +36,6 @@ def test_household_order_sorts_members_and_keeps_their_order():
     assert order_out == order_in  # each household's members in their former order
     m.step()
     checks.check_year(m)
-
-
-def test_stored_order_is_a_compaction():
-    m, ref = _model(), _model()
-    household_order.reorder_persons(m, by_household=False)
-    ref.state.persons.compact(0.0)
-    for col in ("id", "household_id", "age", "income_eur"):
-        assert np.array_equal(m.state.persons.peek(col), ref.state.persons.peek(col))
 
 
 def test_which_processes_depend_on_the_persons_order():
